@@ -1,0 +1,42 @@
+# Two commands do all set-up: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt | md5sum | cut -c1-12)
+CHROMIUM := /usr/bin/chromium
+PORT ?= 8501
+PYTEST_ARGS ?=
+
+.PHONY: run test venv browser bench evaluate fuzz load clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+# Debian's chromium for the browser tests (never a browser download).
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@$(CHROMIUM) --version
+
+run: venv
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+
+test: venv browser
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: venv
+	$(PY) -m bench
+
+evaluate: venv
+	$(PY) -m recommender evaluate
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis tests/artifacts

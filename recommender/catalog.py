@@ -1,0 +1,796 @@
+"""The track catalog: read any common Spotify data layout into one canonical table.
+
+Layouts are recognised from their headers (TidyTuesday ``spotify_songs.csv``, the Kaggle
+``dataset.csv``, ``SpotifyFeatures.csv``, 600k ``tracks.csv`` and 1.2M
+``tracks_features.csv``, and both Exportify variants). Column names are matched through one
+alias table, case- and punctuation-insensitively, so a new layout usually needs only new
+aliases. Rows that cannot be used are dropped and counted by reason in a :class:`LoadReport`;
+loading fails only when nothing usable remains.
+
+The canonical table has one row per track ID. Every playlist, genre and subgenre a track
+belongs to is kept in :attr:`Catalog.memberships` (and summarised on the track row).
+"""
+from __future__ import annotations
+
+import ast
+import csv
+import gzip
+import hashlib
+import io
+import logging
+import os
+import re
+import warnings as _warnings
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import IO, Iterable, Union
+
+import numpy as np
+import pandas as pd
+
+from .errors import CatalogError
+from .ids import is_track_id
+
+_log = logging.getLogger(__name__)
+
+__all__ = [
+    "AUDIO_FEATURES",
+    "OPTIONAL_FEATURES",
+    "FEATURE_RANGES",
+    "TUNABLE_FEATURES",
+    "DEFAULT_CATALOG_PATH",
+    "LIST_SEP",
+    "Catalog",
+    "LoadReport",
+    "identify_layout",
+    "load_catalog",
+    "load_default_catalog",
+    "map_columns",
+    "normalize_header",
+    "read_table",
+    "split_list",
+]
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DEFAULT_CATALOG_PATH = DATA_DIR / "spotify_songs.csv.gz"
+
+# Audio features every catalog track must have (Spotify's audio-features object).
+AUDIO_FEATURES: tuple[str, ...] = (
+    "acousticness",
+    "danceability",
+    "duration_ms",
+    "energy",
+    "instrumentalness",
+    "key",
+    "liveness",
+    "loudness",
+    "mode",
+    "speechiness",
+    "tempo",
+    "valence",
+)
+# Features some layouts lack (TidyTuesday has no time signature): unknown when missing.
+OPTIONAL_FEATURES: tuple[str, ...] = ("time_signature",)
+
+# Documented ranges (Spotify Web API reference), a little widened where real data strays:
+# loudness of mastered tracks reaches a few dB above 0, and key -1 means "no key detected".
+FEATURE_RANGES: dict[str, tuple[float, float]] = {
+    "acousticness": (0.0, 1.0),
+    "danceability": (0.0, 1.0),
+    "duration_ms": (1.0, 6 * 3600 * 1000.0),
+    "energy": (0.0, 1.0),
+    "instrumentalness": (0.0, 1.0),
+    "key": (-1.0, 11.0),
+    "liveness": (0.0, 1.0),
+    "loudness": (-70.0, 10.0),
+    "mode": (0.0, 1.0),
+    "speechiness": (0.0, 1.0),
+    "tempo": (0.0, 300.0),
+    "valence": (0.0, 1.0),
+    "time_signature": (0.0, 7.0),
+    "popularity": (0.0, 100.0),
+}
+# The tunable attributes of Spotify's retired recommendations endpoint (min_/max_/target_).
+TUNABLE_FEATURES: tuple[str, ...] = (
+    "acousticness",
+    "danceability",
+    "duration_ms",
+    "energy",
+    "instrumentalness",
+    "key",
+    "liveness",
+    "loudness",
+    "mode",
+    "popularity",
+    "speechiness",
+    "tempo",
+    "time_signature",
+    "valence",
+)
+
+LIST_SEP = "; "  # joins several artists / genres / playlists in one cell
+
+# canonical column -> accepted source names, normalised (lower case, letters and digits only),
+# in order of preference. One table for every layout.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "track_id": ("trackid", "id", "trackuri", "uri", "spotifyid", "spotifyuri", "trackurl"),
+    "track_name": ("trackname", "name", "songtitle", "songname", "title", "song", "track"),
+    "artists": ("artists", "artistnames", "trackartist", "artistname", "artist", "trackartists"),
+    "album_name": ("albumname", "trackalbumname", "album"),
+    "album_id": ("albumid", "trackalbumid", "albumuri"),
+    "release_date": ("releasedate", "trackalbumreleasedate", "albumreleasedate"),
+    "year": ("year", "releaseyear"),
+    "popularity": ("popularity", "trackpopularity"),
+    "explicit": ("explicit",),
+    "genre": ("playlistgenre", "trackgenre", "genre", "genres"),
+    "subgenre": ("playlistsubgenre", "subgenre"),
+    "playlist_id": ("playlistid", "playlisturi"),
+    "playlist_name": ("playlistname", "playlist"),
+    **{f: (re.sub(r"[^a-z0-9]", "", f),) for f in AUDIO_FEATURES + OPTIONAL_FEATURES},
+}
+# How several artists are written in a source column (others hold one name each).
+_ARTIST_SEPARATORS = {"artists": ";", "artistnames": ",", "trackartists": ","}
+
+# Layouts, recognised by signature columns (normalised names); first match wins.
+LAYOUTS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("tidytuesday_spotify_songs", frozenset({"trackid", "playlistid", "playlistgenre", "trackalbumreleasedate"})),
+    ("kaggle_spotify_tracks_dataset", frozenset({"trackid", "trackgenre", "albumname", "artists"})),
+    ("kaggle_spotify_features", frozenset({"genre", "artistname", "trackid", "trackname"})),
+    ("kaggle_tracks_600k", frozenset({"id", "idartists", "releasedate"})),
+    ("kaggle_tracks_features_1m", frozenset({"id", "artistids", "albumid", "year"})),
+    ("exportify", frozenset({"trackuri", "trackname", "artistnames"})),
+)
+
+_PITCHES = {
+    "C": 0, "C#": 1, "DB": 1, "D": 2, "D#": 3, "EB": 3, "E": 4, "F": 5, "F#": 6, "GB": 6,
+    "G": 7, "G#": 8, "AB": 8, "A": 9, "A#": 10, "BB": 10, "B": 11,
+}
+_MODES = {"MAJOR": 1.0, "MINOR": 0.0}
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f"}
+
+MAX_DECOMPRESSED_BYTES = 2 * 1024**3  # refuse gzip bombs
+
+
+def normalize_header(name: object) -> str:
+    """Lower case, letters and digits only: ``'Artist Name(s)'`` -> ``'artistnames'``."""
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+def split_list(cell: object) -> list[str]:
+    """Split a canonical ``'; '``-joined cell (artists, genres, playlists) into its items."""
+    if cell is None or (isinstance(cell, float) and np.isnan(cell)) or cell is pd.NA:
+        return []
+    return [part.strip() for part in str(cell).split(";") if part.strip()]
+
+
+@dataclass
+class LoadReport:
+    """What loading a file did: the layout found, the column mapping and every dropped row."""
+
+    source: str = ""
+    layout: str = "generic"
+    rows_read: int = 0
+    tracks: int = 0
+    columns: dict[str, str] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    track_list_only: bool = False
+    unused_columns: list[str] = field(default_factory=list)
+
+    @property
+    def usable(self) -> bool:
+        return self.tracks > 0
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "layout": self.layout,
+            "rows_read": self.rows_read,
+            "tracks": self.tracks,
+            "columns": dict(self.columns),
+            "dropped": dict(self.dropped),
+            "warnings": list(self.warnings),
+            "track_list_only": self.track_list_only,
+            "unused_columns": list(self.unused_columns),
+        }
+
+    def summary_lines(self) -> list[str]:
+        lines = [
+            f"source: {self.source}",
+            f"layout: {self.layout}",
+            f"rows read: {self.rows_read:,}",
+            f"tracks: {self.tracks:,}" + (" (track list: no audio features)" if self.track_list_only else ""),
+            "columns: " + ", ".join(f"{k} <- {v}" for k, v in self.columns.items()),
+        ]
+        for reason, count in self.dropped.items():
+            lines.append(f"dropped {count:,} rows: {reason}")
+        lines += [f"warning: {w}" for w in self.warnings]
+        return lines
+
+
+@dataclass
+class Catalog:
+    """One row per track, plus every (track, playlist/genre) membership.
+
+    ``tracks`` columns: ``track_id, track_name, artists, album_name, album_id, release_date,
+    release_year, popularity, explicit, genres, subgenres, playlist_count`` and the audio
+    features (float32). Unknown values are NaN / missing, never zero.
+    ``memberships`` columns: ``track_id, playlist_id, playlist_name, genre, subgenre``.
+    """
+
+    tracks: pd.DataFrame
+    memberships: pd.DataFrame
+    report: LoadReport = field(default_factory=LoadReport)
+    name: str = "catalog"
+
+    def __len__(self) -> int:
+        return len(self.tracks)
+
+    def __getstate__(self) -> dict:
+        # cached_property values are derived; keep pickles small and fresh.
+        state = self.__dict__.copy()
+        for key in ("_position", "content_hash", "feature_names"):
+            state.pop(key, None)
+        return state
+
+    @cached_property
+    def _position(self) -> pd.Index:
+        return pd.Index(self.tracks["track_id"].to_numpy())
+
+    def positions(self, track_ids: Iterable[str]) -> np.ndarray:
+        """Row positions of ``track_ids`` in :attr:`tracks` (-1 where unknown)."""
+        return self._position.get_indexer(list(track_ids))
+
+    def __contains__(self, track_id: object) -> bool:
+        return track_id in self._position
+
+    @property
+    def has_features(self) -> bool:
+        return not self.report.track_list_only
+
+    @cached_property
+    def feature_names(self) -> tuple[str, ...]:
+        """Audio features present for every track (optional ones only when fully known)."""
+        if not self.has_features:
+            return ()
+        optional = tuple(
+            f for f in OPTIONAL_FEATURES if f in self.tracks and self.tracks[f].notna().all()
+        )
+        return AUDIO_FEATURES + optional
+
+    def feature_matrix(self, names: Iterable[str] | None = None) -> np.ndarray:
+        """The audio features as a C-contiguous float32 matrix (rows follow :attr:`tracks`)."""
+        cols = list(names or self.feature_names)
+        return np.ascontiguousarray(self.tracks[cols].to_numpy(dtype=np.float32, na_value=np.nan))
+
+    @cached_property
+    def content_hash(self) -> str:
+        """A digest of the tracks and memberships, for on-disk cache keys."""
+        h = hashlib.sha256()
+        h.update(pd.util.hash_pandas_object(self.tracks, index=False).to_numpy().tobytes())
+        h.update(pd.util.hash_pandas_object(self.memberships, index=False).to_numpy().tobytes())
+        return h.hexdigest()[:20]
+
+    def without_playlists(self, playlist_ids: Iterable[str]) -> "Catalog":
+        """A copy in which the given playlists' memberships are blanked (for evaluation).
+
+        Genres, subgenres and playlist counts on track rows are recomputed from the
+        remaining memberships, so nothing about the hidden playlists leaks.
+        """
+        hidden = set(playlist_ids)
+        keep = ~self.memberships["playlist_id"].isin(hidden)
+        memberships = self.memberships[keep].reset_index(drop=True)
+        tracks = self.tracks.drop(columns=["genres", "subgenres", "playlist_count"])
+        tracks = _attach_membership_summary(tracks, memberships)
+        return Catalog(tracks=tracks, memberships=memberships, report=self.report, name=self.name)
+
+    def subset(self, mask: np.ndarray | pd.Series) -> "Catalog":
+        """A catalog holding only the tracks where ``mask`` is true."""
+        tracks = self.tracks[np.asarray(mask)].reset_index(drop=True)
+        memberships = self.memberships[self.memberships["track_id"].isin(tracks["track_id"])]
+        report = replace(self.report, tracks=len(tracks))
+        return Catalog(tracks, memberships.reset_index(drop=True), report, self.name)
+
+    def summary(self) -> dict:
+        """Counts and ranges for a first look (the CLI ``info`` command, the home page)."""
+        t = self.tracks
+        artists = {a for cell in t["artists"].dropna() for a in split_list(cell)}
+        pop = t["popularity"].dropna()
+        year = t["release_year"].dropna()
+        out = {
+            "name": self.name,
+            "tracks": int(len(t)),
+            "artists": len(artists),
+            "genres": int(self.memberships["genre"].dropna().nunique()),
+            "subgenres": int(self.memberships["subgenre"].dropna().nunique()),
+            "playlists": int(self.memberships["playlist_id"].dropna().nunique()),
+            "popularity_known": int(len(pop)),
+            "popularity_range": [float(pop.min()), float(pop.max())] if len(pop) else None,
+            "year_range": [int(year.min()), int(year.max())] if len(year) else None,
+            "has_features": self.has_features,
+            "feature_ranges": {},
+        }
+        for f in self.feature_names:
+            col = t[f]
+            out["feature_ranges"][f] = {
+                "min": round(float(col.min()), 6),
+                "median": round(float(col.median()), 6),
+                "max": round(float(col.max()), 6),
+            }
+        return out
+
+
+# ----------------------------------------------------------------------------- reading
+
+Source = Union[str, os.PathLike, bytes, IO[bytes]]
+
+
+def _read_bytes(source: Source) -> tuple[bytes, str]:
+    if isinstance(source, (bytes, bytearray)):
+        return bytes(source), "uploaded data"
+    if hasattr(source, "read"):
+        data = source.read()
+        name = getattr(source, "name", "uploaded file")
+        return (data.encode("utf-8") if isinstance(data, str) else data), str(name)
+    path = Path(source)
+    if not path.exists():
+        raise CatalogError(f"{path}: no such file. Check the path, or load another file.")
+    if path.is_dir():
+        raise CatalogError(f"{path} is a folder; give the path of a CSV, CSV.gz or Parquet file.")
+    try:
+        return path.read_bytes(), str(path)
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+
+
+def _gunzip(data: bytes, name: str, limit: int) -> bytes:
+    out = io.BytesIO()
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+            while chunk := fh.read(1 << 20):
+                out.write(chunk)
+                if out.tell() > limit:
+                    raise CatalogError(
+                        f"{name}: unpacks to more than {limit / 1024**3:.1f} GiB; refusing it as "
+                        "a possible compression bomb. Load a smaller file or Parquet instead."
+                    )
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise CatalogError(f"{name}: the gzip file is damaged or truncated ({exc}).") from None
+    return out.getvalue()
+
+
+def _decode(data: bytes, name: str, warnings: list[str]) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise CatalogError(f"{name}: looks like UTF-16 text but cannot be decoded.") from None
+    if b"\x00" in data[:65536]:
+        raise CatalogError(
+            f"{name}: this is a binary file, not CSV or Parquet. Export your data as CSV "
+            "(UTF-8) or Parquet and load that."
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise CatalogError(
+                f"{name}: the text is not UTF-8 (byte {exc.start} cannot be read). Save the file "
+                "as CSV UTF-8 and load it again."
+            ) from None
+        warnings.append(
+            "The file is not UTF-8; it was read as Windows-1252. Check that accented names look "
+            "right, or save the file as CSV UTF-8."
+        )
+        return text
+
+
+def read_table(source: Source, *, max_bytes: int = MAX_DECOMPRESSED_BYTES) -> tuple[pd.DataFrame, str, list[str]]:
+    """Read a CSV, CSV.gz or Parquet file (path, bytes or file object) as raw text columns.
+
+    Returns ``(frame, source_name, warnings)``. Only the columns the alias table knows are
+    kept, to save memory on wide files. Raises :class:`CatalogError` with a specific message
+    for empty, binary, zipped, damaged or wrongly encoded input.
+    """
+    if isinstance(source, (str, os.PathLike)) and str(source).lower().endswith(".parquet"):
+        return _read_parquet_path(Path(source))
+    data, name = _read_bytes(source)
+    warnings: list[str] = []
+    if not data.strip():
+        raise CatalogError(f"{name}: the file is empty. Load a CSV, CSV.gz or Parquet file with track rows.")
+    if data[:2] == b"\x1f\x8b":
+        data = _gunzip(data, name, max_bytes)
+        if not data.strip():
+            raise CatalogError(f"{name}: the compressed file holds nothing.")
+    if data[:4] == b"PAR1":
+        try:
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(io.BytesIO(data))
+        except Exception as exc:  # pyarrow raises several types for damaged files
+            raise CatalogError(f"{name}: the Parquet file is damaged ({exc}).") from None
+        return _keep_known(table.to_pandas()), name, warnings
+    if data[:2] == b"PK":
+        raise CatalogError(
+            f"{name}: this is a zip archive (or an Excel workbook). Unzip it, or export the sheet "
+            "as CSV, and load the CSV."
+        )
+    text = _decode(data, name, warnings)
+    sep = _sniff_sep(text)
+    try:
+        with _warnings.catch_warnings(record=True) as caught:
+            _warnings.simplefilter("always", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                dtype=str,
+                keep_default_na=False,
+                sep=sep,
+                usecols=_known,
+                on_bad_lines="warn",
+                engine="c",
+            )
+    except pd.errors.EmptyDataError:
+        raise CatalogError(f"{name}: no header row was found. The first line must name the columns.") from None
+    except (pd.errors.ParserError, ValueError, csv.Error, OverflowError) as exc:
+        raise CatalogError(f"{name}: this is not a readable CSV file ({_short(exc)}).") from None
+    bad_lines = sum(str(w.message).count("Skipping line") for w in caught)
+    if bad_lines:
+        warnings.append(f"{bad_lines:,} lines had the wrong number of fields and were skipped.")
+    if frame.shape[1] == 0:
+        found = pd.read_csv(io.StringIO(text), nrows=0, sep=sep, dtype=str).columns
+        raise CatalogError(_missing_message(name, ["track_id", *AUDIO_FEATURES], found))
+    return frame, name, warnings
+
+
+def _short(exc: Exception) -> str:
+    msg = str(exc).strip().splitlines()
+    return msg[0][:200] if msg else type(exc).__name__
+
+
+def _sniff_sep(text: str) -> str:
+    first = text.split("\n", 1)[0]
+    counts = {sep: first.count(sep) for sep in (",", ";", "\t", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+_KNOWN = {alias for names in ALIASES.values() for alias in names}
+_KNOWN |= {"target", "liked", "label", "like", "songtitle"}  # label files (taste model)
+
+
+def _known(column: object) -> bool:
+    return normalize_header(column) in _KNOWN
+
+
+def _keep_known(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[[c for c in frame.columns if _known(c)]]
+
+
+def _read_parquet_path(path: Path) -> tuple[pd.DataFrame, str, list[str]]:
+    import pyarrow.parquet as pq
+
+    if not path.exists():
+        raise CatalogError(f"{path}: no such file. Check the path, or load another file.")
+    try:
+        schema = pq.read_schema(path)
+        columns = [c for c in schema.names if _known(c)]
+        table = pq.read_table(path, columns=columns)
+    except Exception as exc:
+        raise CatalogError(f"{path}: the Parquet file is damaged or unreadable ({_short(exc)}).") from None
+    if not columns:
+        raise CatalogError(_missing_message(str(path), ["track_id", *AUDIO_FEATURES], schema.names))
+    return table.to_pandas(), str(path), []
+
+
+# ----------------------------------------------------------------------------- mapping
+
+def identify_layout(columns: Iterable[object]) -> str:
+    """Name the known layout whose signature columns are all present, else ``'generic'``."""
+    present = {normalize_header(c) for c in columns}
+    for name, signature in LAYOUTS:
+        if signature <= present:
+            return name
+    return "generic"
+
+
+def map_columns(columns: Iterable[object]) -> dict[str, str]:
+    """Canonical name -> source column, through the alias table (first alias present wins)."""
+    by_norm: dict[str, str] = {}
+    for col in columns:
+        by_norm.setdefault(normalize_header(col), str(col))
+    mapping: dict[str, str] = {}
+    used: set[str] = set()
+    for canonical, aliases in ALIASES.items():
+        for alias in aliases:
+            if alias in by_norm and by_norm[alias] not in used:
+                mapping[canonical] = by_norm[alias]
+                used.add(by_norm[alias])
+                break
+    return mapping
+
+
+def _missing_message(name: str, missing: list[str], found: Iterable[object]) -> str:
+    found = [str(c) for c in found if str(c) and not str(c).startswith("Unnamed")]
+    return (
+        f"{name}: required columns are missing: {', '.join(missing)}. "
+        f"Columns found: {', '.join(found[:40]) or 'none'}. "
+        "Load a file with a track ID column and the Spotify audio features, or an Exportify "
+        "export."
+    )
+
+
+def _clean_text(series: pd.Series) -> pd.Series:
+    s = series.astype("string").str.strip()
+    return s.mask(s == "")
+
+
+def _parse_ids(series: pd.Series) -> pd.Series:
+    s = _clean_text(series)
+    # spotify:track:ID URIs and open.spotify.com/track/ID links -> the bare ID.
+    extracted = s.str.extract(r"(?:spotify:track:|/track/)([0-9A-Za-z]+)", expand=False)
+    return extracted.fillna(s)
+
+
+def _parse_artists(series: pd.Series, source_norm: str) -> pd.Series:
+    s = _clean_text(series)
+    sep = _ARTIST_SEPARATORS.get(source_norm)
+    looks_listy = s.str.startswith("[").fillna(False)
+    out = s.copy()
+    if looks_listy.any():
+        out[looks_listy] = s[looks_listy].map(_literal_list)
+    rest = ~looks_listy & s.notna()
+    if sep is not None and rest.any():
+        out[rest] = s[rest].str.split(sep).map(lambda parts: LIST_SEP.join(p.strip() for p in parts if p.strip()))
+    return out.mask(out == "")
+
+
+def _literal_list(cell: str) -> str:
+    try:
+        value = ast.literal_eval(cell)
+        items = value if isinstance(value, (list, tuple)) else [value]
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        items = re.findall(r"'([^']*)'|\"([^\"]*)\"", cell)
+        items = [a or b for a, b in items]
+    return LIST_SEP.join(str(i).strip() for i in items if str(i).strip())
+
+
+def _to_number(series: pd.Series, feature: str) -> pd.Series:
+    s = _clean_text(series) if not pd.api.types.is_numeric_dtype(series) else series
+    if feature == "key" and s.dtype != float:
+        upper = s.astype("string").str.upper().str.replace("♯", "#", regex=False)
+        pitch = upper.map(_PITCHES)
+        s = pitch.where(pitch.notna(), s)
+    elif feature == "mode" and s.dtype != float:
+        upper = s.astype("string").str.upper()
+        mode = upper.map(_MODES)
+        s = mode.where(mode.notna(), s)
+    elif feature == "time_signature" and s.dtype != float:
+        s = s.astype("string").str.split("/").str[0]
+    return pd.to_numeric(s, errors="coerce").astype("float64")
+
+
+def _parse_bool(series: pd.Series) -> pd.Series:
+    s = _clean_text(series).str.lower()
+    return s.map(lambda v: True if v in _TRUE else False if v in _FALSE else pd.NA).astype("boolean")
+
+
+def _release_year(date: pd.Series | None, year: pd.Series | None) -> pd.Series:
+    out = None
+    if date is not None:
+        out = pd.to_numeric(_clean_text(date).str.extract(r"^(\d{4})", expand=False), errors="coerce")
+    if year is not None:
+        y = pd.to_numeric(_clean_text(year), errors="coerce")
+        out = y if out is None else out.fillna(y)
+    if out is None:
+        return pd.Series(np.nan, index=(date if date is not None else year).index)
+    # Year 0 and far-future years are placeholders in some dumps: unknown.
+    return out.where((out >= 1900) & (out <= 2100)).astype("float64")
+
+
+def canonical_rows(raw: pd.DataFrame, mapping: dict[str, str], report: LoadReport) -> pd.DataFrame:
+    """Turn raw source columns into canonical per-row columns, dropping unusable rows.
+
+    Every drop is counted in ``report.dropped`` by reason. Sets ``report.track_list_only``
+    when the file has no audio feature values at all (an Exportify export made after
+    Spotify closed the audio-features endpoint).
+    """
+    n = len(raw)
+    out = pd.DataFrame(index=raw.index)
+    dropped: Counter[str] = Counter()
+
+    if "track_id" in mapping:
+        out["track_id"] = _parse_ids(raw[mapping["track_id"]])
+    for col in ("track_name", "album_name", "album_id", "release_date", "playlist_id", "playlist_name", "genre", "subgenre"):
+        out[col] = _clean_text(raw[mapping[col]]) if col in mapping else pd.Series(pd.NA, index=raw.index, dtype="string")
+    if "album_id" in mapping:
+        out["album_id"] = _parse_ids(raw[mapping["album_id"]].str.replace("spotify:album:", "spotify:track:", regex=False))
+    if "artists" in mapping:
+        out["artists"] = _parse_artists(raw[mapping["artists"]], normalize_header(mapping["artists"]))
+    else:
+        out["artists"] = pd.Series(pd.NA, index=raw.index, dtype="string")
+    if "genre" in mapping:
+        # Exportify 'Genres' holds several artist genres joined by commas.
+        out["genre"] = out["genre"].str.split(r"\s*[,;]\s*", regex=True).map(
+            lambda parts: LIST_SEP.join(p for p in parts if p) if isinstance(parts, list) else pd.NA
+        ).astype("string")
+    out["release_year"] = _release_year(
+        raw[mapping["release_date"]] if "release_date" in mapping else None,
+        raw[mapping["year"]] if "year" in mapping else None,
+    ) if ("release_date" in mapping or "year" in mapping) else np.nan
+    out["explicit"] = _parse_bool(raw[mapping["explicit"]]) if "explicit" in mapping else pd.Series(pd.NA, index=raw.index, dtype="boolean")
+
+    if "popularity" in mapping:
+        pop = _to_number(raw[mapping["popularity"]], "popularity")
+        lo, hi = FEATURE_RANGES["popularity"]
+        bad = pop.notna() & ((pop < lo) | (pop > hi))
+        if bad.any():
+            report.warnings.append(
+                f"{int(bad.sum()):,} popularity values outside 0-100 were treated as unknown."
+            )
+        out["popularity"] = pop.mask(bad)
+    else:
+        out["popularity"] = np.nan
+        report.warnings.append("The file has no popularity column: popularity is unknown, not zero.")
+
+    keep = pd.Series(True, index=raw.index)
+    if "track_id" in mapping:
+        missing_id = out["track_id"].isna()
+        dropped["missing track ID"] += int(missing_id.sum())
+        malformed = ~missing_id & ~out["track_id"].map(is_track_id, na_action="ignore").fillna(False).astype(bool)
+        dropped["malformed track ID (not 22 base62 characters)"] += int(malformed.sum())
+        keep &= ~missing_id & ~malformed
+
+    present_features = [f for f in AUDIO_FEATURES if f in mapping]
+    values = {f: _to_number(raw[mapping[f]], f) for f in present_features + [f for f in OPTIONAL_FEATURES if f in mapping]}
+    nonempty = {f: _clean_text(raw[mapping[f]]).notna() if not pd.api.types.is_numeric_dtype(raw[mapping[f]]) else raw[mapping[f]].notna() for f in present_features}
+    any_feature_value = any(bool(v.any()) for v in nonempty.values())
+    report.track_list_only = not any_feature_value
+    if any_feature_value:
+        missing_cols = [f for f in AUDIO_FEATURES if f not in mapping]
+        if missing_cols:
+            raise CatalogError(_missing_message(report.source, missing_cols, raw.columns))
+    for f in AUDIO_FEATURES if any_feature_value else ():
+        v = values[f]
+        lo, hi = FEATURE_RANGES[f]
+        empty = ~nonempty[f] & keep
+        nonnum = nonempty[f] & v.isna() & keep
+        nonfinite = v.notna() & ~np.isfinite(v) & keep
+        out_of_range = np.isfinite(v) & ((v < lo) | (v > hi)) & keep
+        dropped[f"missing {f}"] += int(empty.sum())
+        dropped[f"{f} is not a number"] += int(nonnum.sum() + nonfinite.sum())
+        dropped[f"{f} outside {lo:g} to {hi:g}"] += int(out_of_range.sum())
+        keep &= ~(empty | nonnum | nonfinite | out_of_range)
+    for f in AUDIO_FEATURES + OPTIONAL_FEATURES:
+        if f in values:
+            v = values[f]
+            if f in OPTIONAL_FEATURES:
+                lo, hi = FEATURE_RANGES[f]
+                v = v.where(np.isfinite(v) & (v >= lo) & (v <= hi))
+            out[f] = v.astype("float32")
+        else:
+            out[f] = np.float32(np.nan)
+
+    report.dropped.update({k: v for k, v in dropped.items() if v})
+    if report.track_list_only:
+        report.warnings.append(
+            "The file has no audio feature values (Spotify stopped providing them to new apps "
+            "in Nov 2024): it was loaded as a track list, usable as seeds or labels for tracks "
+            "that are in the loaded catalog."
+        )
+    _log.debug("canonical rows: %d of %d kept", int(keep.sum()), n)
+    return out[keep]
+
+
+def _join_unique(values: Iterable[object]) -> str | float:
+    seen: dict[str, None] = {}
+    for v in values:
+        for part in split_list(v):
+            seen.setdefault(part, None)
+    return LIST_SEP.join(seen) if seen else np.nan
+
+
+def _attach_membership_summary(tracks: pd.DataFrame, memberships: pd.DataFrame) -> pd.DataFrame:
+    if len(memberships):
+        grouped = memberships.groupby("track_id", sort=False)
+        summary = pd.DataFrame(
+            {
+                "genres": grouped["genre"].agg(_join_unique),
+                "subgenres": grouped["subgenre"].agg(_join_unique),
+                "playlist_count": grouped["playlist_id"].nunique(),
+            }
+        )
+        tracks = tracks.join(summary, on="track_id")
+    else:
+        tracks = tracks.assign(genres=np.nan, subgenres=np.nan, playlist_count=0)
+    tracks["genres"] = tracks["genres"].astype("string")
+    tracks["subgenres"] = tracks["subgenres"].astype("string")
+    tracks["playlist_count"] = tracks["playlist_count"].fillna(0).astype("int32")
+    return tracks
+
+
+TRACK_COLUMNS = (
+    "track_id", "track_name", "artists", "album_name", "album_id", "release_date",
+    "release_year", "popularity", "explicit",
+)
+MEMBERSHIP_COLUMNS = ("track_id", "playlist_id", "playlist_name", "genre", "subgenre")
+
+
+def build_catalog(rows: pd.DataFrame, report: LoadReport, name: str = "catalog") -> Catalog:
+    """Collapse canonical rows to one row per track ID, keeping every membership.
+
+    Rows that repeat an ID with different audio features are dropped (the first one wins) and
+    counted; rows that repeat it with the same features add their playlist/genre membership.
+    """
+    features = [f for f in AUDIO_FEATURES + OPTIONAL_FEATURES if f in rows]
+    dup_any = rows["track_id"].duplicated(keep=False)
+    if dup_any.any():
+        dups = rows[dup_any]
+        first = dups.groupby("track_id", sort=False)[features].transform("first")
+        same = ((dups[features] == first) | (dups[features].isna() & first.isna())).all(axis=1)
+        conflicting = dups.index[~same]
+        if len(conflicting):
+            report.dropped["duplicate track ID with conflicting audio features"] = int(len(conflicting))
+            report.warnings.append(
+                f"{len(conflicting):,} rows repeat a track ID with different audio features; the "
+                "first row of each ID was kept."
+            )
+            rows = rows.drop(index=conflicting)
+    membership = rows[list(MEMBERSHIP_COLUMNS)]
+    has_group = membership[["playlist_id", "playlist_name", "genre", "subgenre"]].notna().any(axis=1)
+    membership = membership[has_group].copy()
+    if membership["genre"].astype("string").str.contains(";", regex=False).any():
+        # Several genres in one cell (Exportify): one membership row per genre.
+        membership["genre"] = membership["genre"].map(split_list, na_action="ignore")
+        membership = membership.explode("genre")
+    membership = membership.drop_duplicates().reset_index(drop=True)
+    for col in MEMBERSHIP_COLUMNS:
+        membership[col] = membership[col].astype("string")
+
+    first_rows = rows.drop_duplicates("track_id", keep="first")
+    tracks = first_rows[[c for c in TRACK_COLUMNS if c in first_rows] + features].reset_index(drop=True)
+    if dup_any.any():
+        # Popularity can differ between snapshots of the same track: keep the highest known.
+        pop = rows.groupby("track_id", sort=False)["popularity"].max()
+        tracks["popularity"] = tracks["track_id"].map(pop)
+    tracks["popularity"] = tracks["popularity"].astype("float32")
+    tracks["release_year"] = tracks["release_year"].astype("float32")
+    for col in ("track_id", "track_name", "artists", "album_name", "album_id", "release_date"):
+        tracks[col] = tracks[col].astype("string")
+    tracks = _attach_membership_summary(tracks, membership)
+    report.tracks = len(tracks)
+    return Catalog(tracks=tracks, memberships=membership, report=report, name=name)
+
+
+def load_catalog(source: Source, *, name: str | None = None, max_bytes: int = MAX_DECOMPRESSED_BYTES) -> Catalog:
+    """Load a catalog from a path, bytes or a file object; the layout is detected from headers.
+
+    Raises :class:`CatalogError` when the file cannot be read or no usable track remains; the
+    message says what is wrong and what to do. Otherwise every dropped row is counted in
+    ``catalog.report``.
+    """
+    raw, source_name, warnings = read_table(source, max_bytes=max_bytes)
+    report = LoadReport(source=source_name, rows_read=len(raw), warnings=warnings)
+    report.layout = identify_layout(raw.columns)
+    mapping = map_columns(raw.columns)
+    report.columns = mapping
+    report.unused_columns = [str(c) for c in raw.columns if str(c) not in mapping.values()]
+    if "track_id" not in mapping:
+        raise CatalogError(_missing_message(source_name, ["track_id"], raw.columns))
+    if len(raw) == 0:
+        raise CatalogError(f"{source_name}: the file has a header but no rows.")
+    rows = canonical_rows(raw, mapping, report)
+    if rows.empty:
+        reasons = "; ".join(f"{v:,} {k}" for k, v in report.dropped.items()) or "no rows"
+        raise CatalogError(f"{source_name}: no usable track remains after checking every row ({reasons}).")
+    catalog = build_catalog(rows, report, name=name or Path(source_name).name)
+    return catalog
+
+
+def load_default_catalog() -> Catalog:
+    """The embedded TidyTuesday catalog (28,356 tracks in 471 playlists)."""
+    return load_catalog(DEFAULT_CATALOG_PATH, name="spotify_songs (TidyTuesday 2020-01-21)")
