@@ -8,7 +8,7 @@ CHROMIUM := /usr/bin/chromium
 PORT ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: run test venv browser bench evaluate fuzz load clean
+.PHONY: run test venv browser audit bench evaluate fuzz load clean
 
 venv: $(STAMP)
 
@@ -29,8 +29,12 @@ browser:
 run: venv
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
-test: venv browser
+test: venv browser audit
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# pip-audit when the advisory database is reachable; a notice when it is not.
+audit: venv
+	$(PY) .ci/audit.py
 
 bench: venv
 	$(PY) -m bench
