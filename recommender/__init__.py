@@ -40,3 +40,5 @@ __all__ = [
     "load_default_catalog",
     "parse_track_ids",
 ]
+from .recommend import METHODS, RECOMMENDERS, Filters, RecommendationResult, make_recommender  # noqa: E402
+__all__ += ["METHODS", "RECOMMENDERS", "Filters", "RecommendationResult", "make_recommender"]

@@ -1,0 +1,258 @@
+"""K-means clustering of the catalog's audio features: the classic "cluster" method.
+
+:class:`ClusterModel` scales the audio features (:class:`~recommender.features.FeatureSpace`,
+without the release year), runs K-means, and describes what it found: sizes, inertia,
+silhouette, a per-cluster profile and a short readable name per cluster such as
+"high energy, danceable". With ``n_clusters="auto"`` the number of clusters is chosen by
+the best silhouette over ``k_range`` (the per-k scores are kept for an elbow chart).
+"""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.metrics import silhouette_score
+
+from .catalog import Catalog, split_list
+from .errors import CatalogError, NotFittedError
+from .features import FeatureSpace
+
+_log = logging.getLogger(__name__)
+
+__all__ = ["ClusterModel", "name_clusters"]
+
+# Silhouette is O(n^2): score a fixed random sample instead of every track.
+SILHOUETTE_SAMPLE = 4000
+
+# Features that make readable cluster names: feature -> (word when high, word when low).
+_NAME_WORDS: dict[str, tuple[str, str]] = {
+    "energy": ("high energy", "low energy"),
+    "danceability": ("danceable", "not for dancing"),
+    "acousticness": ("acoustic", "electronic"),
+    "valence": ("upbeat", "dark"),
+    "speechiness": ("spoken/rap", "sung"),
+    "instrumentalness": ("instrumental", "vocal"),
+    "liveness": ("live", "studio"),
+    "tempo": ("fast", "slow"),
+    "loudness": ("loud", "quiet"),
+    "duration_ms": ("long", "short"),
+}
+
+
+def name_clusters(centers_z: np.ndarray, feature_names: list[str], n_words: int = 2) -> list[str]:
+    """Short distinct names from standardized cluster centres ("high energy, danceable").
+
+    Each cluster is named by the features where its centre is furthest from the catalog
+    mean; a third word (then a number) is added where two clusters would share a name.
+    """
+    usable = [i for i, f in enumerate(feature_names) if f in _NAME_WORDS]
+    ranked: list[list[str]] = []
+    for row in centers_z:
+        order = sorted(usable, key=lambda i: -abs(row[i]))
+        words = []
+        for i in order:
+            high, low = _NAME_WORDS[feature_names[i]]
+            words.append(high if row[i] >= 0 else low)
+        ranked.append(words or ["average"])
+    names = [", ".join(w[:n_words]) for w in ranked]
+    for _ in range(2):  # lengthen clashing names
+        counts = Counter(names)
+        names = [
+            ", ".join(ranked[i][: n_words + 1]) if counts[n] > 1 else n for i, n in enumerate(names)
+        ]
+    counts, seen = Counter(names), Counter()
+    out = []
+    for n in names:
+        if counts[n] > 1:
+            seen[n] += 1
+            out.append(f"{n} ({seen[n]})")
+        else:
+            out.append(n)
+    return out
+
+
+class ClusterModel:
+    """K-means on standardized audio features, with readable cluster descriptions.
+
+    Parameters
+    ----------
+    n_clusters:
+        Number of clusters, or ``"auto"`` to pick the best silhouette in ``k_range``.
+    k_range:
+        The k values tried by ``"auto"`` and :meth:`score_k_range`.
+    random_state:
+        Seed for K-means initialisation and the silhouette sample.
+    features:
+        The :class:`FeatureSpace` to cluster in (default: audio features, no year).
+
+    Attributes after :meth:`fit`: ``n_clusters_``, ``labels_`` (one per catalog row),
+    ``inertia_``, ``silhouette_``, ``cluster_names_``, ``centers_`` (in feature space),
+    ``sizes_`` and ``scores_`` (a k / inertia / silhouette table, only with ``"auto"``).
+    """
+
+    def __init__(
+        self,
+        n_clusters: int | str = 8,
+        k_range: Iterable[int] = range(2, 16),
+        random_state: int | None = 0,
+        features: FeatureSpace | None = None,
+        n_init: int = 3,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.k_range = k_range
+        self.random_state = random_state
+        self.features = features
+        self.n_init = n_init
+
+    # ------------------------------------------------------------------ fitting
+    def _space(self, catalog: Catalog) -> FeatureSpace:
+        space = self.features if self.features is not None else FeatureSpace(use_year=False)
+        if not hasattr(space, "feature_names_"):
+            space = space.fit(catalog)
+        return space
+
+    def _kmeans(self, X: np.ndarray, k: int) -> KMeans:
+        return KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state).fit(X)
+
+    def _silhouette(self, X: np.ndarray, labels: np.ndarray) -> float:
+        if len(np.unique(labels)) < 2 or len(X) < 3:
+            return float("nan")
+        sample = min(len(X), SILHOUETTE_SAMPLE)
+        return float(silhouette_score(X, labels, sample_size=sample, random_state=self.random_state))
+
+    def _check_k(self, k: int, n: int) -> int:
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
+            raise ValueError(f"n_clusters must be a positive whole number or 'auto', not {k!r}")
+        if k > n:
+            raise CatalogError(f"cannot make {k} clusters from {n} tracks; choose k <= {n}.")
+        return int(k)
+
+    def score_k_range(self, catalog: Catalog, k_range: Iterable[int] | None = None) -> pd.DataFrame:
+        """Inertia and silhouette for each k (for an elbow / silhouette chart)."""
+        space = self._space(catalog)
+        X = space.transform(catalog.tracks)
+        rows = []
+        for k in k_range if k_range is not None else self.k_range:
+            if k < 2 or k >= len(X):
+                continue
+            km = self._kmeans(X, int(k))
+            rows.append({"k": int(k), "inertia": float(km.inertia_), "silhouette": self._silhouette(X, km.labels_)})
+        return pd.DataFrame(rows, columns=["k", "inertia", "silhouette"])
+
+    def fit(self, catalog: Catalog) -> "ClusterModel":
+        """Cluster ``catalog``'s tracks; returns self."""
+        if len(catalog) == 0:
+            raise CatalogError("the catalog has no tracks to cluster.")
+        space = self._space(catalog)
+        X = space.transform(catalog.tracks)
+        if self.n_clusters == "auto":
+            self.scores_ = self.score_k_range(catalog)
+            if self.scores_.empty:
+                k = 1
+            else:
+                k = int(self.scores_.loc[self.scores_["silhouette"].idxmax(), "k"])
+        elif isinstance(self.n_clusters, str):
+            raise ValueError(f"n_clusters must be a number or 'auto', not {self.n_clusters!r}")
+        else:
+            k = self._check_k(self.n_clusters, len(X))
+            self.scores_ = None
+        km = self._kmeans(X, k)
+        self.space_ = space
+        self.kmeans_ = km
+        self.n_clusters_ = k
+        self.labels_ = km.labels_.astype(np.int32)
+        self.centers_ = km.cluster_centers_.astype(np.float32)
+        self.inertia_ = float(km.inertia_)
+        self.silhouette_ = self._silhouette(X, self.labels_)
+        self.sizes_ = np.bincount(self.labels_, minlength=k)
+        weights = np.where(space.weights_ > 0, space.weights_, 1.0)
+        centers_z = self.centers_ / weights
+        self.cluster_names_ = name_clusters(centers_z, space.feature_names_)
+        self._pca = PCA(n_components=min(2, X.shape[1]), random_state=self.random_state).fit(X)
+        self._profile = self._build_profile(catalog)
+        _log.info("k-means: k=%d inertia=%.1f silhouette=%.3f", k, self.inertia_, self.silhouette_)
+        return self
+
+    def _build_profile(self, catalog: Catalog) -> pd.DataFrame:
+        t = catalog.tracks
+        names = [f for f in self.space_.feature_names_]
+        frame = t[names].astype("float64").assign(cluster=self.labels_)
+        means = frame.groupby("cluster")[names].mean().reindex(range(self.n_clusters_))
+        top_genres = []
+        genres = t["genres"] if "genres" in t else pd.Series([None] * len(t))
+        for c in range(self.n_clusters_):
+            counts = Counter(g for cell in genres[self.labels_ == c] for g in split_list(cell))
+            top_genres.append(", ".join(g for g, _ in counts.most_common(3)))
+        profile = pd.DataFrame(
+            {
+                "cluster": range(self.n_clusters_),
+                "name": self.cluster_names_,
+                "size": self.sizes_,
+                "share": self.sizes_ / max(1, len(t)),
+                "top_genres": top_genres,
+            }
+        )
+        return pd.concat([profile, means.reset_index(drop=True)], axis=1)
+
+    def _check(self) -> None:
+        if not hasattr(self, "labels_"):
+            raise NotFittedError("ClusterModel is not fitted yet: call fit(catalog) first.")
+
+    # ------------------------------------------------------------------ answering
+    def profile(self) -> pd.DataFrame:
+        """One row per cluster: cluster, name, size, share, top_genres, mean of each feature."""
+        self._check()
+        return self._profile.copy()
+
+    def summary(self) -> dict:
+        """A JSON-able summary (used by ``python -m recommender cluster``)."""
+        self._check()
+        prof = self._profile
+        out = {
+            "k": self.n_clusters_,
+            "inertia": round(self.inertia_, 3),
+            "silhouette": None if np.isnan(self.silhouette_) else round(self.silhouette_, 4),
+            "clusters": [
+                {
+                    "cluster": int(r["cluster"]),
+                    "name": r["name"],
+                    "size": int(r["size"]),
+                    "top_genres": r["top_genres"],
+                    "means": {f: round(float(r[f]), 4) for f in self.space_.feature_names_},
+                }
+                for _, r in prof.iterrows()
+            ],
+        }
+        if self.scores_ is not None:
+            out["scores"] = [
+                {"k": int(r.k), "inertia": round(float(r.inertia), 3), "silhouette": round(float(r.silhouette), 4)}
+                for r in self.scores_.itertuples()
+            ]
+        return out
+
+    def predict(self, catalog_positions: Iterable[int]) -> np.ndarray:
+        """Cluster labels of catalog rows (positions as from ``catalog.positions``)."""
+        self._check()
+        pos = np.asarray(list(catalog_positions) if not isinstance(catalog_positions, np.ndarray) else catalog_positions, dtype=np.int64)
+        if pos.size and (pos.min() < 0 or pos.max() >= len(self.labels_)):
+            raise IndexError("catalog positions out of range (unknown tracks have position -1)")
+        return self.labels_[pos]
+
+    def predict_frame(self, tracks: pd.DataFrame) -> np.ndarray:
+        """Cluster labels for tracks not necessarily in the fitted catalog (nearest centre)."""
+        self._check()
+        return self.kmeans_.predict(self.space_.transform(tracks)).astype(np.int32)
+
+    def embedding_2d(self, catalog: Catalog | None = None) -> np.ndarray:
+        """(n, 2) PCA coordinates of the tracks (the fitted catalog by default), for a map."""
+        self._check()
+        X = self.space_.transform(catalog.tracks) if catalog is not None else self.space_.transform_catalog()
+        emb = self._pca.transform(X).astype(np.float32)
+        if emb.shape[1] < 2:
+            emb = np.column_stack([emb, np.zeros(len(emb), dtype=np.float32)])
+        return emb

@@ -1,0 +1,167 @@
+"""Offline evaluation: playlist continuation on a catalog with playlists.
+
+Protocol (fixed ``random_state``): pick ``n_playlists`` playlists with more than
+``n_seeds`` tracks; blank all their memberships (``catalog.without_playlists``) and fit
+every method on that catalog, so nothing about the held-out playlists leaks (genres,
+playlist counts and co-occurrence are recomputed without them). For each held-out playlist
+give ``n_seeds`` random tracks of it as seeds and score the top recommendations (default
+filters, so at most 2 tracks per artist) against the playlist's other tracks.
+
+Metrics, averaged over playlists:
+
+- ``recall@k``: share of the playlist's other tracks found in the top k;
+- ``ndcg@K``: binary-gain NDCG at the largest cutoff;
+- ``r_precision``: precision in the top R, R = number of other tracks;
+- ``genre_precision@10``: share of the top 10 whose genres (in the full catalog) include
+  the playlist's genre;
+- ``distinct_artists@10``: distinct first-listed artists in the top 10.
+
+Weights of the hybrid method were chosen with ``random_state=1`` (validation); the
+reported table uses ``random_state=0``.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .catalog import Catalog, split_list
+from .errors import CatalogError
+from .recommend import RECOMMENDERS, make_recommender
+
+_log = logging.getLogger(__name__)
+
+__all__ = ["DEFAULT_EVAL_METHODS", "evaluate", "evaluation_report", "sample_queries", "ranking_metrics"]
+
+DEFAULT_EVAL_METHODS: tuple[str, ...] = ("hybrid", "similar", "cluster", "popular", "random")
+METRIC_COLUMNS_HELP = {
+    "recall@k": "share of the playlist's hidden tracks found in the top k",
+    "ndcg@k": "rank-aware hit quality (1 = all hidden tracks first)",
+    "r_precision": "precision in the top R, R = number of hidden tracks",
+    "genre_precision@10": "share of the top 10 in the playlist's genre",
+    "distinct_artists@10": "distinct artists in the top 10",
+}
+
+
+def ranking_metrics(ranked: Sequence[str], relevant: set[str], ks: Sequence[int]) -> dict[str, float]:
+    """recall@k for each k, NDCG at the largest k and R-precision for one ranked list."""
+    hits = np.array([t in relevant for t in ranked], dtype=bool)
+    n_rel = len(relevant)
+    out: dict[str, float] = {}
+    for k in ks:
+        out[f"recall@{k}"] = float(hits[:k].sum() / n_rel) if n_rel else 0.0
+    kmax = max(ks)
+    gains = hits[:kmax] / np.log2(np.arange(2, min(kmax, len(hits)) + 2))
+    ideal = (1.0 / np.log2(np.arange(2, min(kmax, n_rel) + 2))).sum()
+    out[f"ndcg@{kmax}"] = float(gains.sum() / ideal) if ideal > 0 else 0.0
+    out["r_precision"] = float(hits[:n_rel].sum() / n_rel) if n_rel else 0.0
+    return out
+
+
+def sample_queries(
+    catalog: Catalog, n_playlists: int, n_seeds: int, random_state: int = 0
+) -> list[dict[str, Any]]:
+    """Held-out playlists with their seeds and hidden tracks (deterministic for a state)."""
+    m = catalog.memberships.dropna(subset=["playlist_id"])
+    if m.empty:
+        raise CatalogError(
+            f"{catalog.name} has no playlist memberships: the evaluation needs playlists "
+            "(use the default catalog)."
+        )
+    groups = m.groupby("playlist_id", sort=True)
+    tracks = groups["track_id"].agg(lambda s: list(dict.fromkeys(s)))
+    genre = groups["genre"].first()
+    eligible = tracks[tracks.map(len) > n_seeds]
+    if eligible.empty:
+        raise CatalogError(f"no playlist has more than {n_seeds} tracks; use fewer seeds.")
+    rng = np.random.default_rng(random_state)
+    chosen = rng.choice(len(eligible), size=min(n_playlists, len(eligible)), replace=False)
+    queries = []
+    for i in sorted(chosen):
+        pid = eligible.index[i]
+        members = eligible.iloc[i]
+        seed_idx = rng.choice(len(members), size=n_seeds, replace=False)
+        seeds = [members[j] for j in seed_idx]
+        queries.append(
+            {
+                "playlist_id": pid,
+                "genre": genre.get(pid),
+                "seeds": seeds,
+                "hidden": set(members) - set(seeds),
+            }
+        )
+    return queries
+
+
+def evaluate(
+    catalog: Catalog,
+    methods: Iterable[str] = DEFAULT_EVAL_METHODS,
+    n_playlists: int = 100,
+    n_seeds: int = 5,
+    ks: Sequence[int] = (10, 100),
+    random_state: int = 0,
+    method_params: dict[str, dict[str, Any]] | None = None,
+) -> pd.DataFrame:
+    """One row per method with the mean metrics over held-out playlists (see module doc)."""
+    ks = sorted({int(k) for k in ks})
+    if not ks or ks[0] < 1:
+        raise ValueError("cutoffs k must be whole numbers >= 1")
+    methods = list(methods)
+    for name in methods:
+        if name not in RECOMMENDERS:
+            raise ValueError(f"unknown method {name!r}; choose from {', '.join(RECOMMENDERS)}")
+    queries = sample_queries(catalog, n_playlists, n_seeds, random_state)
+    train = catalog.without_playlists([q["playlist_id"] for q in queries])
+    full_genres = catalog.tracks.set_index("track_id")["genres"]
+    depth = max(max(ks), max(len(q["hidden"]) for q in queries))
+    rows = []
+    for name in methods:
+        started = time.perf_counter()
+        params = dict((method_params or {}).get(name, {}))
+        params.setdefault("random_state", random_state)
+        model = make_recommender(name, **params).fit(train)
+        per_query = []
+        for q in queries:
+            result = model.recommend(q["seeds"], k=depth)
+            recs = result.recommendations
+            ranked = recs["track_id"].tolist()
+            metrics = ranking_metrics(ranked, q["hidden"], ks)
+            top10 = recs.head(10)
+            genres = [split_list(g) for g in full_genres.reindex(top10["track_id"]).tolist()]
+            metrics["genre_precision@10"] = (
+                float(np.mean([q["genre"] in g for g in genres])) if len(genres) else 0.0
+            )
+            metrics["distinct_artists@10"] = float(
+                len({(split_list(a) or [f"?{i}"])[0].lower() for i, a in enumerate(top10["artists"])})
+            )
+            per_query.append(metrics)
+        frame = pd.DataFrame(per_query)
+        row = {"method": name, **frame.mean().to_dict()}
+        row["seconds"] = time.perf_counter() - started
+        rows.append(row)
+        _log.info("evaluated %s in %.1fs", name, row["seconds"])
+    table = pd.DataFrame(rows)
+    table.attrs.update(
+        {"n_playlists": len(queries), "n_seeds": n_seeds, "random_state": random_state, "ks": ks}
+    )
+    return table
+
+
+def evaluation_report(table: pd.DataFrame) -> dict[str, Any]:
+    """The evaluation as a JSON-able dict (protocol settings + one entry per method)."""
+    metrics = [c for c in table.columns if c not in ("method", "seconds")]
+    return {
+        "protocol": {
+            "task": "playlist continuation, held-out playlists blanked before fitting",
+            "n_playlists": table.attrs.get("n_playlists"),
+            "n_seeds": table.attrs.get("n_seeds"),
+            "random_state": table.attrs.get("random_state"),
+        },
+        "methods": {
+            r["method"]: {m: round(float(r[m]), 4) for m in metrics} | {"seconds": round(float(r["seconds"]), 2)}
+            for r in table.to_dict("records")
+        },
+    }

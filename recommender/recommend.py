@@ -1,0 +1,1002 @@
+"""Recommenders: one base class does the shared work, each method writes one scoring hook.
+
+:class:`BaseRecommender` parses seeds (raw pasted text or a list of IDs), reports seeds that
+are not in the catalog, excludes the seeds, applies :class:`Filters` as boolean masks over
+the whole catalog, pulls the ranking toward ``target_*`` values, keeps the list diverse (at
+most ``max_per_artist`` tracks per artist), takes the top k with ``np.argpartition`` and
+writes a plain-words explanation for every track. A method only implements
+``_score(seed_positions) -> float32 vector over all tracks`` (and optionally ``_fit`` and
+``_signals`` for explanations). Everything is vectorised (numpy / scipy.sparse); nothing
+loops over tracks or builds a tracks x tracks matrix.
+
+Methods (registry :data:`RECOMMENDERS`, user-facing :data:`METHODS`): ``hybrid``, ``similar``,
+``cluster``, ``popular`` and the ``random`` baseline.
+
+Unknown values in filters: a track whose value of a filtered feature is unknown (NaN) does
+not pass a min/max bound on that feature, except popularity, whose treatment is set by
+``Filters.unknown_popularity``: ``"exclude"`` (default) drops tracks with unknown
+popularity only when a popularity bound is set; ``"include"`` lets them pass. Without a
+popularity bound they are always kept. A ``target_*`` treats an unknown value as the
+catalog median. Tracks with an unknown release year fail a year range.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .catalog import TUNABLE_FEATURES, Catalog, split_list
+from .clustering import ClusterModel
+from .errors import FilterError, ModelError, NotFittedError, SeedError
+from .features import FEATURE_WORDS, FeatureSpace
+from .ids import InvalidToken, is_track_id, parse_track_ids, track_id_from_token
+
+_log = logging.getLogger(__name__)
+
+__all__ = [
+    "DEFAULT_MAX_PER_ARTIST_PER_PAGE",
+    "PAGE_SIZE",
+    "Filters",
+    "RecommendationResult",
+    "BaseRecommender",
+    "HybridRecommender",
+    "SimilarRecommender",
+    "ClusterRecommender",
+    "PopularRecommender",
+    "RandomRecommender",
+    "RECOMMENDERS",
+    "METHODS",
+    "make_recommender",
+]
+
+# At most 2 tracks of one artist in each page of 10 results: >= 5 distinct artists in every
+# top 10, while an artist's further good tracks move down a page instead of disappearing
+# (a hard cap over the whole list costs a third of the hybrid's recall@100).
+PAGE_SIZE = 10
+# A target_* costs a track TARGET_STRENGTH score standard deviations per feature standard
+# deviation it is away from the target: a clear pull that still respects the seeds.
+TARGET_STRENGTH = 2.0
+DEFAULT_MAX_PER_ARTIST_PER_PAGE = 2
+UNKNOWN_POPULARITY_POLICIES = ("exclude", "include")
+# Features named in explanations (key / mode / meter rarely mean much to a listener).
+_EXPLAIN_FEATURES = (
+    "energy", "danceability", "valence", "acousticness", "tempo", "loudness",
+    "speechiness", "instrumentalness", "liveness", "duration_ms", "release_year",
+)
+RESULT_COLUMNS = ["track_id", "track_name", "artists", "popularity", "score", "why"]
+
+
+# =============================================================================== filters
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, bool):
+        raise FilterError(f"{name} must be a number, not {value!r}.")
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise FilterError(f"{name} must be a number, not {value!r}.") from None
+    if not math.isfinite(out):
+        raise FilterError(f"{name} must be a finite number, not {value!r}.")
+    return out
+
+
+def _year(name: str, value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    out = _number(name, value)
+    if out != int(out):
+        raise FilterError(f"{name} must be a whole year such as 1999, not {value!r}.")
+    return int(out)
+
+
+def _genre_list(name: str, value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        items = [v.strip() for v in value.replace(",", ";").split(";")]
+    elif isinstance(value, Iterable):
+        items = [str(v).strip() for v in value]
+    else:
+        raise FilterError(f"{name} must be a list of genre names, not {value!r}.")
+    return [v for v in items if v]
+
+
+def _truthy(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if isinstance(value, str) and value.strip().lower() in {"0", "false", "no", "off", ""}:
+        return False
+    raise FilterError(f"{name} must be true or false, not {value!r}.")
+
+
+@dataclass
+class Filters:
+    """What the recommendations must satisfy (Spotify's tunable attributes and more).
+
+    ``min`` / ``max`` / ``target`` map a feature among :data:`TUNABLE_FEATURES` (including
+    ``popularity``) to a value; a target pulls the ranking toward the value (a track one
+    standard deviation away loses two standard deviations of score). Genres match the
+    track's playlist genres or subgenres, case-insensitively. Diversity, by first-listed
+    artist: ``max_per_artist`` is a hard cap over the whole list (default ``None``: off);
+    ``max_per_artist_per_page`` (default 2) allows at most that many tracks of one artist
+    in each page of 10 results, moving the rest down a page, so every top 10 holds >= 5
+    artists (``None`` switches it off). ``unknown_popularity`` says how tracks whose popularity
+    is unknown are treated when a popularity bound is set: ``"exclude"`` (default) or
+    ``"include"``; without a bound they always stay.
+    """
+
+    min: dict[str, float] = field(default_factory=dict)
+    max: dict[str, float] = field(default_factory=dict)
+    target: dict[str, float] = field(default_factory=dict)
+    include_genres: list[str] = field(default_factory=list)
+    exclude_genres: list[str] = field(default_factory=list)
+    min_year: int | None = None
+    max_year: int | None = None
+    exclude_seed_artists: bool = False
+    max_per_artist: int | None = None
+    max_per_artist_per_page: int | None = DEFAULT_MAX_PER_ARTIST_PER_PAGE
+    unknown_popularity: str = "exclude"
+
+    FLAT_KEYS: ClassVar[tuple[str, ...]] = (
+        "include_genres", "exclude_genres", "min_year", "max_year",
+        "exclude_seed_artists", "max_per_artist", "max_per_artist_per_page", "unknown_popularity",
+    )
+
+    def __post_init__(self) -> None:
+        for kind in ("min", "max", "target"):
+            values = getattr(self, kind) or {}
+            clean = {}
+            for name, value in dict(values).items():
+                if name not in TUNABLE_FEATURES:
+                    raise FilterError(
+                        f"{kind}_{name} is not a tunable attribute; use one of: "
+                        + ", ".join(TUNABLE_FEATURES) + "."
+                    )
+                if value is None or value == "":
+                    continue
+                clean[name] = _number(f"{kind}_{name}", value)
+            setattr(self, kind, clean)
+        for name in set(self.min) & set(self.max):
+            if self.min[name] > self.max[name]:
+                raise FilterError(
+                    f"min_{name}={self.min[name]:g} is above max_{name}={self.max[name]:g}; "
+                    "swap them or widen the range."
+                )
+        self.include_genres = _genre_list("include_genres", self.include_genres)
+        self.exclude_genres = _genre_list("exclude_genres", self.exclude_genres)
+        self.min_year = _year("min_year", self.min_year)
+        self.max_year = _year("max_year", self.max_year)
+        if self.min_year is not None and self.max_year is not None and self.min_year > self.max_year:
+            raise FilterError(
+                f"min_year={self.min_year} is after max_year={self.max_year}; swap them."
+            )
+        self.exclude_seed_artists = _truthy("exclude_seed_artists", self.exclude_seed_artists)
+        for key in ("max_per_artist", "max_per_artist_per_page"):
+            value = getattr(self, key)
+            if value is None or value == "" or (isinstance(value, str) and value.lower() == "none"):
+                setattr(self, key, None)
+                continue
+            n = _number(key, value)
+            if n < 1 or n != int(n):
+                raise FilterError(f"{key} must be a whole number >= 1 (or None for no cap), not {value!r}.")
+            setattr(self, key, int(n))
+        if self.unknown_popularity not in UNKNOWN_POPULARITY_POLICIES:
+            raise FilterError(
+                f"unknown_popularity must be one of {UNKNOWN_POPULARITY_POLICIES}, "
+                f"not {self.unknown_popularity!r}."
+            )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> "Filters":
+        """Build from flat keys (``min_energy``, ``target_tempo``, ``min_popularity``,
+        ``min_year``, ``include_genres``, ...) or nested ``min``/``max``/``target`` dicts."""
+        if data is None:
+            return cls()
+        if isinstance(data, Filters):
+            return data
+        kwargs: dict[str, Any] = {"min": {}, "max": {}, "target": {}}
+        for key, value in dict(data).items():
+            key = str(key)
+            if key in ("min", "max", "target") and isinstance(value, Mapping):
+                kwargs[key].update(value)
+            elif key in cls.FLAT_KEYS:
+                kwargs[key] = value
+            elif key.startswith(("min_", "max_", "target_")) and key.split("_", 1)[1] in TUNABLE_FEATURES:
+                kind, name = key.split("_", 1)
+                kwargs[kind][name] = value
+            else:
+                allowed = ", ".join(
+                    [f"min_/max_/target_ + one of {', '.join(TUNABLE_FEATURES)}", *cls.FLAT_KEYS]
+                )
+                raise FilterError(f"unknown filter {key!r}; allowed: {allowed}.")
+        return cls(**kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat keys for the values that differ from the defaults (URL query strings)."""
+        out: dict[str, Any] = {}
+        for kind in ("min", "max", "target"):
+            for name, value in getattr(self, kind).items():
+                out[f"{kind}_{name}"] = value
+        default = Filters()
+        for key in self.FLAT_KEYS:
+            value = getattr(self, key)
+            if value != getattr(default, key):
+                out[key] = list(value) if isinstance(value, list) else value
+        return out
+
+    @property
+    def has_popularity_bound(self) -> bool:
+        return "popularity" in self.min or "popularity" in self.max
+
+
+def _coerce_filters(filters: Filters | Mapping[str, Any] | None) -> Filters:
+    if filters is None:
+        return Filters()
+    if isinstance(filters, Filters):
+        return filters
+    if isinstance(filters, Mapping):
+        return Filters.from_dict(filters)
+    raise FilterError(f"filters must be a Filters object or a dict, not {type(filters).__name__}.")
+
+
+# =============================================================================== result
+@dataclass
+class RecommendationResult:
+    """Seeds used, seeds not found, rejected tokens, the ranked tracks, and a message."""
+
+    seeds: list[str]
+    not_in_catalog: list[str]
+    invalid: list[InvalidToken]
+    recommendations: pd.DataFrame
+    message: str | None = None
+    method: str = ""
+
+    def __len__(self) -> int:
+        return len(self.recommendations)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The CLI's JSON object; ``message`` only appears when there is one."""
+        recs = []
+        for row in self.recommendations[RESULT_COLUMNS].itertuples(index=False):
+            pop = row.popularity
+            recs.append(
+                {
+                    "track_id": str(row.track_id),
+                    "track_name": None if pd.isna(row.track_name) else str(row.track_name),
+                    "artists": None if pd.isna(row.artists) else str(row.artists),
+                    "popularity": None if pd.isna(pop) else int(round(float(pop))),
+                    "score": round(float(row.score), 6),
+                    "why": str(row.why),
+                }
+            )
+        out: dict[str, Any] = {
+            "seeds": list(self.seeds),
+            "not_in_catalog": list(self.not_in_catalog),
+            "invalid": [{"token": t.token, "reason": t.reason} for t in self.invalid],
+            "recommendations": recs,
+        }
+        if self.message:
+            out["message"] = self.message
+        return out
+
+
+# =============================================================================== shared index
+def _csr(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    m = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=shape)
+    m.sum_duplicates()
+    m.data[:] = 1.0  # membership, not count
+    return m
+
+
+class CatalogIndex:
+    """Sparse incidence matrices and arrays every method needs (built once per fit)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        t = catalog.tracks
+        n = len(t)
+        self.n = n
+        # artists: track x artist incidence; the first-listed artist is the "primary" one.
+        artist_lists = t["artists"].astype("string").fillna("").str.split(";")
+        exploded = artist_lists.explode().str.strip()
+        exploded = exploded[exploded.fillna("") != ""]
+        codes, names = pd.factorize(exploded.str.lower())
+        rows = exploded.index.to_numpy()
+        self.artists = _csr(rows, codes, (n, len(names)))
+        self.artist_names = list(names)
+        first = artist_lists.str[0].fillna("").str.strip().str.lower()
+        primary = pd.Index(names).get_indexer(first.to_numpy(dtype=object))
+        # Tracks without an artist each count as their own "artist" for the diversity cap.
+        no_artist = primary < 0
+        primary[no_artist] = len(names) + np.flatnonzero(no_artist)
+        self.primary_artist = primary.astype(np.int64)
+        # playlists and genre labels from the memberships.
+        m = catalog.memberships
+        pos = catalog.positions(m["track_id"]) if len(m) else np.zeros(0, dtype=np.int64)
+        ok = pos >= 0
+        pl = m["playlist_id"].astype("string")
+        has_pl = ok & pl.notna().to_numpy()
+        pl_codes, pl_names = pd.factorize(pl[has_pl])
+        self.playlists = _csr(pos[has_pl], pl_codes, (n, len(pl_names)))
+        self.playlist_ids = list(pl_names)
+        # genre labels (genres and subgenres, lower case) for filters and taste profiles.
+        labels = pd.concat(
+            [
+                pd.DataFrame({"pos": pos[ok], "label": m["genre"].astype("string")[ok].str.lower().to_numpy()}),
+                pd.DataFrame({"pos": pos[ok], "label": m["subgenre"].astype("string")[ok].str.lower().to_numpy()}),
+            ]
+        ).dropna()
+        labels = labels[labels["label"].str.strip() != ""]
+        lab_codes, lab_names = pd.factorize(labels["label"].str.strip())
+        self.genres = _csr(labels["pos"].to_numpy(), lab_codes, (n, len(lab_names)))
+        self.genre_names = list(lab_names)
+        sub = m["subgenre"].astype("string")[ok]
+        use = sub if sub.notna().any() else m["genre"].astype("string")[ok]
+        keep = use.notna().to_numpy()
+        s_codes, s_names = pd.factorize(use[keep].str.lower())
+        self.styles = sp.csr_matrix(
+            (np.ones(int(keep.sum()), dtype=np.float32), (pos[ok][keep], s_codes)), shape=(n, len(s_names))
+        )  # counts: how often a track is filed under each (sub)genre
+        self.style_names = list(s_names)
+        alb = t["album_id"].astype("string") if "album_id" in t else pd.Series(pd.NA, index=t.index)
+        alb_codes, _ = pd.factorize(alb)
+        self.album = alb_codes.astype(np.int64)  # -1 unknown
+        self.popularity = t["popularity"].to_numpy(dtype=np.float32, na_value=np.nan)
+        self.year = t["release_year"].to_numpy(dtype=np.float32, na_value=np.nan)
+
+    def seed_artist_columns(self, seed_pos: np.ndarray) -> np.ndarray:
+        return np.unique(self.artists[seed_pos].indices)
+
+    def has_artist(self, artist_cols: np.ndarray) -> np.ndarray:
+        if len(artist_cols) == 0:
+            return np.zeros(self.n, dtype=bool)
+        return np.asarray(self.artists[:, artist_cols].sum(axis=1)).ravel() > 0
+
+
+# =============================================================================== base
+class BaseRecommender:
+    """Shared work of every method; subclasses implement :meth:`_score`.
+
+    Parameters
+    ----------
+    random_state:
+        Seed for any randomness (the same seeds and state give the same list).
+    """
+
+    name: ClassVar[str] = "base"
+    requires_seeds: ClassVar[bool] = True
+
+    def __init__(self, random_state: int | None = 0) -> None:
+        self.random_state = random_state
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+    def get_params(self) -> dict[str, Any]:
+        import inspect
+
+        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
+        return {p: getattr(self, p, None) for p in names}
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, catalog: Catalog) -> "BaseRecommender":
+        """Index ``catalog`` and learn what the method needs; returns self."""
+        self.catalog_ = catalog
+        self.index_ = CatalogIndex(catalog)
+        self.space_ = FeatureSpace().fit(catalog) if catalog.has_features else None
+        self._fit(catalog)
+        return self
+
+    def _fit(self, catalog: Catalog) -> None:
+        """Method-specific learning (optional)."""
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "catalog_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(catalog) first.")
+
+    # ------------------------------------------------------------------ hooks
+    def _score(self, seed_pos: np.ndarray) -> np.ndarray:
+        """Score every catalog track (float32, higher is better) given seed row positions."""
+        raise NotImplementedError
+
+    def _signals(self, seed_pos: np.ndarray, rec_pos: np.ndarray) -> list[list[str]]:
+        """Extra explanation phrases per recommended track (signals that contributed)."""
+        return [[] for _ in rec_pos]
+
+    # ------------------------------------------------------------------ seeds
+    def _parse_seeds(self, seeds: str | Iterable[str] | None) -> tuple[list[str], list[InvalidToken]]:
+        if seeds is None:
+            return [], []
+        if isinstance(seeds, str):
+            parsed = parse_track_ids(seeds)
+            return list(parsed.ids), list(parsed.invalid)
+        ids: list[str] = []
+        invalid: list[InvalidToken] = []
+        for item in seeds:
+            token = str(item)
+            if is_track_id(token):
+                track_id = token
+            else:
+                track_id, reason = track_id_from_token(token)
+                if track_id is None:
+                    if reason != "empty token":
+                        invalid.append(InvalidToken(token, reason or "not a track ID"))
+                    continue
+            if track_id not in ids:
+                ids.append(track_id)
+        return ids, invalid
+
+    def _seed_error(self, ids: list[str], invalid: list[InvalidToken]) -> SeedError:
+        where = self.catalog_.name
+        if not ids and not invalid:
+            return SeedError("no seed tracks given: paste Spotify track IDs, URIs or links.")
+        if not ids:
+            reasons = "; ".join(f"{t.reason}" for t in invalid[:3])
+            more = f" (and {len(invalid) - 3} more)" if len(invalid) > 3 else ""
+            return SeedError(f"none of the pasted items is a track ID: {reasons}{more}.")
+        shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+        return SeedError(
+            f"none of the {len(ids)} seed track(s) is in the catalog {where!r} ({shown}); "
+            "pick seeds from the catalog, or load a catalog that holds them."
+        )
+
+    # ------------------------------------------------------------------ filters
+    def _filter_masks(self, filters: Filters, seed_pos: np.ndarray) -> list[tuple[str, np.ndarray]]:
+        """(label, mask) per active filter, in the order they are reported."""
+        t = self.catalog_.tracks
+        idx = self.index_
+        masks: list[tuple[str, np.ndarray]] = []
+        for kind in ("min", "max"):
+            for name, bound in getattr(filters, kind).items():
+                if name not in t:
+                    values = np.full(len(t), np.nan, dtype=np.float32)
+                else:
+                    values = t[name].to_numpy(dtype=np.float64, na_value=np.nan)
+                known = ~np.isnan(values)
+                with np.errstate(invalid="ignore"):
+                    ok = values >= bound if kind == "min" else values <= bound
+                ok &= known
+                label = f"{kind}_{name}={bound:g}"
+                if name == "popularity":
+                    if filters.unknown_popularity == "include":
+                        ok |= ~known
+                    elif (~known).any():
+                        label += f" (excludes the {int((~known).sum()):,} tracks with unknown popularity)"
+                elif (~known).any():
+                    label += f" ({name} is unknown for {int((~known).sum()):,} tracks)"
+                masks.append((label, ok))
+        if filters.include_genres or filters.exclude_genres:
+            names = {g: i for i, g in enumerate(idx.genre_names)}
+            for kind, wanted in (("include_genres", filters.include_genres), ("exclude_genres", filters.exclude_genres)):
+                if not wanted:
+                    continue
+                cols = [names[g.lower()] for g in wanted if g.lower() in names]
+                unknown = [g for g in wanted if g.lower() not in names]
+                if unknown and kind == "include_genres" and not cols:
+                    known = ", ".join(sorted(idx.genre_names)[:30]) or "none"
+                    raise FilterError(
+                        f"genre {unknown[0]!r} is not in this catalog; known genres: {known}."
+                    )
+                if cols:
+                    has = np.asarray(idx.genres[:, cols].sum(axis=1)).ravel() > 0
+                else:
+                    has = np.zeros(idx.n, dtype=bool)
+                masks.append((f"{kind}={', '.join(wanted)}", has if kind == "include_genres" else ~has))
+        if filters.min_year is not None or filters.max_year is not None:
+            year = idx.year
+            with np.errstate(invalid="ignore"):
+                ok = ~np.isnan(year)
+                if filters.min_year is not None:
+                    ok &= year >= filters.min_year
+                if filters.max_year is not None:
+                    ok &= year <= filters.max_year
+            label = f"release year {filters.min_year or '…'}–{filters.max_year or '…'}"
+            masks.append((label, ok))
+        if filters.exclude_seed_artists and len(seed_pos):
+            masks.append(("exclude_seed_artists", ~idx.has_artist(idx.seed_artist_columns(seed_pos))))
+        return masks
+
+    def _apply_targets(self, scores: np.ndarray, candidates: np.ndarray, filters: Filters) -> np.ndarray:
+        if not filters.target:
+            return scores
+        t = self.catalog_.tracks
+        spread = float(np.std(scores[candidates])) if candidates.any() else 1.0
+        spread = spread if spread > 1e-9 else 1.0
+        penalty = np.zeros(len(scores), dtype=np.float32)
+        for name, value in filters.target.items():
+            if name not in t or t[name].isna().all():
+                continue
+            col = t[name].to_numpy(dtype=np.float32, na_value=np.nan)
+            median = np.nanmedian(col)
+            scale = np.nanstd(col) or 1.0
+            col = np.where(np.isnan(col), median, col)
+            penalty += np.abs(col - value) / scale
+        return (scores - TARGET_STRENGTH * spread * penalty).astype(np.float32)
+
+    # ------------------------------------------------------------------ ranking
+    def _top_k(self, scores: np.ndarray, candidates: np.ndarray, k: int, filters: Filters) -> np.ndarray:
+        """Best ``k`` candidates under the artist caps (ties broken by catalog order)."""
+        cand = np.flatnonzero(candidates)
+        if len(cand) == 0:
+            return cand
+        cap, page_cap = filters.max_per_artist, filters.max_per_artist_per_page
+        pool = min(len(cand), k + PAGE_SIZE * 10 if cap is None else max(4 * k, k + 256))
+        while True:
+            if pool < len(cand):
+                chosen = cand[np.argpartition(-scores[cand], pool - 1)[:pool]]
+            else:
+                chosen = cand
+            order = chosen[np.lexsort((chosen, -scores[chosen]))]
+            if cap is not None:
+                artist = self.index_.primary_artist[order]
+                rank_in_artist = pd.Series(artist).groupby(artist).cumcount().to_numpy()
+                order = order[rank_in_artist < cap]
+            if page_cap is not None:
+                order = self._spread_pages(order, page_cap, k)
+            if len(order) >= k or pool >= len(cand):
+                return order[:k]
+            pool = len(cand)
+
+    def _spread_pages(self, order: np.ndarray, page_cap: int, k: int) -> np.ndarray:
+        """Reorder so no page of PAGE_SIZE results holds more than ``page_cap`` tracks of
+        one artist; a deferred track moves to the next page with room (never dropped)."""
+        artists = self.index_.primary_artist[order]
+        out: list[int] = []
+        remaining = list(range(len(order)))  # loops over the top-k pool only, not the catalog
+        while remaining and len(out) < k:
+            counts: dict[int, int] = {}
+            page: list[int] = []
+            deferred: list[int] = []
+            for i in remaining:
+                a = int(artists[i])
+                if len(page) < PAGE_SIZE and counts.get(a, 0) < page_cap:
+                    counts[a] = counts.get(a, 0) + 1
+                    page.append(i)
+                else:
+                    deferred.append(i)
+            out.extend(page)
+            remaining = deferred
+        out.extend(remaining)
+        return order[np.asarray(out, dtype=np.int64)]
+
+    # ------------------------------------------------------------------ explanations
+    def _explain(self, seed_pos: np.ndarray, rec_pos: np.ndarray) -> list[str]:
+        t = self.catalog_.tracks
+        extra = self._signals(seed_pos, rec_pos)
+        base = self._base_reason(rec_pos)
+        if self.space_ is None or len(seed_pos) == 0:
+            return ["; ".join([b, *e]) for b, e in zip(base, extra)]
+        space = self.space_
+        X = space.transform_catalog()
+        R, S = X[rec_pos], X[seed_pos]
+        rn = R / np.maximum(np.linalg.norm(R, axis=1, keepdims=True), 1e-9)
+        sn = S / np.maximum(np.linalg.norm(S, axis=1, keepdims=True), 1e-9)
+        closest = seed_pos[np.argmax(rn @ sn.T, axis=1)]
+        names = space.feature_names_
+        cols = [i for i, f in enumerate(names) if f in _EXPLAIN_FEATURES]
+        w = space.weights_
+        Zr = R[:, cols] / np.where(w[cols] > 0, w[cols], 1)
+        Zs = X[closest][:, cols] / np.where(w[cols] > 0, w[cols], 1)
+        out = []
+        for i, pos in enumerate(rec_pos):
+            seed_row = t.iloc[closest[i]]
+            seed_name = seed_row["track_name"] if pd.notna(seed_row["track_name"]) else seed_row["track_id"]
+            seed_artist = split_list(seed_row["artists"])
+            by = f" by {seed_artist[0]}" if seed_artist else ""
+            parts = [f"close to '{seed_name}'{by}"]
+            if cols:
+                diff = Zr[i] - Zs[i]
+                # A match counts more where the seed is distinctive: two tracks both near the
+                # catalog average instrumentalness (zero) is no reason worth telling.
+                closeness = np.abs(diff) - 0.5 * np.minimum(np.abs(Zs[i]), 2.0)
+                same = [FEATURE_WORDS[names[cols[j]]][0] for j in np.argsort(closeness, kind="stable")[:2]]
+                j = int(np.argmax(np.abs(diff)))
+                noun, higher, lower = FEATURE_WORDS[names[cols[j]]]
+                reason = f"{parts[0]}: similar {' and '.join(same)}"
+                if abs(diff[j]) >= 0.5:
+                    reason += f"; {higher if diff[j] > 0 else lower}"
+                parts = [reason]
+            if base[i]:
+                parts.append(base[i])
+            out.append("; ".join(parts + extra[i]))
+        return out
+
+    def _base_reason(self, rec_pos: np.ndarray) -> list[str]:
+        return ["" for _ in rec_pos]
+
+    # ------------------------------------------------------------------ public
+    def recommend(
+        self,
+        seeds: str | Iterable[str] | None,
+        *,
+        k: int = 20,
+        filters: Filters | Mapping[str, Any] | None = None,
+    ) -> RecommendationResult:
+        """The top ``k`` tracks for ``seeds`` (pasted text or IDs) that pass ``filters``.
+
+        Seeds not in the catalog are listed in ``not_in_catalog``; unparseable tokens in
+        ``invalid``. Raises :class:`SeedError` when no seed is usable (methods that need
+        seeds), :class:`FilterError` for invalid filters. When the filters leave no track,
+        the result is empty and ``message`` names the filter that emptied the list.
+        """
+        self._check_fitted()
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise FilterError(f"k (the number of recommendations) must be a whole number >= 1, not {k!r}.")
+        k = int(k)
+        filters = _coerce_filters(filters)
+        ids, invalid = self._parse_seeds(seeds)
+        positions = self.catalog_.positions(ids) if ids else np.zeros(0, dtype=np.int64)
+        found = [i for i, p in zip(ids, positions) if p >= 0]
+        missing = [i for i, p in zip(ids, positions) if p < 0]
+        seed_pos = np.asarray([p for p in positions if p >= 0], dtype=np.int64)
+        if self.requires_seeds and len(seed_pos) == 0:
+            raise self._seed_error(ids, invalid)
+
+        n = self.index_.n
+        candidates = np.ones(n, dtype=bool)
+        candidates[seed_pos] = False
+        message = None
+        if not candidates.any():
+            message = "Every catalog track is a seed: there is nothing else to recommend."
+        masks = self._filter_masks(filters, seed_pos)
+        for label, mask in masks:
+            after = candidates & mask
+            if candidates.any() and not after.any():
+                message = message or (
+                    f"No track is left after the filter {label}"
+                    + (" (with the filters before it)" if label != masks[0][0] else "")
+                    + ": widen or remove it."
+                )
+            candidates = after
+
+        if candidates.any():
+            scores = np.asarray(self._score(seed_pos), dtype=np.float32)
+            scores = np.where(np.isfinite(scores), scores, np.float32(-1e30))
+            scores = self._apply_targets(scores, candidates, filters)
+            rec_pos = self._top_k(scores, candidates, k, filters)
+        else:
+            scores = np.zeros(n, dtype=np.float32)
+            rec_pos = np.zeros(0, dtype=np.int64)
+        frame = self._frame(rec_pos, scores, seed_pos)
+        return RecommendationResult(
+            seeds=found, not_in_catalog=missing, invalid=invalid,
+            recommendations=frame, message=message, method=self.name,
+        )
+
+    def _frame(self, rec_pos: np.ndarray, scores: np.ndarray, seed_pos: np.ndarray) -> pd.DataFrame:
+        t = self.catalog_.tracks
+        extra_cols = [c for c in ("album_name", "genres", "release_year") if c in t]
+        feats = [f for f in self.catalog_.feature_names]
+        cols = ["track_id", "track_name", "artists", "popularity", *extra_cols, *feats]
+        frame = t.iloc[rec_pos][cols].reset_index(drop=True)
+        frame.insert(4, "score", scores[rec_pos].astype(np.float64))
+        frame.insert(5, "why", self._explain(seed_pos, rec_pos) if len(rec_pos) else pd.Series([], dtype="string"))
+        frame.insert(0, "rank", np.arange(1, len(frame) + 1))
+        return frame
+
+
+# =============================================================================== methods
+def _unit_rows(X: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    return (X / np.maximum(norms, 1e-9)).astype(np.float32)
+
+
+class SimilarRecommender(BaseRecommender):
+    """Nearest neighbours by cosine similarity on standardized, weighted audio features.
+
+    Audio only (plus release year): no artist or playlist signal. ``aggregate`` combines
+    the similarities to several seeds: ``"mean"`` (to the seeds' centre) or ``"max"``
+    (closest seed).
+    """
+
+    name = "similar"
+
+    def __init__(self, weights: Mapping[str, float] | None = None, use_year: bool = True,
+                 aggregate: str = "mean", random_state: int | None = 0) -> None:
+        super().__init__(random_state)
+        self.weights = weights
+        self.use_year = use_year
+        self.aggregate = aggregate
+
+    def _fit(self, catalog: Catalog) -> None:
+        if self.aggregate not in ("mean", "max"):
+            raise ValueError(f"aggregate must be 'mean' or 'max', not {self.aggregate!r}")
+        space = FeatureSpace(self.weights, use_year=self.use_year).fit(catalog)
+        self.unit_ = _unit_rows(space.transform_catalog())
+
+    def _score(self, seed_pos: np.ndarray) -> np.ndarray:
+        sims = self.unit_ @ self.unit_[seed_pos].T  # (n, n_seeds) via BLAS
+        return sims.mean(axis=1) if self.aggregate == "mean" else sims.max(axis=1)
+
+
+class PopularRecommender(BaseRecommender):
+    """The most popular tracks (unknown popularity ranks last). Seeds are optional."""
+
+    name = "popular"
+    requires_seeds = False
+
+    def _score(self, seed_pos: np.ndarray) -> np.ndarray:
+        pop = self.index_.popularity
+        return np.where(np.isnan(pop), -1.0, pop).astype(np.float32)
+
+    def _base_reason(self, rec_pos: np.ndarray) -> list[str]:
+        pop = self.index_.popularity[rec_pos]
+        return [f"popular (popularity {p:.0f})" if not np.isnan(p) else "popular" for p in pop]
+
+
+class RandomRecommender(BaseRecommender):
+    """Uniformly random tracks: the floor every method must beat. Seeds are optional."""
+
+    name = "random"
+    requires_seeds = False
+
+    def _score(self, seed_pos: np.ndarray) -> np.ndarray:
+        rng = np.random.default_rng([self.random_state or 0, *map(int, seed_pos)])
+        return rng.random(self.index_.n, dtype=np.float32)
+
+    def _base_reason(self, rec_pos: np.ndarray) -> list[str]:
+        return ["picked at random" for _ in rec_pos]
+
+
+class ClusterRecommender(BaseRecommender):
+    """The classic method: K-means on scaled audio features; the most popular tracks of
+    the cluster most seeds fall in (other clusters follow, by popularity)."""
+
+    name = "cluster"
+
+    def __init__(self, n_clusters: int | str = 8, random_state: int | None = 0) -> None:
+        super().__init__(random_state)
+        self.n_clusters = n_clusters
+
+    def _fit(self, catalog: Catalog) -> None:
+        self.cluster_model_ = ClusterModel(self.n_clusters, random_state=self.random_state).fit(catalog)
+
+    def _seed_cluster(self, seed_pos: np.ndarray) -> int:
+        counts = np.bincount(self.cluster_model_.labels_[seed_pos], minlength=self.cluster_model_.n_clusters_)
+        return int(np.argmax(counts))  # ties: the lowest cluster number
+
+    def _score(self, seed_pos: np.ndarray) -> np.ndarray:
+        cluster = self._seed_cluster(seed_pos)
+        pop = self.index_.popularity
+        pop = np.where(np.isnan(pop), 0.0, pop) / 100.0
+        return ((self.cluster_model_.labels_ == cluster) + pop * 0.5).astype(np.float32)
+
+    def _base_reason(self, rec_pos: np.ndarray) -> list[str]:
+        cm = self.cluster_model_
+        return [f"in cluster '{cm.cluster_names_[cm.labels_[p]]}'" for p in rec_pos]
+
+
+class HybridRecommender(BaseRecommender):
+    """Audio similarity + release date + artist affinity + playlist co-occurrence + taste
+    profile + popularity, fused as a weighted sum of signals that each lie in 0..1.
+
+    Signals (each a vector over all tracks, computed with BLAS / scipy.sparse, no track loop):
+
+    ======================  ======  ==========================================================
+    signal                  weight  what it measures
+    ======================  ======  ==========================================================
+    ``audio``               0.5     cosine to the seeds' centre in :class:`FeatureSpace`
+    ``audio_closest``       0.25    cosine to the closest seed (a mixed seed set's outliers)
+    ``artist_audio``        0.25    cosine of the track's artists' mean sound to the seeds'
+    ``release_date``        1.0     mean over seeds of ``exp(-|date - seed date| / 1 year)``
+    ``same_artist``         2.0     share of seeds that share an artist with the track
+    ``album``               1.2     share of seeds on the same album
+    ``artist_playlists``    0.5     artists co-playlisted with the seeds' artists (artist x
+                                    playlist matrix, playlists weighted 1/log(1+size), each
+                                    artist's score divided by its number of playlists)
+    ``cooccurrence``        0.1     item-based CF: playlists shared with the seeds (track x
+                                    playlist matrix, 1/log(1+size) weights), max-scaled
+    ``style``               0.25    cosine of (sub)genre profiles (own + artists' playlists)
+    ``popularity_match``    0.75    mean over seeds of ``exp(-|pop - seed pop| / 10)``
+    ``popularity``          0.1     popularity / 100 (a small prior)
+    ======================  ======  ==========================================================
+
+    The weights were chosen by coordinate search on the validation split of the
+    playlist-continuation protocol (:func:`recommender.evaluation.evaluate` with
+    ``random_state=1``, 100 playlists, 5 seeds: recall@100 0.165 for the first equal-ish
+    weights, 0.232 after), never on the reported split (``random_state=0``). Co-occurrence
+    gets a small weight because the protocol blanks the held-out playlists, so it can
+    rarely show there; the artist-level signals carry the playlist knowledge instead.
+    """
+
+    name = "hybrid"
+
+    DEFAULT_WEIGHTS: dict[str, float] = {
+        "audio": 0.5,
+        "audio_closest": 0.25,
+        "artist_audio": 0.25,
+        "release_date": 1.0,
+        "same_artist": 2.0,
+        "album": 1.2,
+        "artist_playlists": 0.5,
+        "cooccurrence": 0.1,
+        "style": 0.25,
+        "popularity_match": 0.75,
+        "popularity": 0.1,
+    }
+
+    def __init__(self, weights: Mapping[str, float] | None = None, date_scale: float = 1.0,
+                 popularity_scale: float = 10.0, random_state: int | None = 0) -> None:
+        super().__init__(random_state)
+        self.weights = weights
+        self.date_scale = date_scale
+        self.popularity_scale = popularity_scale
+
+    def _fit(self, catalog: Catalog) -> None:
+        w = {**self.DEFAULT_WEIGHTS, **(self.weights or {})}
+        unknown = set(w) - set(self.DEFAULT_WEIGHTS)
+        if unknown:
+            raise ValueError(f"unknown hybrid weight(s) {sorted(unknown)}; allowed: {sorted(self.DEFAULT_WEIGHTS)}")
+        self.weights_ = w
+        idx = self.index_
+        self.unit_ = _unit_rows(self.space_.transform_catalog()) if self.space_ is not None else None
+        self.date_ = _fractional_year(catalog.tracks)
+        # playlists down-weighted by size (IDF-like): a 250-track playlist says less per pair.
+        sizes = np.asarray(idx.playlists.sum(axis=0)).ravel()
+        self.playlist_weight_ = (1.0 / np.log1p(np.maximum(sizes, 1))).astype(np.float32)
+        ap = (idx.artists.T @ idx.playlists).tocsr()
+        ap.data[:] = 1.0
+        self.artist_playlists_ = ap.astype(np.float32)  # artist x playlist incidence
+        self.artist_degree_ = np.maximum(np.asarray(ap.sum(axis=1)).ravel(), 1).astype(np.float32)
+        tracks_per_artist = np.maximum(np.asarray(idx.artists.sum(axis=0)).ravel(), 1)
+        self.artists_per_track_ = np.maximum(np.asarray(idx.artists.sum(axis=1)).ravel(), 1).astype(np.float32)
+        if self.unit_ is not None:
+            mean_sound = sp.diags((1.0 / tracks_per_artist).astype(np.float32)) @ (idx.artists.T @ self.unit_)
+            self.artist_sound_ = np.asarray(mean_sound, dtype=np.float32)  # artist x d
+        # (sub)genre taste profiles: the track's own memberships plus its artists' ones.
+        style = idx.styles
+        own = _row_normalize(style)
+        via_artist = _row_normalize(idx.artists @ _row_normalize((idx.artists.T @ style).tocsr()))
+        self.style_ = _row_normalize(own + via_artist).astype(np.float32)
+
+    def _components(self, seed_pos: np.ndarray) -> dict[str, np.ndarray]:
+        """Each signal as a float32 vector over all tracks (see the class docstring)."""
+        idx = self.index_
+        s = len(seed_pos)
+        w = self.weights_
+        comp: dict[str, np.ndarray] = {}
+        if self.unit_ is not None:
+            if w["audio"] or w["audio_closest"]:
+                sims = self.unit_ @ self.unit_[seed_pos].T  # (n, seeds)
+                comp["audio"] = sims.mean(axis=1)
+                comp["audio_closest"] = sims.max(axis=1)
+            if w["artist_audio"]:
+                centre = self.unit_[seed_pos].mean(axis=0)
+                comp["artist_audio"] = (idx.artists @ (self.artist_sound_ @ centre)) / self.artists_per_track_
+        if w["release_date"]:
+            comp["release_date"] = _kernel_mean(self.date_, self.date_[seed_pos], self.date_scale)
+        if w["popularity_match"]:
+            comp["popularity_match"] = _kernel_mean(idx.popularity, idx.popularity[seed_pos], self.popularity_scale)
+        if w["same_artist"]:
+            seed_artists = np.asarray(idx.artists[seed_pos].sum(axis=0)).ravel()
+            comp["same_artist"] = np.minimum(idx.artists @ (seed_artists / s), 1.0)
+        if w["album"]:
+            albums = idx.album[seed_pos]
+            albums = albums[albums >= 0]
+            if len(albums):
+                counts = np.bincount(albums, minlength=int(idx.album.max()) + 1).astype(np.float32) / s
+                comp["album"] = np.where(idx.album >= 0, counts[np.maximum(idx.album, 0)], 0.0)
+        if w["artist_playlists"] and self.artist_playlists_.shape[1]:
+            seed_artist_cols = idx.seed_artist_columns(seed_pos)
+            q = np.asarray(self.artist_playlists_[seed_artist_cols].sum(axis=0)).ravel() * self.playlist_weight_
+            per_artist = (self.artist_playlists_ @ q) / self.artist_degree_
+            comp["artist_playlists"] = _max_scale(idx.artists @ per_artist)
+        if w["cooccurrence"] and idx.playlists.shape[1]:
+            seed_rows = idx.playlists[seed_pos]
+            if seed_rows.nnz:
+                q = np.asarray(seed_rows.sum(axis=0)).ravel() * self.playlist_weight_
+                comp["cooccurrence"] = _max_scale(idx.playlists @ q)
+        if w["style"] and self.style_.shape[1]:
+            profile = np.asarray(self.style_[seed_pos].mean(axis=0)).ravel()
+            norm = np.linalg.norm(profile)
+            if norm > 0:
+                comp["style"] = self.style_ @ (profile / norm).astype(np.float32)
+        if w["popularity"]:
+            pop = idx.popularity
+            fill = np.nanmedian(pop) if (~np.isnan(pop)).any() else 0.0
+            comp["popularity"] = np.where(np.isnan(pop), fill, pop) / 100.0
+        return {k: np.asarray(v, dtype=np.float32).ravel() for k, v in comp.items()}
+
+    def _score(self, seed_pos: np.ndarray) -> np.ndarray:
+        score = np.zeros(self.index_.n, dtype=np.float32)
+        for name, vec in self._components(seed_pos).items():
+            score += np.float32(self.weights_[name]) * vec
+        return score
+
+    def _signals(self, seed_pos: np.ndarray, rec_pos: np.ndarray) -> list[list[str]]:
+        idx = self.index_
+        out: list[list[str]] = [[] for _ in rec_pos]
+        seed_artists = idx.seed_artist_columns(seed_pos)
+        same = np.zeros(len(rec_pos), dtype=bool)
+        if self.weights_["same_artist"] and len(seed_artists):
+            same = np.asarray(idx.artists[rec_pos][:, seed_artists].sum(axis=1)).ravel() > 0
+        shared = np.zeros(len(rec_pos), dtype=bool)
+        if self.weights_["cooccurrence"] and idx.playlists.shape[1]:
+            seed_pl = np.unique(idx.playlists[seed_pos].indices)
+            if len(seed_pl):
+                shared = np.asarray(idx.playlists[rec_pos][:, seed_pl].sum(axis=1)).ravel() > 0
+        co_artist = np.zeros(len(rec_pos), dtype=bool)
+        if self.weights_["artist_playlists"] and len(seed_artists) and self.artist_playlists_.shape[1]:
+            seed_ap = np.unique(self.artist_playlists_[seed_artists].indices)
+            if len(seed_ap):
+                rec_ap = idx.artists[rec_pos] @ self.artist_playlists_[:, seed_ap]
+                co_artist = np.asarray(rec_ap.sum(axis=1)).ravel() > 0
+        same_album = np.zeros(len(rec_pos), dtype=bool)
+        if self.weights_["album"]:
+            albums = idx.album[seed_pos]
+            same_album = np.isin(idx.album[rec_pos], albums[albums >= 0])
+        for i in range(len(rec_pos)):
+            if same[i]:
+                out[i].append("same artist as a seed")
+            elif same_album[i]:
+                out[i].append("same album as a seed")
+            if shared[i]:
+                out[i].append("shares playlists with your seeds")
+            elif co_artist[i] and not same[i]:
+                out[i].append("its artist shares playlists with your seeds' artists")
+        return out
+
+
+def _fractional_year(tracks: pd.DataFrame) -> np.ndarray:
+    """Release date as a float year (2019-07-01 -> 2019.5); mid-year / mid-month if partial."""
+    year = tracks["release_year"].to_numpy(dtype=np.float32, na_value=np.nan)
+    if "release_date" not in tracks:
+        return year + 0.5
+    text = tracks["release_date"].astype("string")
+    month = pd.to_numeric(text.str.slice(5, 7), errors="coerce").to_numpy(dtype=np.float32, na_value=np.nan)
+    day = pd.to_numeric(text.str.slice(8, 10), errors="coerce").to_numpy(dtype=np.float32, na_value=np.nan)
+    frac = np.where(np.isnan(month), 0.5, (month - 1 + np.where(np.isnan(day), 15.0, day) / 31.0) / 12.0)
+    return (year + frac).astype(np.float32)
+
+
+def _kernel_mean(values: np.ndarray, seed_values: np.ndarray, scale: float) -> np.ndarray:
+    """Mean over seeds of exp(-|value - seed value| / scale); 0 where unknown."""
+    seed_values = seed_values[~np.isnan(seed_values)]
+    if len(seed_values) == 0:
+        return np.zeros(len(values), dtype=np.float32)
+    out = np.zeros(len(values), dtype=np.float32)
+    for v in seed_values:  # loop over seeds (a handful), each step vectorised over tracks
+        out += np.exp(-np.abs(values - v) / np.float32(scale))
+    return np.nan_to_num(out / len(seed_values)).astype(np.float32)
+
+
+def _row_normalize(m: sp.spmatrix) -> sp.csr_matrix:
+    m = sp.csr_matrix(m, dtype=np.float32)
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    inv = np.where(norms > 0, 1.0 / np.maximum(norms, 1e-12), 0.0).astype(np.float32)
+    return sp.diags(inv) @ m
+
+
+def _max_scale(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32).ravel()
+    top = float(v.max()) if v.size else 0.0
+    return v / top if top > 0 else v
+
+
+# =============================================================================== registry
+RECOMMENDERS: dict[str, type[BaseRecommender]] = {
+    "hybrid": HybridRecommender,
+    "similar": SimilarRecommender,
+    "cluster": ClusterRecommender,
+    "popular": PopularRecommender,
+    "random": RandomRecommender,
+}
+METHODS: tuple[str, ...] = ("hybrid", "similar", "cluster", "popular")
+
+
+def make_recommender(name: str, **params: Any) -> BaseRecommender:
+    """A recommender by name (``hybrid``, ``similar``, ``cluster``, ``popular``, ``random``)."""
+    try:
+        cls = RECOMMENDERS[str(name).strip().lower()]
+    except KeyError:
+        raise ModelError(f"unknown method {name!r}; choose one of: {', '.join(RECOMMENDERS)}.") from None
+    return cls(**params)
+

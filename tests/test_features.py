@@ -1,0 +1,61 @@
+"""FeatureSpace: standardization, weights, unknown values, errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from planted import planted_catalog
+from recommender.errors import NotFittedError
+from recommender.features import FeatureSpace
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return planted_catalog()
+
+
+def test_columns_are_standardized_then_weighted(catalog):
+    space = FeatureSpace().fit(catalog)
+    X = space.transform_catalog()
+    assert X.dtype == np.float32 and X.shape == (len(catalog), len(space.feature_names_))
+    assert "release_year" in space.feature_names_
+    np.testing.assert_allclose(X.mean(axis=0), 0, atol=1e-4)
+    # a feature with spread ends with standard deviation == its weight
+    energy = space.feature_names_.index("energy")
+    assert X[:, energy].std() == pytest.approx(space.weights_[energy], rel=1e-3)
+
+
+def test_weight_zero_drops_a_feature_and_year_is_optional(catalog):
+    space = FeatureSpace(weights={"tempo": 0}, use_year=False).fit(catalog)
+    assert "tempo" not in space.feature_names_
+    assert "release_year" not in space.feature_names_
+
+
+def test_unknown_values_become_the_mean(catalog):
+    space = FeatureSpace().fit(catalog)
+    frame = catalog.tracks.head(2).copy()
+    frame["energy"] = np.nan
+    X = space.transform(frame)
+    assert X[:, space.feature_names_.index("energy")].tolist() == [0.0, 0.0]
+    assert np.isfinite(X).all()
+
+
+def test_constant_feature_does_not_divide_by_zero(catalog):
+    space = FeatureSpace().fit(catalog)  # instrumentalness is 0 everywhere in the planted data
+    assert np.isfinite(space.transform_catalog()).all()
+
+
+def test_errors_name_the_problem(catalog):
+    with pytest.raises(NotFittedError, match="fit"):
+        FeatureSpace().transform_catalog()
+    with pytest.raises(ValueError, match="loudnes"):
+        FeatureSpace(weights={"loudnes": 1.0}).fit(catalog)
+
+
+def test_groups_are_far_apart_in_feature_space(catalog):
+    X = FeatureSpace().fit(catalog).transform_catalog()
+    groups = np.repeat([0, 1, 2], 12)
+    centres = np.stack([X[groups == g].mean(axis=0) for g in range(3)])
+    within = np.mean([np.linalg.norm(X[groups == g] - centres[g], axis=1).mean() for g in range(3)])
+    between = np.linalg.norm(centres[0] - centres[1])
+    assert between > 2 * within
