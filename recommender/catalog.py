@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import warnings as _warnings
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -30,8 +31,7 @@ from typing import IO, Iterable, Union
 import numpy as np
 import pandas as pd
 
-from .errors import CatalogError
-from .ids import is_track_id
+from .errors import CatalogError, TastemapError
 
 _log = logging.getLogger(__name__)
 
@@ -124,12 +124,17 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "year": ("year", "releaseyear"),
     "popularity": ("popularity", "trackpopularity"),
     "explicit": ("explicit",),
-    "genre": ("playlistgenre", "trackgenre", "genre", "genres"),
+    "genre": ("playlistgenre", "trackgenre", "genre", "genres", "artistgenres"),
     "subgenre": ("playlistsubgenre", "subgenre"),
     "playlist_id": ("playlistid", "playlisturi"),
     "playlist_name": ("playlistname", "playlist"),
     **{f: (re.sub(r"[^a-z0-9]", "", f),) for f in AUDIO_FEATURES + OPTIONAL_FEATURES},
+    # The classic Exportify export names it 'Track Duration (ms)'.
+    "duration_ms": ("durationms", "trackdurationms"),
 }
+# Features only Spotify's audio-features endpoint gave (duration comes with every track
+# object, so a post-Nov-2024 export still has it): all empty means "a track list".
+_ENDPOINT_FEATURES: tuple[str, ...] = tuple(f for f in AUDIO_FEATURES if f != "duration_ms")
 # How several artists are written in a source column (others hold one name each).
 _ARTIST_SEPARATORS = {"artists": ";", "artistnames": ",", "trackartists": ","}
 
@@ -357,22 +362,47 @@ def _gunzip(data: bytes, name: str, limit: int) -> bytes:
                         f"{name}: unpacks to more than {limit / 1024**3:.1f} GiB; refusing it as "
                         "a possible compression bomb. Load a smaller file or Parquet instead."
                     )
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
         raise CatalogError(f"{name}: the gzip file is damaged or truncated ({exc}).") from None
     return out.getvalue()
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+    """'utf-16-le'/'utf-16-be' when NUL bytes sit on every other position (Excel exports)."""
+    sample = data[:4096]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
 def _decode(data: bytes, name: str, warnings: list[str]) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    encoding = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else None
+    if encoding is None and b"\x00" in data[:65536]:
+        encoding = _utf16_without_bom(data)
+        if encoding is None:
+            raise CatalogError(
+                f"{name}: this is a binary file, not CSV or Parquet. Export your data as CSV "
+                "(UTF-8) or Parquet and load that."
+            )
+    if encoding is not None:
         try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            raise CatalogError(f"{name}: looks like UTF-16 text but cannot be decoded.") from None
-    if b"\x00" in data[:65536]:
-        raise CatalogError(
-            f"{name}: this is a binary file, not CSV or Parquet. Export your data as CSV "
-            "(UTF-8) or Parquet and load that."
-        )
+            text = data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise CatalogError(
+                f"{name}: looks like UTF-16 text but byte {exc.start} cannot be decoded (the file "
+                "may be truncated). Save it as CSV UTF-8 and load it again."
+            ) from None
+        if "\x00" in text:
+            raise CatalogError(
+                f"{name}: this is a binary file, not CSV or Parquet. Export your data as CSV "
+                "(UTF-8) or Parquet and load that."
+            )
+        return text.lstrip("\ufeff")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -380,8 +410,8 @@ def _decode(data: bytes, name: str, warnings: list[str]) -> str:
             text = data.decode("cp1252")
         except UnicodeDecodeError:
             raise CatalogError(
-                f"{name}: the text is not UTF-8 (byte {exc.start} cannot be read). Save the file "
-                "as CSV UTF-8 and load it again."
+                f"{name}: the text is not UTF-8 (byte {exc.start} cannot be read) nor "
+                "Windows-1252. Save the file as CSV UTF-8 and load it again."
             ) from None
         warnings.append(
             "The file is not UTF-8; it was read as Windows-1252. Check that accented names look "
@@ -394,33 +424,34 @@ def read_table(source: Source, *, max_bytes: int = MAX_DECOMPRESSED_BYTES) -> tu
     """Read a CSV, CSV.gz or Parquet file (path, bytes or file object) as raw text columns.
 
     Returns ``(frame, source_name, warnings)``. Only the columns the alias table knows are
-    kept, to save memory on wide files. Raises :class:`CatalogError` with a specific message
-    for empty, binary, zipped, damaged or wrongly encoded input.
+    returned; every header name of the file is in
+    ``frame.attrs["source_columns"]`` and the number of malformed lines skipped in
+    ``frame.attrs["bad_lines"]``. Raises :class:`CatalogError` with a specific message for
+    empty, binary, zipped, damaged or wrongly encoded input.
     """
     if isinstance(source, (str, os.PathLike)) and str(source).lower().endswith(".parquet"):
-        return _read_parquet_path(Path(source))
+        path = Path(source)
+        if not path.is_file():
+            _read_bytes(path)  # raises the "no such file" / "is a folder" message
+        return _read_parquet(path, str(path)), str(path), []
     data, name = _read_bytes(source)
     warnings: list[str] = []
-    if not data.strip():
+    if not data or data.isspace():
         raise CatalogError(f"{name}: the file is empty. Load a CSV, CSV.gz or Parquet file with track rows.")
     if data[:2] == b"\x1f\x8b":
         data = _gunzip(data, name, max_bytes)
-        if not data.strip():
+        if not data or data.isspace():
             raise CatalogError(f"{name}: the compressed file holds nothing.")
     if data[:4] == b"PAR1":
-        try:
-            import pyarrow.parquet as pq
-
-            table = pq.read_table(io.BytesIO(data))
-        except Exception as exc:  # pyarrow raises several types for damaged files
-            raise CatalogError(f"{name}: the Parquet file is damaged ({exc}).") from None
-        return _keep_known(table.to_pandas()), name, warnings
+        return _read_parquet(io.BytesIO(data), name), name, warnings
     if data[:2] == b"PK":
         raise CatalogError(
             f"{name}: this is a zip archive (or an Excel workbook). Unzip it, or export the sheet "
             "as CSV, and load the CSV."
         )
     text = _decode(data, name, warnings)
+    if not text or text.isspace():
+        raise CatalogError(f"{name}: the file is empty. Load a CSV, CSV.gz or Parquet file with track rows.")
     sep = _sniff_sep(text)
     try:
         with _warnings.catch_warnings(record=True) as caught:
@@ -430,20 +461,22 @@ def read_table(source: Source, *, max_bytes: int = MAX_DECOMPRESSED_BYTES) -> tu
                 dtype=str,
                 keep_default_na=False,
                 sep=sep,
-                usecols=_known,
+                # No usecols: with it pandas stops checking field counts, and a line with an
+                # unquoted comma would shift its values into the wrong columns unnoticed.
                 on_bad_lines="warn",
                 engine="c",
             )
     except pd.errors.EmptyDataError:
         raise CatalogError(f"{name}: no header row was found. The first line must name the columns.") from None
-    except (pd.errors.ParserError, ValueError, csv.Error, OverflowError) as exc:
+    except (pd.errors.ParserError, ValueError, csv.Error, OverflowError, UnicodeError) as exc:
         raise CatalogError(f"{name}: this is not a readable CSV file ({_short(exc)}).") from None
     bad_lines = sum(str(w.message).count("Skipping line") for w in caught)
-    if bad_lines:
-        warnings.append(f"{bad_lines:,} lines had the wrong number of fields and were skipped.")
+    header = [str(c) for c in frame.columns]
+    frame = frame[[c for c in frame.columns if _known(c)]]
     if frame.shape[1] == 0:
-        found = pd.read_csv(io.StringIO(text), nrows=0, sep=sep, dtype=str).columns
-        raise CatalogError(_missing_message(name, ["track_id", *AUDIO_FEATURES], found))
+        raise CatalogError(_missing_message(name, ["track_id", *AUDIO_FEATURES], header))
+    frame.attrs["source_columns"] = header
+    frame.attrs["bad_lines"] = bad_lines
     return frame, name, warnings
 
 
@@ -453,7 +486,7 @@ def _short(exc: Exception) -> str:
 
 
 def _sniff_sep(text: str) -> str:
-    first = text.split("\n", 1)[0]
+    first = re.split(r"\r\n|\r|\n", text[:65536].lstrip(), maxsplit=1)[0]
     counts = {sep: first.count(sep) for sep in (",", ";", "\t", "|")}
     best = max(counts, key=counts.get)
     return best if counts[best] else ","
@@ -467,24 +500,37 @@ def _known(column: object) -> bool:
     return normalize_header(column) in _KNOWN
 
 
-def _keep_known(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame[[c for c in frame.columns if _known(c)]]
-
-
-def _read_parquet_path(path: Path) -> tuple[pd.DataFrame, str, list[str]]:
+def _read_parquet(source: Path | IO[bytes], name: str) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
-    if not path.exists():
-        raise CatalogError(f"{path}: no such file. Check the path, or load another file.")
     try:
-        schema = pq.read_schema(path)
+        schema = pq.read_schema(source)
+        names = [str(c) for c in schema.names]
         columns = [c for c in schema.names if _known(c)]
-        table = pq.read_table(path, columns=columns)
-    except Exception as exc:
-        raise CatalogError(f"{path}: the Parquet file is damaged or unreadable ({_short(exc)}).") from None
-    if not columns:
-        raise CatalogError(_missing_message(str(path), ["track_id", *AUDIO_FEATURES], schema.names))
-    return table.to_pandas(), str(path), []
+        if not columns:
+            raise CatalogError(_missing_message(name, ["track_id", *AUDIO_FEATURES], names))
+        if hasattr(source, "seek"):
+            source.seek(0)
+        frame = pq.read_table(source, columns=columns).to_pandas()
+    except CatalogError:
+        raise
+    except Exception as exc:  # pyarrow raises several types for damaged files
+        raise CatalogError(f"{name}: the Parquet file is damaged or unreadable ({_short(exc)}).") from None
+    # Nested values (lists, structs) and bytes are read as their text form, like a CSV cell.
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            frame[col] = frame[col].map(_cell_text, na_action="ignore").astype("string")
+    frame.attrs["source_columns"] = names
+    frame.attrs["bad_lines"] = 0
+    return frame
+
+
+def _cell_text(value: object) -> object:
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", errors="replace")
+    if isinstance(value, np.ndarray):
+        return repr(value.tolist())
+    return value if isinstance(value, str) else str(value)
 
 
 # ----------------------------------------------------------------------------- mapping
@@ -515,10 +561,14 @@ def map_columns(columns: Iterable[object]) -> dict[str, str]:
 
 
 def _missing_message(name: str, missing: list[str], found: Iterable[object]) -> str:
-    found = [str(c) for c in found if str(c) and not str(c).startswith("Unnamed")]
+    found = [str(c) for c in found if str(c).strip() and not str(c).startswith("Unnamed")]
+    shown = ", ".join(c[:60] for c in found[:40]) + (f" (and {len(found) - 40} more)" if len(found) > 40 else "")
+    hint = ""
+    if "track_id" in missing:
+        hint = " A track ID column may be named track_id, id, Track URI, uri or spotify_id."
     return (
         f"{name}: required columns are missing: {', '.join(missing)}. "
-        f"Columns found: {', '.join(found[:40]) or 'none'}. "
+        f"Columns found: {shown or 'none'}.{hint} "
         "Load a file with a track ID column and the Spotify audio features, or an Exportify "
         "export."
     )
@@ -529,62 +579,126 @@ def _clean_text(series: pd.Series) -> pd.Series:
     return s.mask(s == "")
 
 
-def _parse_ids(series: pd.Series) -> pd.Series:
+def _parse_ids(series: pd.Series, kind: str = "track") -> pd.Series:
     s = _clean_text(series)
+    bare = _valid_ids(s)
+    if bare.all():
+        return s
     # spotify:track:ID URIs and open.spotify.com/track/ID links -> the bare ID.
-    extracted = s.str.extract(r"(?:spotify:track:|/track/)([0-9A-Za-z]+)", expand=False)
-    return extracted.fillna(s)
+    rest = s[~bare]
+    extracted = rest.str.extract(rf"(?:spotify:{kind}:|/{kind}/)([0-9A-Za-z]+)", expand=False)
+    out = s.copy()
+    out[~bare] = extracted.fillna(rest).astype("string")
+    return out
+
+
+def _valid_ids(ids: pd.Series) -> pd.Series:
+    """Vectorised :func:`~recommender.ids.is_track_id` (no Python call per row)."""
+    return ids.str.fullmatch(r"[0-9A-Za-z]{22}").fillna(False).astype(bool)
+
+
+# ['A', 'B'] with no quote or backslash inside a name: split without a Python parser.
+_SIMPLE_LIST = r"\['[^'\"\\]*'(?:, '[^'\"\\]*')*\]"
 
 
 def _parse_artists(series: pd.Series, source_norm: str) -> pd.Series:
     s = _clean_text(series)
     sep = _ARTIST_SEPARATORS.get(source_norm)
-    looks_listy = s.str.startswith("[").fillna(False)
+    looks_listy = s.str.startswith("[").fillna(False).astype(bool)
     out = s.copy()
     if looks_listy.any():
-        out[looks_listy] = s[looks_listy].map(_literal_list)
+        listy = s[looks_listy]
+        simple = listy.str.fullmatch(_SIMPLE_LIST).fillna(False).astype(bool)
+        parsed = listy.str.slice(2, -2).str.replace("', '", LIST_SEP, regex=False)
+        if not simple.all():
+            parsed[~simple] = listy[~simple].map(_literal_list).astype("string")
+        out[looks_listy] = _tidy_list(parsed, ";")
     rest = ~looks_listy & s.notna()
     if sep is not None and rest.any():
-        out[rest] = s[rest].str.split(sep).map(lambda parts: LIST_SEP.join(p.strip() for p in parts if p.strip()))
+        out[rest] = _tidy_list(s[rest], sep)
     return out.mask(out == "")
 
 
+def _tidy_list(text: pd.Series, sep: str) -> pd.Series:
+    """``'A ;B;; C'`` -> ``'A; B; C'`` (vectorised: no Python call per row)."""
+    esc = re.escape(sep)
+    # [ \t] rather than \s: pandas runs \s through Python's re, row by row (slow).
+    joined = text.str.replace(rf"[ \t]*{esc}[ \t{esc}]*", LIST_SEP, regex=True)
+    return joined.str.strip().str.strip(";").str.strip()
+
+
 def _literal_list(cell: str) -> str:
-    try:
-        value = ast.literal_eval(cell)
-        items = value if isinstance(value, (list, tuple)) else [value]
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        items = re.findall(r"'([^']*)'|\"([^\"]*)\"", cell)
-        items = [a or b for a, b in items]
+    items: list = []
+    if len(cell) < 100_000:  # literal_eval of a huge hostile cell is slow; fall back to a regex
+        try:
+            value = ast.literal_eval(cell)
+            items = list(value) if isinstance(value, (list, tuple, set)) else [value]
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            items = []
+    if not items:
+        found = re.findall(r"'([^']*)'|\"([^\"]*)\"", cell)
+        items = [a or b for a, b in found] if found else [cell.strip("[] ")]
     return LIST_SEP.join(str(i).strip() for i in items if str(i).strip())
 
 
+def _as_float(text: pd.Series) -> pd.Series:
+    """Parse cleaned text as float64, NaN where it is no number.
+
+    Arrow's cast is ~30x faster than ``pd.to_numeric`` on text; when any cell is not a
+    number it raises, and only then the slower, cell-by-cell coercion runs.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        values = pc.cast(pa.array(text.array), pa.float64()).to_numpy(zero_copy_only=False)
+        return pd.Series(values, index=text.index, dtype="float64")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, TypeError):
+        values = text.to_numpy(dtype=object, na_value=None)
+        return pd.Series(pd.to_numeric(values, errors="coerce"), index=text.index, dtype="float64")
+
+
 def _to_number(series: pd.Series, feature: str) -> pd.Series:
-    s = _clean_text(series) if not pd.api.types.is_numeric_dtype(series) else series
-    if feature == "key" and s.dtype != float:
-        upper = s.astype("string").str.upper().str.replace("♯", "#", regex=False)
-        pitch = upper.map(_PITCHES)
-        s = pitch.where(pitch.notna(), s)
-    elif feature == "mode" and s.dtype != float:
-        upper = s.astype("string").str.upper()
-        mode = upper.map(_MODES)
-        s = mode.where(mode.notna(), s)
-    elif feature == "time_signature" and s.dtype != float:
-        s = s.astype("string").str.split("/").str[0]
-    return pd.to_numeric(s, errors="coerce").astype("float64")
+    """Numbers as float64; text that is no number becomes NaN (callers count it)."""
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+        return pd.Series(series.to_numpy(dtype="float64", na_value=np.nan), index=series.index)
+    s = _clean_text(series)
+    number = _as_float(s)
+    failed = number.isna() & s.notna()
+    if not failed.any():
+        return number
+    # Only the cells that are not plain numbers get the slower treatments.
+    rest = s[failed]
+    if feature == "key":
+        # SpotifyFeatures.csv writes pitch names: C, C#, Db, ... B.
+        upper = rest.str.upper().str.replace("♯", "#", regex=False).str.replace("♭", "B", regex=False)
+        rest = upper.map(_PITCHES).astype("string").fillna(rest)
+    elif feature == "mode":
+        rest = rest.str.upper().map(_MODES).astype("string").fillna(rest)
+    elif feature == "time_signature":
+        rest = rest.str.replace(r"^([0-9]+) */ *[0-9]+$", r"\1", regex=True)  # "4/4" -> 4
+    # A decimal comma ("0,52") from a spreadsheet set to a European locale.
+    rest = rest.str.replace(r"^([+-]?[0-9]+),([0-9]+)$", r"\1.\2", regex=True)
+    number[failed] = pd.to_numeric(rest.to_numpy(dtype=object, na_value=None), errors="coerce")
+    return number
 
 
 def _parse_bool(series: pd.Series) -> pd.Series:
-    s = _clean_text(series).str.lower()
-    return s.map(lambda v: True if v in _TRUE else False if v in _FALSE else pd.NA).astype("boolean")
+    if pd.api.types.is_bool_dtype(series):
+        return series.astype("boolean")
+    s = _clean_text(series).str.lower().str.replace(r"^([01])\.0+$", r"\1", regex=True)
+    is_true = s.isin(_TRUE).to_numpy(dtype=bool)
+    known = is_true | s.isin(_FALSE).to_numpy(dtype=bool)
+    return pd.Series(pd.arrays.BooleanArray(is_true, ~known), index=series.index)
 
 
 def _release_year(date: pd.Series | None, year: pd.Series | None) -> pd.Series:
     out = None
     if date is not None:
-        out = pd.to_numeric(_clean_text(date).str.extract(r"^(\d{4})", expand=False), errors="coerce")
+        head = _clean_text(date).str.slice(0, 4)
+        out = _as_float(head.where(head.str.fullmatch(r"[0-9]{4}").fillna(False).astype(bool)))
     if year is not None:
-        y = pd.to_numeric(_clean_text(year), errors="coerce")
+        y = _to_number(year, "year")
         out = y if out is None else out.fillna(y)
     if out is None:
         return pd.Series(np.nan, index=(date if date is not None else year).index)
@@ -608,16 +722,15 @@ def canonical_rows(raw: pd.DataFrame, mapping: dict[str, str], report: LoadRepor
     for col in ("track_name", "album_name", "album_id", "release_date", "playlist_id", "playlist_name", "genre", "subgenre"):
         out[col] = _clean_text(raw[mapping[col]]) if col in mapping else pd.Series(pd.NA, index=raw.index, dtype="string")
     if "album_id" in mapping:
-        out["album_id"] = _parse_ids(raw[mapping["album_id"]].str.replace("spotify:album:", "spotify:track:", regex=False))
+        out["album_id"] = _parse_ids(raw[mapping["album_id"]], kind="album")
     if "artists" in mapping:
         out["artists"] = _parse_artists(raw[mapping["artists"]], normalize_header(mapping["artists"]))
     else:
         out["artists"] = pd.Series(pd.NA, index=raw.index, dtype="string")
     if "genre" in mapping:
         # Exportify 'Genres' holds several artist genres joined by commas.
-        out["genre"] = out["genre"].str.split(r"\s*[,;]\s*", regex=True).map(
-            lambda parts: LIST_SEP.join(p for p in parts if p) if isinstance(parts, list) else pd.NA
-        ).astype("string")
+        genre = _tidy_list(out["genre"].str.replace(",", ";", regex=False), ";")
+        out["genre"] = genre.mask(genre == "")
     out["release_year"] = _release_year(
         raw[mapping["release_date"]] if "release_date" in mapping else None,
         raw[mapping["year"]] if "year" in mapping else None,
@@ -641,26 +754,31 @@ def canonical_rows(raw: pd.DataFrame, mapping: dict[str, str], report: LoadRepor
     if "track_id" in mapping:
         missing_id = out["track_id"].isna()
         dropped["missing track ID"] += int(missing_id.sum())
-        malformed = ~missing_id & ~out["track_id"].map(is_track_id, na_action="ignore").fillna(False).astype(bool)
+        malformed = ~missing_id & ~_valid_ids(out["track_id"])
         dropped["malformed track ID (not 22 base62 characters)"] += int(malformed.sum())
         keep &= ~missing_id & ~malformed
 
     present_features = [f for f in AUDIO_FEATURES if f in mapping]
     values = {f: _to_number(raw[mapping[f]], f) for f in present_features + [f for f in OPTIONAL_FEATURES if f in mapping]}
-    nonempty = {f: _clean_text(raw[mapping[f]]).notna() if not pd.api.types.is_numeric_dtype(raw[mapping[f]]) else raw[mapping[f]].notna() for f in present_features}
-    any_feature_value = any(bool(v.any()) for v in nonempty.values())
+    nonempty = {
+        f: raw[mapping[f]].notna() if pd.api.types.is_numeric_dtype(raw[mapping[f]]) else _clean_text(raw[mapping[f]]).notna()
+        for f in present_features
+    }
+    any_feature_value = any(bool(nonempty[f].any()) for f in present_features if f in _ENDPOINT_FEATURES)
     report.track_list_only = not any_feature_value
     if any_feature_value:
         missing_cols = [f for f in AUDIO_FEATURES if f not in mapping]
         if missing_cols:
-            raise CatalogError(_missing_message(report.source, missing_cols, raw.columns))
+            found = raw.attrs.get("source_columns") or list(raw.columns)
+            raise CatalogError(_missing_message(report.source, missing_cols, found))
     for f in AUDIO_FEATURES if any_feature_value else ():
         v = values[f]
         lo, hi = FEATURE_RANGES[f]
+        finite = pd.Series(np.isfinite(v.to_numpy()), index=v.index)
         empty = ~nonempty[f] & keep
         nonnum = nonempty[f] & v.isna() & keep
-        nonfinite = v.notna() & ~np.isfinite(v) & keep
-        out_of_range = np.isfinite(v) & ((v < lo) | (v > hi)) & keep
+        nonfinite = v.notna() & ~finite & keep
+        out_of_range = finite & ((v < lo) | (v > hi)) & keep
         dropped[f"missing {f}"] += int(empty.sum())
         dropped[f"{f} is not a number"] += int(nonnum.sum() + nonfinite.sum())
         dropped[f"{f} outside {lo:g} to {hi:g}"] += int(out_of_range.sum())
@@ -668,10 +786,13 @@ def canonical_rows(raw: pd.DataFrame, mapping: dict[str, str], report: LoadRepor
     for f in AUDIO_FEATURES + OPTIONAL_FEATURES:
         if f in values:
             v = values[f]
-            if f in OPTIONAL_FEATURES:
+            if f in OPTIONAL_FEATURES or not any_feature_value:
+                # Optional features, and what a track list still has (its duration): a bad
+                # value is unknown, not a reason to drop the track.
                 lo, hi = FEATURE_RANGES[f]
-                v = v.where(np.isfinite(v) & (v >= lo) & (v <= hi))
-            out[f] = v.astype("float32")
+                v = v.where(np.isfinite(v.to_numpy()) & (v >= lo) & (v <= hi))
+            # Values beyond float32 (1e300) belong to rows already dropped: no overflow warning.
+            out[f] = v.where(v.abs() < 1e38).astype("float32")
         else:
             out[f] = np.float32(np.nan)
 
@@ -686,22 +807,28 @@ def canonical_rows(raw: pd.DataFrame, mapping: dict[str, str], report: LoadRepor
     return out[keep]
 
 
-def _join_unique(values: Iterable[object]) -> str | float:
-    seen: dict[str, None] = {}
-    for v in values:
-        for part in split_list(v):
-            seen.setdefault(part, None)
-    return LIST_SEP.join(seen) if seen else np.nan
+def _joined_per_track(memberships: pd.DataFrame, column: str) -> pd.Series:
+    """track_id -> distinct values of ``column`` in first-seen order, ``'; '``-joined.
+
+    Most tracks have one value: those are taken as they are, and only tracks with several
+    go through a Python join, so a million-row file stays fast.
+    """
+    pairs = memberships[["track_id", column]].dropna().drop_duplicates()
+    several = pairs["track_id"].duplicated(keep=False)
+    single = pairs[~several].set_index("track_id")[column]
+    if several.any():
+        joined = pairs[several].groupby("track_id", sort=False)[column].agg(LIST_SEP.join)
+        single = pd.concat([single, joined])
+    return single
 
 
 def _attach_membership_summary(tracks: pd.DataFrame, memberships: pd.DataFrame) -> pd.DataFrame:
     if len(memberships):
-        grouped = memberships.groupby("track_id", sort=False)
         summary = pd.DataFrame(
             {
-                "genres": grouped["genre"].agg(_join_unique),
-                "subgenres": grouped["subgenre"].agg(_join_unique),
-                "playlist_count": grouped["playlist_id"].nunique(),
+                "genres": _joined_per_track(memberships, "genre"),
+                "subgenres": _joined_per_track(memberships, "subgenre"),
+                "playlist_count": memberships.groupby("track_id", sort=False)["playlist_id"].nunique(),
             }
         )
         tracks = tracks.join(summary, on="track_id")
@@ -773,22 +900,55 @@ def load_catalog(source: Source, *, name: str | None = None, max_bytes: int = MA
     message says what is wrong and what to do. Otherwise every dropped row is counted in
     ``catalog.report``.
     """
-    raw, source_name, warnings = read_table(source, max_bytes=max_bytes)
-    report = LoadReport(source=source_name, rows_read=len(raw), warnings=warnings)
-    report.layout = identify_layout(raw.columns)
+    source_name = _source_name(source)
+    try:
+        raw, source_name, warnings = read_table(source, max_bytes=max_bytes)
+        return _catalog_from_raw(raw, source_name, warnings, name)
+    except TastemapError:
+        raise
+    except (MemoryError, RecursionError):
+        raise CatalogError(f"{source_name}: the file is too large or too deeply nested to load here.") from None
+    except Exception as exc:
+        # A bug of ours, not the user's fault: keep the trace in the log, give a message.
+        _log.exception("unexpected error while loading %s", source_name)
+        raise CatalogError(
+            f"{source_name}: could not be loaded because of an unexpected problem "
+            f"({type(exc).__name__}). Check that it is a Spotify tracks CSV or Parquet file."
+        ) from None
+
+
+def _source_name(source: object) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return str(source)
+    return str(getattr(source, "name", "uploaded data"))
+
+
+def _catalog_from_raw(raw: pd.DataFrame, source_name: str, warnings: list[str], name: str | None) -> Catalog:
+    header = raw.attrs.get("source_columns") or [str(c) for c in raw.columns]
+    bad_lines = int(raw.attrs.get("bad_lines", 0))
+    report = LoadReport(source=source_name, rows_read=len(raw) + bad_lines, warnings=warnings)
+    if bad_lines:
+        report.dropped["line with the wrong number of fields"] = bad_lines
+        report.warnings.append(f"{bad_lines:,} lines had the wrong number of fields and were skipped.")
+    report.layout = identify_layout(header)
     mapping = map_columns(raw.columns)
     report.columns = mapping
-    report.unused_columns = [str(c) for c in raw.columns if str(c) not in mapping.values()]
+    report.unused_columns = [c for c in header if c not in mapping.values()]
     if "track_id" not in mapping:
-        raise CatalogError(_missing_message(source_name, ["track_id"], raw.columns))
+        raise CatalogError(_missing_message(source_name, ["track_id"], header))
     if len(raw) == 0:
-        raise CatalogError(f"{source_name}: the file has a header but no rows.")
+        raise CatalogError(
+            f"{source_name}: the file has a header but no rows. Load a file with at least one track."
+        )
+    raw.attrs["source_columns"] = header
     rows = canonical_rows(raw, mapping, report)
     if rows.empty:
         reasons = "; ".join(f"{v:,} {k}" for k, v in report.dropped.items()) or "no rows"
-        raise CatalogError(f"{source_name}: no usable track remains after checking every row ({reasons}).")
-    catalog = build_catalog(rows, report, name=name or Path(source_name).name)
-    return catalog
+        raise CatalogError(
+            f"{source_name}: no usable track remains after checking every row ({reasons}). "
+            "Fix those values or load another file."
+        )
+    return build_catalog(rows, report, name=name or Path(source_name).name)
 
 
 def load_default_catalog() -> Catalog:

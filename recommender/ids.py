@@ -95,9 +95,10 @@ def track_id_from_token(token: str) -> tuple[str | None, str | None]:
     Accepts a bare ID, a ``spotify:track:ID`` URI (also ``spotify:user:x:track:ID``-style
     legacy forms are refused with a reason) or an open.spotify.com track link.
     """
+    original = token
     token = token.strip().strip("<>\"'()[]")
     if not token:
-        return None, "empty token"
+        return None, ("empty token" if not original.strip() else f"{original!r} is not a track ID")
     lowered = token.lower()
     if lowered.startswith("spotify:"):
         parts = token.split(":")

@@ -1,16 +1,27 @@
-"""Persistence: atomic file writes and spreadsheet-safe CSV export.
+"""Persistence: atomic file writes, spreadsheet-safe CSV export and the label store.
 
 Everything the app writes goes through :func:`atomic_write_bytes` (write a temporary file in
 the same folder, flush, fsync, then ``os.replace``), so a crash leaves either the old file or
-the new one, never half of each.
+the new one, never half of each. Labels live in SQLite (:class:`LabelStore`) under the data
+folder: ``$TASTEMAP_DATA_DIR`` or, when unset, ``.tastemap/`` in the repository (git-ignored).
 """
 from __future__ import annotations
 
+import json
+import logging
 import os
+import sqlite3
 import tempfile
+from contextlib import closing
+from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+
+from .errors import LabelError
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "neutralize_cell", "safe_csv_frame", "to_safe_csv"]
 
@@ -29,7 +40,10 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        # mkstemp makes the file private (0600); give it the mode a plain write would have.
+        os.chmod(tmp, _existing_mode(path))
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -37,6 +51,28 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
             pass
         raise
     return path
+
+
+def _existing_mode(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        # Not os.umask(): reading it means setting it, which races other threads.
+        return 0o644
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (best effort: not every platform allows it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
@@ -56,14 +92,283 @@ def safe_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     Numbers stay numbers: ``-3.2`` in a float column is data, not a formula. Only text cells
     are neutralised, which is where hostile names come in.
     """
-    out = frame.copy()
-    out.columns = [neutralize_cell(str(c)) for c in out.columns]
-    for col in out.columns:
-        if not (pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col])):
-            out[col] = out[col].map(neutralize_cell)
+    columns = {}
+    # By position, so duplicated column names are handled too.
+    for i in range(frame.shape[1]):
+        col = frame.iloc[:, i]
+        if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
+            col = col.astype(object).map(neutralize_cell)
+        columns[i] = col
+    out = pd.DataFrame(columns, index=frame.index)
+    out.columns = [neutralize_cell(str(c)) for c in frame.columns]
     return out
 
 
 def to_safe_csv(frame: pd.DataFrame) -> bytes:
     """CSV bytes (UTF-8 with BOM so Excel shows accents) with formula cells neutralised."""
     return safe_csv_frame(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+# ----------------------------------------------------------------------------- label store
+
+__all__ += ["DEFAULT_PROFILE", "LABEL_COLUMNS", "LABEL_FEATURES", "LabelStore", "data_dir", "label_store_path"]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR_ENV = "TASTEMAP_DATA_DIR"
+DEFAULT_PROFILE = "default"
+# Numbers kept with each label, so a label on a track outside the loaded catalog stays usable.
+LABEL_FEATURES: tuple[str, ...] = (
+    "acousticness", "danceability", "duration_ms", "energy", "instrumentalness", "key",
+    "liveness", "loudness", "mode", "speechiness", "tempo", "valence",
+    "time_signature", "popularity", "release_year",
+)
+LABEL_TEXT: tuple[str, ...] = ("label_key", "track_id", "track_name", "artists", "genres")
+LABEL_COLUMNS: tuple[str, ...] = LABEL_TEXT + ("label",) + LABEL_FEATURES
+_MAX_PROFILE_NAME = 60
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS profiles (
+    name TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS labels (
+    profile TEXT NOT NULL REFERENCES profiles(name) ON DELETE CASCADE,
+    label_key TEXT NOT NULL,
+    track_id TEXT,
+    track_name TEXT,
+    artists TEXT,
+    genres TEXT,
+    label INTEGER NOT NULL CHECK (label IN (0, 1)),
+    features TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (profile, label_key)
+);
+"""
+
+
+def data_dir() -> Path:
+    """Where Tastemap keeps what users save: ``$TASTEMAP_DATA_DIR``, else ``.tastemap/`` in the repo."""
+    configured = os.environ.get(DATA_DIR_ENV, "").strip()
+    return Path(configured).expanduser() if configured else REPO_ROOT / ".tastemap"
+
+
+def label_store_path() -> Path:
+    """The default SQLite file of the label store: ``<data dir>/labels.sqlite3``."""
+    return data_dir() / "labels.sqlite3"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _check_profile(name: object) -> str:
+    text = str(name if name is not None else "").strip()
+    if not text:
+        raise LabelError("The profile name is empty; type a name such as 'me' or 'party'.")
+    if len(text) > _MAX_PROFILE_NAME:
+        raise LabelError(f"The profile name is {len(text)} characters long; use at most {_MAX_PROFILE_NAME}.")
+    if any(ord(ch) < 32 for ch in text):
+        raise LabelError("The profile name holds control characters; use letters, digits and spaces.")
+    return text
+
+
+def _cell(value: object) -> object:
+    """A text cell for SQLite: None for missing values (NaN, pd.NA, empty)."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    text = str(value)
+    return text if text.strip() else None
+
+
+class LabelStore:
+    """Liked / disliked labels of named profiles, in one SQLite file.
+
+    Every write is one transaction (SQLite's write-ahead log), so a crash or a ``kill -9``
+    in the middle of a save leaves the labels as they were before it or as they are after
+    it, never a mix. :meth:`save` replaces a profile's whole label table in one transaction.
+    The default file is :func:`label_store_path` (``$TASTEMAP_DATA_DIR/labels.sqlite3``).
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None, *, timeout: float = 30.0) -> None:
+        self.path = Path(path) if path is not None else label_store_path()
+        self.timeout = timeout
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with closing(self._connect()) as conn:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise LabelError(
+                f"{self.path}: the label store cannot be opened ({exc}). Move the file away to "
+                "start a new one, or set TASTEMAP_DATA_DIR to another folder."
+            ) from None
+        except OSError as exc:
+            raise LabelError(
+                f"{self.path.parent}: the data folder cannot be created ({exc.strerror or exc}). "
+                "Set TASTEMAP_DATA_DIR to a writable folder."
+            ) from None
+
+    def __repr__(self) -> str:
+        return f"LabelStore({str(self.path)!r})"
+
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None: transactions are opened explicitly with BEGIN IMMEDIATE.
+        conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA synchronous=FULL")
+        return conn
+
+    def _write(self, work) -> object:
+        """Run ``work(conn)`` inside one write transaction; roll back on any error."""
+        with closing(self._connect()) as conn:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                result = work(conn)
+                conn.execute("COMMIT")
+                return result
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    # -- profiles
+
+    def profiles(self) -> list[str]:
+        """Profile names, oldest first."""
+        with closing(self._connect()) as conn:
+            rows = conn.execute("SELECT name FROM profiles ORDER BY created_at, rowid").fetchall()
+        return [r[0] for r in rows]
+
+    def create_profile(self, name: str) -> str:
+        """Create a profile (no-op when it exists); returns the cleaned name."""
+        name = _check_profile(name)
+        self._write(lambda c: c.execute("INSERT OR IGNORE INTO profiles VALUES (?, ?)", (name, _now())))
+        return name
+
+    def delete_profile(self, name: str) -> None:
+        name = _check_profile(name)
+        self._write(lambda c: (c.execute("DELETE FROM labels WHERE profile = ?", (name,)),
+                               c.execute("DELETE FROM profiles WHERE name = ?", (name,))))
+
+    # -- labels
+
+    def count(self, profile: str = DEFAULT_PROFILE) -> int:
+        with closing(self._connect()) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM labels WHERE profile = ?", (_check_profile(profile),)).fetchone()[0])
+
+    def load(self, profile: str = DEFAULT_PROFILE) -> pd.DataFrame:
+        """The profile's labels: :data:`LABEL_COLUMNS` plus ``created_at``/``updated_at``."""
+        profile = _check_profile(profile)
+        with closing(self._connect()) as conn:
+            rows = conn.execute(
+                "SELECT label_key, track_id, track_name, artists, genres, label, features, created_at, updated_at "
+                "FROM labels WHERE profile = ? ORDER BY rowid",
+                (profile,),
+            ).fetchall()
+        records = []
+        for key, track_id, name, artists, genres, label, features, created, updated in rows:
+            values = json.loads(features or "{}")
+            records.append({
+                "label_key": key, "track_id": track_id, "track_name": name, "artists": artists,
+                "genres": genres, "label": int(label),
+                **{f: values.get(f) for f in LABEL_FEATURES},
+                "created_at": created, "updated_at": updated,
+            })
+        frame = pd.DataFrame.from_records(records, columns=[*LABEL_COLUMNS, "created_at", "updated_at"])
+        for col in LABEL_FEATURES:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+        frame["label"] = frame["label"].astype("int64")
+        return frame
+
+    def save(self, profile: str, labels: pd.DataFrame) -> int:
+        """Replace the profile's labels with ``labels`` in one transaction; returns the count."""
+        return self._store(profile, labels, replace=True)
+
+    def add(self, profile: str, labels: pd.DataFrame) -> int:
+        """Add or update labels (same ``label_key`` = same track) in one transaction."""
+        return self._store(profile, labels, replace=False)
+
+    def remove(self, profile: str, keys: list[str]) -> int:
+        profile = _check_profile(profile)
+        keys = [str(k) for k in keys]
+        return self._write(lambda c: c.executemany(
+            "DELETE FROM labels WHERE profile = ? AND label_key = ?", [(profile, k) for k in keys]
+        ).rowcount)
+
+    def _store(self, profile: str, labels: pd.DataFrame, *, replace: bool) -> int:
+        profile = _check_profile(profile)
+        rows = _label_rows(labels)
+        now = _now()
+
+        def work(conn: sqlite3.Connection) -> int:
+            conn.execute("INSERT OR IGNORE INTO profiles VALUES (?, ?)", (profile, now))
+            created: dict[str, str] = dict(conn.execute(
+                "SELECT label_key, created_at FROM labels WHERE profile = ?", (profile,)
+            ).fetchall())
+            if replace:
+                conn.execute("DELETE FROM labels WHERE profile = ?", (profile,))
+            conn.executemany(
+                "INSERT OR REPLACE INTO labels (profile, label_key, track_id, track_name, artists, genres, "
+                "label, features, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(profile, *row, created.get(row[0], now), now) for row in rows],
+            )
+            return len(rows)
+
+        count = self._write(work)
+        _log.info("%s %d labels of profile %r in %s", "saved" if replace else "added", count, profile, self.path)
+        return count
+
+    # -- CSV
+
+    def export_csv(self, profile: str = DEFAULT_PROFILE) -> bytes:
+        """The profile's labels as spreadsheet-safe CSV bytes (re-importable with :meth:`import_csv`)."""
+        frame = self.load(profile).drop(columns=["created_at", "updated_at"])
+        return to_safe_csv(frame)
+
+    def import_csv(self, profile: str, source, *, replace: bool = False, catalog=None) -> int:
+        """Import a labelled file (any catalog layout + a label column); returns the count."""
+        from .taste import read_labels  # the importer lives with the model that uses it
+
+        labels = read_labels(source, catalog=catalog)
+        return self._store(profile, labels, replace=replace)
+
+
+def _label_rows(labels: pd.DataFrame) -> list[tuple]:
+    """Validated rows ``(label_key, track_id, track_name, artists, genres, label, features_json)``."""
+    if not isinstance(labels, pd.DataFrame):
+        raise LabelError("Labels must be a table with at least the columns 'label_key' and 'label'.")
+    missing = [c for c in ("label_key", "label") if c not in labels.columns]
+    if missing:
+        raise LabelError(
+            f"The label table lacks the column(s) {', '.join(missing)}. Import the file with "
+            "the label importer, which adds them."
+        )
+    values = pd.to_numeric(labels["label"], errors="coerce")
+    bad = values.isna() | ~values.isin([0, 1])
+    if bad.any():
+        raise LabelError(
+            f"{int(bad.sum())} label value(s) are not 1 (liked) or 0 (disliked), e.g. row "
+            f"{int(np.flatnonzero(bad.to_numpy())[0]) + 1}."
+        )
+    keys = labels["label_key"].map(_cell)
+    if keys.isna().any():
+        raise LabelError(f"{int(keys.isna().sum())} label row(s) have no key (track ID or synthetic key).")
+    rows: dict[str, tuple] = {}  # a repeated key keeps its last label
+    text_cols = {c: (labels[c] if c in labels.columns else pd.Series(None, index=labels.index)) for c in LABEL_TEXT[1:]}
+    numbers = {f: pd.to_numeric(labels[f], errors="coerce").astype("float64") for f in LABEL_FEATURES if f in labels.columns}
+    for i, key in enumerate(keys):
+        features = {}
+        for f, col in numbers.items():
+            v = col.iat[i]
+            if np.isfinite(v):
+                features[f] = float(v)
+        rows[str(key)] = (
+            str(key),
+            *(_cell(text_cols[c].iat[i]) for c in LABEL_TEXT[1:]),
+            int(values.iat[i]),
+            json.dumps(features, separators=(",", ":")),
+        )
+    return list(rows.values())
