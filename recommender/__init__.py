@@ -1,44 +1,55 @@
 """Tastemap: a music recommender engine on Spotify audio features.
 
->>> from recommender import load_default_catalog, parse_track_ids
+>>> from recommender import load_default_catalog, make_recommender
 >>> catalog = load_default_catalog()
+>>> result = make_recommender("hybrid").fit(catalog).recommend("6f807x0ima9a1j3VPbc7VN", k=10)
+
+Names are imported lazily (PEP 562), so ``import recommender`` and the light CLI commands do
+not pay for scikit-learn until a model is used.
 """
-from .catalog import (
-    AUDIO_FEATURES,
-    Catalog,
-    LoadReport,
-    load_catalog,
-    load_default_catalog,
-)
-from .errors import (
-    CatalogError,
-    FilterError,
-    LabelError,
-    ModelError,
-    NotFittedError,
-    SeedError,
-    SpotifyError,
-    TastemapError,
-)
-from .ids import parse_track_ids
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AUDIO_FEATURES",
-    "Catalog",
-    "CatalogError",
-    "FilterError",
-    "LabelError",
-    "LoadReport",
-    "ModelError",
-    "NotFittedError",
-    "SeedError",
-    "SpotifyError",
-    "TastemapError",
-    "load_catalog",
-    "load_default_catalog",
-    "parse_track_ids",
-]
-from .recommend import METHODS, RECOMMENDERS, Filters, RecommendationResult, make_recommender  # noqa: E402
-__all__ += ["METHODS", "RECOMMENDERS", "Filters", "RecommendationResult", "make_recommender"]
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    "AUDIO_FEATURES": "catalog",
+    "Catalog": "catalog",
+    "LoadReport": "catalog",
+    "load_catalog": "catalog",
+    "load_default_catalog": "catalog",
+    "TastemapError": "errors",
+    "CatalogError": "errors",
+    "FilterError": "errors",
+    "LabelError": "errors",
+    "ModelError": "errors",
+    "NotFittedError": "errors",
+    "SeedError": "errors",
+    "SpotifyError": "errors",
+    "parse_track_ids": "ids",
+    "METHODS": "recommend",
+    "RECOMMENDERS": "recommend",
+    "Filters": "recommend",
+    "RecommendationResult": "recommend",
+    "make_recommender": "recommend",
+    "ClusterModel": "clustering",
+    "evaluate": "evaluation",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'recommender' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

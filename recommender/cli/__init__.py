@@ -8,37 +8,47 @@ never a stack trace.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from typing import Sequence
 
 from ..errors import TastemapError
-from . import data
 
-# Command groups, in the order ``--help`` lists them.
-COMMAND_MODULES = [data]
-for _name in ("engine", "taste", "spotify", "scale"):
-    try:  # groups are added as the library grows; a missing one is simply not offered
-        COMMAND_MODULES.append(__import__(f"{__name__}.{_name}", fromlist=["register"]))
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.{_name}":
-            raise
+# command -> the module of ``recommender.cli`` that defines it. Only the module of the command
+# being run is imported, so ``validate`` and ``info`` do not pay for scikit-learn or spotipy.
+COMMANDS: dict[str, str] = {
+    "validate": "data",
+    "info": "data",
+    "recommend": "engine",
+    "cluster": "engine",
+    "evaluate": "engine",
+    "taste": "taste",
+    "spotify": "spotify",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_modules(argv: Sequence[str]) -> list:
+    wanted = next((a for a in argv if not a.startswith("-")), None)
+    names = [COMMANDS[wanted]] if wanted in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
+    return [importlib.import_module(f"{__name__}.{name}") for name in names]
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m recommender",
         description="Tastemap: explore a Spotify catalog and get explained recommendations.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in COMMAND_MODULES:
+    for module in _command_modules(argv):
         module.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
