@@ -1,0 +1,113 @@
+"""Explore: look at the catalog's sound. Heatmap, pairs, genres, years and a free scatter."""
+import streamlit as st
+
+from ui import charts
+from ui.data import active_catalog, figure, plot_frame
+from ui.text import md_escape
+from ui.widgets import bound, in_options, selected_track_ids, send_seeds, subset_of, track_table
+
+st.set_page_config(page_title="Explore · Tastemap", page_icon="📊", layout="wide")
+st.title("Explore the catalog")
+
+catalog = active_catalog()
+if not catalog.has_features:
+    st.info("This catalog has no audio features, so there is nothing to plot. Load another file on the Home page.")
+    st.stop()
+
+features = list(catalog.feature_names)
+frame = plot_frame(catalog)
+numeric = [c for c in ("popularity", "release_year", *features) if c in frame and frame[c].notna().any()]
+sampled = len(catalog) > len(frame)
+st.caption(
+    f"{md_escape(catalog.name)}: {len(catalog):,} tracks. "
+    + (f"Plots of single tracks show a fixed random sample of {len(frame):,} tracks so the page stays fast; "
+       "the heatmap and the year chart use every track." if sampled else "Every track is plotted.")
+)
+
+# Only the open tab is drawn (tabs rerun on change), so each view costs only itself.
+TABS = ["Free scatter", "Correlations", "Pairs of features", "By genre", "Over the years"]
+tab_scatter, tab_heat, tab_pairs, tab_genre, tab_years = st.tabs(TABS, key="explore_tab", on_change="rerun")
+
+
+@st.fragment
+def free_scatter_section() -> None:
+    st.markdown(
+        "Pick what goes on each axis, the colour and the size. Hover a point for the track. "
+        "Draw a box or a lasso around tracks you like to use them as seeds."
+    )
+    cols = st.columns(4)
+    color_options = ["genre", *numeric]
+    size_options = ["(same size)", *numeric]
+    x = bound(cols[0].selectbox, "X axis", "explore_x", "energy" if "energy" in numeric else numeric[0],
+              valid=in_options(numeric, numeric[0]), options=numeric, format_func=charts.feature_label)
+    y = bound(cols[1].selectbox, "Y axis", "explore_y", "valence" if "valence" in numeric else numeric[1 % len(numeric)],
+              valid=in_options(numeric, numeric[0]), options=numeric, format_func=charts.feature_label)
+    color = bound(cols[2].selectbox, "Colour", "explore_color", "genre",
+                  valid=in_options(color_options, "genre"), options=color_options, format_func=charts.feature_label)
+    size = bound(cols[3].selectbox, "Size", "explore_size", "(same size)",
+                 valid=in_options(size_options, "(same size)"), options=size_options,
+                 format_func=lambda s: s if s.startswith("(") else charts.feature_label(s))
+    fig = figure("free_scatter", catalog, x, y, color, None if size.startswith("(") else size)
+    event = st.plotly_chart(fig, key="explore_scatter", on_select="rerun", selection_mode=("box", "lasso"))
+    selected = selected_track_ids(event)
+    if selected:
+        st.success(f"{len(selected):,} tracks selected.")
+        chosen = catalog.tracks.iloc[catalog.positions(selected)]
+        track_table(chosen, columns=list(dict.fromkeys(["track_name", "artists", "popularity", x, y])), height=240)
+        limit = 50
+        if st.button(key="explore_send", label=f"Recommend from these {min(len(selected), limit)} tracks", type="primary", icon=":material/recommend:",
+                     help=f"Opens the Recommend page with the selection as seeds (at most {limit})."):
+            send_seeds(selected[:limit])
+    else:
+        st.caption("Tip: use the box or lasso tool in the chart's toolbar to select tracks.")
+
+
+@st.fragment
+def correlation_section() -> None:
+    st.plotly_chart(figure("correlation_heatmap", catalog, tuple(features), source="tracks"), key="explore_heatmap")
+    st.caption("Red: the two features rise together; blue: one rises as the other falls.")
+
+
+@st.fragment
+def pairs_section() -> None:
+    default = [f for f in ("energy", "danceability", "valence", "acousticness") if f in features] or features[:4]
+    chosen = bound(st.multiselect, "Features to compare (2 to 6)", "explore_pairs", default,
+                   valid=subset_of(numeric), options=numeric, format_func=charts.feature_label, max_selections=6)
+    if len(chosen) < 2:
+        st.info("Choose at least two features.")
+        return
+    st.plotly_chart(figure("scatter_matrix", catalog, tuple(chosen), source="pairs"), key="explore_pairs_chart")
+    st.caption(f"{min(len(frame), 2_000):,} tracks shown, coloured by their first genre.")
+
+
+@st.fragment
+def genre_section() -> None:
+    if frame["genre"].nunique() < 2:
+        st.info("This catalog has no genre information to compare.")
+        return
+    cols = st.columns([3, 1])
+    feature = bound(cols[0].selectbox, "Feature", "explore_genre_feature", "danceability" if "danceability" in numeric else numeric[0],
+                    valid=in_options(numeric, numeric[0]), options=numeric, format_func=charts.feature_label)
+    kind = bound(cols[1].radio, "Plot", "explore_genre_kind", "box", valid=in_options(["box", "violin"], "box"),
+                 options=["box", "violin"], horizontal=True)
+    # Box and violin statistics are computed in the browser: 2,000 tracks keep it quick.
+    st.plotly_chart(figure("genre_distribution", catalog, feature, kind, source="pairs"), key="explore_genre_chart")
+    st.caption(f"{min(len(frame), 2_000):,} tracks of the plot sample; each track counted under its first genre.")
+
+
+@st.fragment
+def years_section() -> None:
+    if catalog.tracks["release_year"].notna().sum() < 10:
+        st.info("This catalog has too few release years to draw a timeline.")
+        return
+    options = [f for f in ("popularity", *features) if f in catalog.tracks]
+    feature = bound(st.selectbox, "Feature", "explore_year_feature", "energy" if "energy" in options else options[0],
+                    valid=in_options(options, options[0]), options=options, format_func=charts.feature_label)
+    st.plotly_chart(figure("feature_over_years", catalog, feature, source="tracks"), key="explore_year_chart")
+
+
+for tab, section in [(tab_scatter, free_scatter_section), (tab_heat, correlation_section), (tab_pairs, pairs_section),
+                     (tab_genre, genre_section), (tab_years, years_section)]:
+    if tab.open:
+        with tab:
+            section()

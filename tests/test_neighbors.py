@@ -1,0 +1,111 @@
+"""Similarity search: the blocked scan is exact, the IVF index agrees with it, masks filter."""
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from recommender.features import FeatureSpace
+from recommender.neighbors import ExactIndex, IVFIndex, build_index, normalize_rows, recall_at_k
+
+
+def brute_force(X, queries, k, *, mask=None, aggregate="mean", bias=None, boosts=None):
+    xn, qn = normalize_rows(X), normalize_rows(np.atleast_2d(queries))
+    scores = xn @ qn.mean(axis=0) if aggregate == "mean" else (xn @ qn.T).max(axis=1)
+    if bias is not None:
+        scores = scores + bias
+    if boosts is not None:
+        scores[boosts[0]] += boosts[1]
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    order = np.lexsort((np.arange(len(scores)), -scores))
+    order = order[np.isfinite(scores[order])]
+    return order[:k], scores[order[:k]]
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((5_003, 13)).astype(np.float32)
+    return X, rng
+
+
+@pytest.mark.parametrize("aggregate", ["mean", "max"])
+@pytest.mark.parametrize("block_rows", [64, 1000, 100_000])
+def test_exact_scan_equals_brute_force(data, aggregate, block_rows):
+    X, rng = data
+    index = ExactIndex(X, block_rows=block_rows)
+    for _ in range(5):
+        queries = X[rng.choice(len(X), 5, replace=False)]
+        got = index.search(queries, 20, aggregate=aggregate)
+        want, want_scores = brute_force(X, queries, 20, aggregate=aggregate)
+        np.testing.assert_array_equal(got.positions, want)
+        np.testing.assert_allclose(got.scores, want_scores, atol=1e-5)
+
+
+def test_masks_bias_and_boosts_are_applied_exactly(data):
+    X, rng = data
+    index = ExactIndex(X, block_rows=500)
+    queries = X[:3]
+    mask = rng.random(len(X)) < 0.3
+    bias = (rng.random(len(X)) * 0.2).astype(np.float32)
+    boosts = (np.array([10, 11, 4000]), np.array([0.9, -5.0, 0.5], dtype=np.float32))
+    got = index.search(queries, 15, mask=mask, bias=bias, boosts=boosts)
+    want, want_scores = brute_force(X, queries, 15, mask=mask, bias=bias, boosts=boosts)
+    np.testing.assert_array_equal(got.positions, want)
+    np.testing.assert_allclose(got.scores, want_scores, atol=1e-5)
+    assert mask[got.positions].all()
+
+
+def test_mask_leaving_fewer_rows_than_k_returns_only_allowed_rows(data):
+    X, _ = data
+    mask = np.zeros(len(X), bool)
+    mask[[3, 70, 900]] = True
+    for index in (ExactIndex(X), IVFIndex(X, n_lists=16)):
+        got = index.search(X[:2], 20, mask=mask)
+        assert sorted(got.positions.tolist()) == [3, 70, 900]
+    assert len(ExactIndex(X).search(X[:2], 5, mask=np.zeros(len(X), bool))) == 0
+
+
+def test_bad_mask_is_rejected(data):
+    X, _ = data
+    with pytest.raises(ValueError, match="boolean"):
+        ExactIndex(X).search(X[:1], 5, mask=np.ones(len(X), dtype=int))
+
+
+@pytest.fixture(scope="module")
+def catalog_matrix(default_catalog):
+    return FeatureSpace().fit(default_catalog).transform_catalog()
+
+
+@pytest.mark.parametrize("aggregate", ["mean", "max"])
+def test_ivf_returns_the_same_top_results_as_exact_on_the_real_catalog(catalog_matrix, default_catalog, aggregate):
+    X = catalog_matrix
+    exact, approx = ExactIndex(X), IVFIndex(X, random_state=0)
+    rng = np.random.default_rng(0)
+    popularity = default_catalog.tracks["popularity"].to_numpy(dtype=np.float32, na_value=np.nan)
+    popular = np.nan_to_num(popularity, nan=-1) >= 40  # a popularity filter as a mask
+    recalls = []
+    for _ in range(40):
+        queries = X[rng.choice(len(X), 5, replace=False)]
+        for mask in (None, popular):
+            want = exact.search(queries, 20, mask=mask, aggregate=aggregate)
+            got = approx.search(queries, 20, mask=mask, aggregate=aggregate)
+            if mask is not None:
+                assert mask[got.positions].all()
+            recalls.append(recall_at_k(got.positions, want.positions))
+            assert got.positions[0] == want.positions[0]  # the best match is never missed
+    assert np.mean(recalls) >= 0.95
+
+
+def test_ivf_survives_pickling_and_build_index_picks_by_size(data):
+    X, _ = data
+    approx = IVFIndex(X, n_lists=32)
+    clone = pickle.loads(pickle.dumps(approx))
+    np.testing.assert_array_equal(clone.search(X[:5], 10).positions, approx.search(X[:5], 10).positions)
+    assert build_index(X).kind == "exact"
+    assert build_index(X, threshold=1000).kind == "ivf"
+    assert build_index(X, kind="exact", threshold=10).kind == "exact"
+    with pytest.raises(ValueError, match="kind"):
+        build_index(X, kind="annoy")

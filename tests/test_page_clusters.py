@@ -1,0 +1,98 @@
+"""Clusters page: k by hand or automatic, charts, profiles, browsing and recommending from a cluster."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+PAGE = "pages/2_Clusters.py"
+
+
+def open_clusters(catalog=None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
+    if catalog is not None:
+        at.session_state["catalog"] = catalog
+    return at.switch_page(PAGE).run()
+
+
+def show_tab(at: AppTest, name: str) -> AppTest:
+    at.session_state["clusters_tab"] = name  # what clicking the tab does
+    return at.run()
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_default_k_renders_map_profiles_and_names(default_catalog):
+    at = open_clusters()
+    assert not at.exception
+    assert metric(at, "Clusters") == "8"
+    assert -1 <= float(metric(at, "Silhouette")) <= 1
+    assert len(at.get("plotly_chart")) == 1  # the map
+    show_tab(at, "Profiles")
+    assert not at.exception
+    profile = next(d.value for d in at.dataframe if "top_genres" in d.value.columns)
+    assert len(profile) == 8
+    assert profile["size"].sum() == len(default_catalog)
+    assert profile["name"].is_unique and profile["name"].str.len().gt(0).all()
+    assert len(at.get("plotly_chart")) == 2  # radar, genre mix
+
+
+def test_changing_k_reclusters_and_browse_lists_the_cluster(default_catalog):
+    at = open_clusters()
+    at.slider(key="w_clusters_k").set_value(4).run()
+    assert not at.exception
+    assert metric(at, "Clusters") == "4"
+    show_tab(at, "Browse a cluster")
+    at.selectbox(key="w_clusters_browse").set_value(2).run()
+    members = next(d.value for d in at.dataframe if "release_year" in d.value.columns)
+    assert 0 < len(members) <= 500
+    pops = members["popularity"].dropna().to_numpy()
+    assert np.all(pops[:-1] >= pops[1:]), "most popular first"
+
+
+def test_recommend_from_a_cluster_opens_recommend_with_seeds(default_catalog):
+    at = show_tab(open_clusters(), "Browse a cluster")
+    at.button(key="clusters_send").click().run()
+    assert not at.exception
+    assert at.session_state["rec_method"] == "cluster"
+    seeds = at.session_state["seed_text"].split()
+    assert len(seeds) == 5 and all(s in default_catalog for s in seeds)
+    assert at.title[0].value == "Get recommendations"
+    recs = at.session_state["last_recommendations"]
+    assert len(recs) == 20 and not set(recs["track_id"]) & set(seeds)
+
+
+def test_automatic_k_shows_the_elbow_and_silhouette_chart(default_catalog):
+    small = default_catalog.subset(np.arange(len(default_catalog)) % 40 == 0)  # ~700 tracks: fast
+    at = open_clusters(small)
+    at.radio(key="w_clusters_mode").set_value("auto").run()
+    assert not at.exception
+    k = int(metric(at, "Clusters"))
+    assert 2 <= k <= 15
+    show_tab(at, "Choosing k")
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 1  # elbow/silhouette, no button needed
+
+
+def test_manual_k_computes_the_elbow_chart_on_request(default_catalog):
+    small = default_catalog.subset(np.arange(len(default_catalog)) % 50 == 0)
+    at = show_tab(open_clusters(small), "Choosing k")
+    before = len(at.get("plotly_chart"))
+    compute = next(b for b in at.button if b.label.startswith("Compute"))
+    compute.click().run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == before + 1
+
+
+def test_a_tiny_catalog_is_explained_not_clustered(default_catalog):
+    at = open_clusters(default_catalog.subset(np.arange(len(default_catalog)) < 10))
+    assert not at.exception
+    assert any("too few" in i.value for i in at.info)

@@ -1,0 +1,113 @@
+"""Explore page: every chart renders, choices persist, a chart selection becomes seeds."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from ui.widgets import selected_track_ids  # noqa: E402
+
+PAGE = "pages/1_Explore.py"
+
+
+def open_explore() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    return at.switch_page(PAGE).run()
+
+
+TABS = ["Free scatter", "Correlations", "Pairs of features", "By genre", "Over the years"]
+
+
+def charts(at: AppTest) -> list:
+    return list(at.get("plotly_chart"))
+
+
+def show_tab(at: AppTest, name: str) -> AppTest:
+    at.session_state["explore_tab"] = name  # what clicking the tab does
+    return at.run()
+
+
+def test_every_tab_renders_its_chart_and_the_page_says_it_samples(default_catalog):
+    at = open_explore()
+    assert not at.exception
+    assert len(charts(at)) == 1  # only the open tab (free scatter) is drawn
+    assert any("random sample of 5,000 tracks" in c.value for c in at.caption)
+    for name in TABS[1:]:
+        show_tab(at, name)
+        assert not at.exception, name
+        assert len(charts(at)) == 1, name
+    assert not at.error
+
+
+def test_axis_colour_and_size_choices_rerender_and_persist(default_catalog):
+    at = open_explore()
+    at.selectbox(key="w_explore_x").set_value("tempo")
+    at.selectbox(key="w_explore_y").set_value("loudness")
+    at.selectbox(key="w_explore_color").set_value("popularity")
+    at.selectbox(key="w_explore_size").set_value("loudness")  # negative values must still size points
+    at.run()
+    assert not at.exception
+    assert at.session_state["explore_x"] == "tempo"
+    at.switch_page("app.py").run()
+    at.switch_page(PAGE).run()
+    assert at.selectbox(key="w_explore_x").value == "tempo"
+    assert at.selectbox(key="w_explore_color").value == "popularity"
+
+
+def test_genre_plot_kind_and_year_feature_can_change(default_catalog):
+    at = show_tab(open_explore(), "By genre")
+    at.radio(key="w_explore_genre_kind").set_value("violin")
+    at.selectbox(key="w_explore_genre_feature").set_value("energy")
+    at.run()
+    assert not at.exception and len(charts(at)) == 1
+    show_tab(at, "Over the years")
+    at.selectbox(key="w_explore_year_feature").set_value("popularity").run()
+    assert not at.exception and len(charts(at)) == 1
+
+
+def test_scatter_matrix_needs_two_features(default_catalog):
+    at = show_tab(open_explore(), "Pairs of features")
+    at.multiselect(key="w_explore_pairs").set_value(["energy"]).run()
+    assert not at.exception
+    assert any("at least two" in i.value for i in at.info)
+    assert len(charts(at)) == 0
+
+
+def test_selection_points_become_track_ids_in_order_without_duplicates():
+    event = {"selection": None}  # a dict is not an event: nothing selected
+
+    class Event:
+        selection = {
+            "points": [
+                {"customdata": ["6f807x0ima9a1j3VPbc7VN"], "x": 1, "y": 2},
+                {"customdata": ["0r7CVbZTWZgbTCYdfa2P31"]},
+                {"customdata": ["6f807x0ima9a1j3VPbc7VN"]},
+                {"customdata": ["<script>"]},
+                {"x": 3},
+            ]
+        }
+
+    assert selected_track_ids(Event()) == ["6f807x0ima9a1j3VPbc7VN", "0r7CVbZTWZgbTCYdfa2P31"]
+    assert selected_track_ids(None) == []
+    assert selected_track_ids(event) == []
+
+
+def test_a_catalog_without_genres_or_years_still_renders(default_catalog):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    small = default_catalog.subset(default_catalog.tracks.index < 300)
+    small.tracks["genres"] = None
+    small.tracks["release_year"] = float("nan")
+    at.session_state["catalog"] = small
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    show_tab(at, "By genre")
+    assert any("no genre information" in i.value for i in at.info)
+    show_tab(at, "Over the years")
+    assert any("too few release years" in i.value for i in at.info)
+    show_tab(at, "Free scatter")
+    assert not at.exception and len(charts(at)) == 1

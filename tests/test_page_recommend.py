@@ -1,0 +1,259 @@
+"""Recommend page: paste -> results, bad paste -> reasons, empty filters -> message, links restore."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from recommender.ids import parse_track_ids  # noqa: E402
+from ui.query import query_to_state, state_to_query  # noqa: E402
+
+PAGE = "pages/3_Recommend.py"
+# Three real tracks of the default catalog (Ed Sheeran, Maroon 5, Zara Larsson remixes).
+SEEDS = ["6f807x0ima9a1j3VPbc7VN", "0r7CVbZTWZgbTCYdfa2P31", "1z1Hg7Vb0AhHDiEmnDE79l"]
+NOT_IN_CATALOG = "4uLU6hMCjMI75M1A2tKUQC"  # a well-formed ID the default catalog lacks
+
+
+def open_recommend(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    if query:
+        at.query_params.update(query)
+    return at.switch_page(PAGE).run()
+
+
+def paste(at: AppTest, text: str) -> AppTest:
+    at.text_area(key="w_seed_text").input(text)
+    return at.run()
+
+
+def results(at: AppTest) -> pd.DataFrame | None:
+    for frame in at.dataframe:
+        if "why" in frame.value.columns:
+            return frame.value
+    return None
+
+
+def plain(text: str) -> str:
+    return text.replace("\\", "")
+
+
+def test_without_seeds_the_page_explains_what_to_do(default_catalog):
+    at = open_recommend()
+    assert not at.exception
+    assert any("Paste at least one track" in i.value for i in at.info)
+    assert results(at) is None
+
+
+def test_pasting_three_ids_gives_results_link_and_session_frame(default_catalog):
+    at = open_recommend()
+    at = paste(at, f"{SEEDS[0]}\nspotify:track:{SEEDS[1]}, https://open.spotify.com/track/{SEEDS[2]}?si=abc")
+    assert not at.exception
+    recs = results(at)
+    assert recs is not None and len(recs) == 20
+    assert not set(recs["track_id"]) & set(SEEDS), "seeds are never recommended back"
+    assert recs["why"].str.len().gt(0).all()
+    assert recs["spotify"].str.startswith("https://open.spotify.com/track/").all()
+    last = at.session_state["last_recommendations"]
+    assert list(last["track_id"]) == list(recs["track_id"])
+    assert at.query_params["seeds"] == ",".join(SEEDS)
+    assert not at.warning and not at.error
+    assert at.get("download_button"), "a CSV download is offered"
+    # Seeds in use are listed by name.
+    seed_table = next(d.value for d in at.dataframe if "track_name" in d.value.columns and "why" not in d.value.columns)
+    assert len(seed_table) == 3
+
+
+def test_the_plot_tab_draws_seeds_and_results(default_catalog):
+    at = paste(open_recommend(), "\n".join(SEEDS))
+    assert len(at.get("plotly_chart")) == 0  # drawn only when its tab is open
+    at.session_state["rec_view"] = "Plot: seeds and results"
+    at.run()
+    at.selectbox(key="w_rec_plot_x").set_value("tempo").run()
+    assert not at.exception
+    chart = at.get("plotly_chart")
+    assert len(chart) == 1
+    spec = chart[0].proto.spec
+    assert '"your seeds"' in spec and '"recommended"' in spec
+
+
+def test_every_bad_token_and_missing_id_is_listed_with_its_reason(default_catalog):
+    at = open_recommend()
+    text = (
+        f"{SEEDS[0]} https://open.spotify.com/playlist/37i9dQZF1DXcBWIGoYBM5M "
+        f"spotify:album:2oCs0DGTsRO98Gh5ZSl2Cx tooShort123 {NOT_IN_CATALOG}"
+    )
+    at = paste(at, text)
+    assert not at.exception
+    assert any("4 of the items" in w.value for w in at.warning)
+    problems = next(d.value for d in at.dataframe if "problem" in d.value.columns)
+    reasons = dict(zip(problems["you pasted"], problems["problem"]))
+    assert "playlist" in reasons["https://open.spotify.com/playlist/37i9dQZF1DXcBWIGoYBM5M"]
+    assert "album" in reasons["spotify:album:2oCs0DGTsRO98Gh5ZSl2Cx"]
+    assert "22" in reasons["tooShort123"]
+    assert "not in the catalog" in reasons[NOT_IN_CATALOG]
+    assert len(results(at)) == 20  # the one good seed still gives results
+
+
+def test_a_paste_with_no_usable_seed_is_an_error_not_a_crash(default_catalog):
+    at = open_recommend()
+    at = paste(at, f"hello world {NOT_IN_CATALOG} spotify:artist:0TnOYISbd1XYRBk9myaseg")
+    assert not at.exception
+    assert at.error and "None of the items" in at.error[0].value
+    assert results(at) is None
+
+
+def test_filters_that_empty_the_list_show_which_filter(default_catalog):
+    at = open_recommend()
+    at = paste(at, "\n".join(SEEDS))
+    at.slider(key="w_rec_pop").set_value((100, 100))
+    at.multiselect(key="w_rec_genres_in").set_value(["rock"])
+    at.run()
+    assert not at.exception
+    messages = [plain(w.value) for w in at.warning]
+    assert any("No track is left after the filter" in m and "rock" in m for m in messages)
+    assert results(at) is None
+    assert at.session_state["last_recommendations"].empty
+
+
+def test_popularity_and_feature_filters_are_respected(default_catalog):
+    at = open_recommend()
+    at = paste(at, "\n".join(SEEDS))
+    at.slider(key="w_rec_pop").set_value((60, 90))
+    at.multiselect(key="w_rec_features").set_value(["energy"])
+    at.run()
+    at.slider(key="w_rec_range_energy").set_value((0.8, 1.0))
+    at.checkbox(key="w_rec_excl_artists").check()
+    at.run()
+    assert not at.exception
+    recs = at.session_state["last_recommendations"]
+    assert len(recs) == 20
+    assert recs["popularity"].between(60, 90).all()
+    assert (recs["energy"] >= 0.8).all()
+    seed_artists = set(default_catalog.tracks.set_index("track_id").loc[SEEDS, "artists"])
+    assert not set(recs["artists"]) & seed_artists
+    assert at.query_params["min_energy"] == "0.8"
+    assert at.query_params["exclude_seed_artists"] == "1"
+
+
+def test_popular_method_needs_no_seeds(default_catalog):
+    at = open_recommend()
+    at.radio(key="w_rec_method").set_value("popular").run()
+    assert not at.exception
+    recs = results(at)
+    assert recs is not None and len(recs) == 20
+    assert at.query_params["method"] == "popular"
+
+
+def test_search_by_title_or_artist_adds_seeds(default_catalog):
+    at = open_recommend()
+    at.text_input(key="rec_search_q").input("Dua Lipa").run()
+    options = at.multiselect(key="w_rec_search_ids").options
+    assert options and all("Dua Lipa" in o for o in options)
+    hits = default_catalog.tracks[default_catalog.tracks["artists"].str.contains("Dua Lipa", na=False)]
+    at.multiselect(key="w_rec_search_ids").set_value([hits["track_id"].iloc[0]]).run()
+    assert not at.exception
+    assert len(results(at)) == 20
+    assert hits["track_id"].iloc[0] in at.query_params["seeds"]
+
+
+def test_a_shared_link_restores_seeds_method_and_filters(default_catalog):
+    query = {
+        "seeds": ",".join(SEEDS),
+        "method": "similar",
+        "k": "30",
+        "min_energy": "0.6",
+        "target_tempo": "120",
+        "max_popularity": "80",
+        "include_genres": "pop,latin",
+        "max_per_artist": "1",
+    }
+    at = open_recommend(query)
+    assert not at.exception
+    state = at.session_state
+    assert parse_track_ids(state["seed_text"]).ids == SEEDS
+    assert state["rec_method"] == "similar"
+    assert state["rec_k"] == 30
+    assert state["rec_pop"] == (0, 80)
+    assert state["rec_features"] == ["energy", "tempo"]
+    assert state["rec_range_energy"][0] == pytest.approx(0.6)
+    assert state["rec_target_on_tempo"] is True and state["rec_target_tempo"] == pytest.approx(120)
+    assert sorted(state["rec_genres_in"]) == ["latin", "pop"]
+    recs = results(at)
+    assert len(recs) == 30
+    assert (at.session_state["last_recommendations"]["energy"] >= 0.6).all()
+    assert recs["popularity"].le(80).all()
+    assert recs["artists"].value_counts().max() == 1
+    # The page writes the same settings back: the link survives a rerun unchanged.
+    for key in ("seeds", "method", "k", "min_energy", "target_tempo", "max_popularity", "max_per_artist"):
+        assert at.query_params[key] == query[key]
+
+
+def test_a_broken_link_is_explained_and_the_page_still_works(default_catalog):
+    at = open_recommend({"seeds": SEEDS[0], "method": "magic", "min_energy": "0.9", "max_energy": "0.1",
+                         "colour": "red"})
+    assert not at.exception
+    notes = [plain(w.value) for w in at.warning]
+    assert any("magic" in n for n in notes)
+    assert any("colour" in n for n in notes)
+    assert any("min_energy" in n and "max_energy" in n for n in notes)
+    assert at.session_state["rec_method"] == "hybrid"
+    assert len(results(at)) == 20
+
+
+def test_seeds_survive_a_visit_to_another_page(default_catalog):
+    at = open_recommend()
+    at = paste(at, SEEDS[0])
+    at.switch_page("pages/1_Explore.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.text_area(key="w_seed_text").value == SEEDS[0]
+    assert len(results(at)) == 20
+
+
+def test_query_round_trip_without_streamlit():
+    bounds = {"energy": (0.0, 1.0, 0.01), "tempo": (0.0, 240.0, 1.0)}
+    query = state_to_query(SEEDS, "cluster", 25, {"min_energy": 0.5, "target_tempo": 128.0,
+                                                  "include_genres": ["rock"], "max_per_artist": None})
+    assert query == {"seeds": ",".join(SEEDS), "method": "cluster", "k": "25", "min_energy": "0.5",
+                     "target_tempo": "128", "include_genres": "rock"}
+    state, notes = query_to_state(query, methods=("hybrid", "cluster"), bounds=bounds, genres=["Rock", "pop"],
+                                  year_range=(1960, 2020))
+    assert notes == []
+    assert state["rec_method"] == "cluster" and state["rec_k"] == 25
+    assert state["rec_genres_in"] == ["Rock"]
+    assert state["rec_max_per_artist"] == 0
+    assert state["rec_range_energy"] == (0.5, 1.0)
+
+
+def test_hostile_names_stay_plain_text_on_the_page_and_are_neutralised_in_the_csv(default_catalog):
+    from recommender.catalog import Catalog
+    from recommender.store import to_safe_csv
+
+    hostile = ["<script>alert(1)</script>", "=HYPERLINK(\"http://x\")", "**bold** [a](javascript:alert(1))"]
+    tracks = default_catalog.tracks.copy()
+    rows = tracks["track_id"].isin(SEEDS) | (tracks["artists"] == "Ed Sheeran")
+    tracks.loc[rows, "track_name"] = [hostile[i % 3] for i in range(int(rows.sum()))]
+    tracks.loc[rows, "artists"] = "<img src=x onerror=alert(1)>"
+    catalog = Catalog(tracks=tracks, memberships=default_catalog.memberships, report=default_catalog.report,
+                      name="<b>hostile</b>")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.session_state["catalog"] = catalog
+    at.switch_page(PAGE).run()
+    at = paste(at, "\n".join(SEEDS))
+    assert not at.exception
+    assert not at.html
+    for element in [*at.markdown, *at.caption, *at.warning, *at.error, *at.info, *at.success]:
+        assert "<script" not in element.value and "<img" not in element.value and "<b>" not in element.value
+    shown = pd.concat([d.value for d in at.dataframe if "track_name" in d.value.columns])
+    assert set(shown["track_name"]) & set(hostile), "names are shown, verbatim, in the grids"
+    recs = at.session_state["last_recommendations"]
+    assert recs["track_name"].isin(hostile).any(), "some hostile names are among the results"
+    text = to_safe_csv(recs).decode("utf-8-sig")
+    assert "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text

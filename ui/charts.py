@@ -1,0 +1,241 @@
+"""Plotly figures for the pages. Pure functions: data in, figure out (no Streamlit calls).
+
+Text that comes from data (track names, genres) must already be escaped with
+:func:`ui.text.hover_escape` (``ui.data.plot_frame`` does it), because Plotly renders a
+subset of HTML in hover labels and legends.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+__all__ = [
+    "FEATURE_LABELS",
+    "feature_label",
+    "correlation_heatmap",
+    "scatter_matrix",
+    "genre_distribution",
+    "feature_over_years",
+    "free_scatter",
+    "k_scores_chart",
+    "cluster_map",
+    "cluster_radar",
+    "seeds_vs_results",
+]
+
+FEATURE_LABELS = {
+    "acousticness": "Acousticness",
+    "danceability": "Danceability",
+    "duration_ms": "Duration (ms)",
+    "energy": "Energy",
+    "instrumentalness": "Instrumentalness",
+    "key": "Key (0 = C)",
+    "liveness": "Liveness",
+    "loudness": "Loudness (dB)",
+    "mode": "Mode (1 = major)",
+    "speechiness": "Speechiness",
+    "tempo": "Tempo (BPM)",
+    "valence": "Valence (mood)",
+    "time_signature": "Time signature",
+    "popularity": "Popularity",
+    "release_year": "Release year",
+    "score": "Score",
+}
+_PALETTE = px.colors.qualitative.Safe + px.colors.qualitative.Pastel
+_LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(itemsizing="constant"))
+
+
+def feature_label(name: str) -> str:
+    return FEATURE_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def correlation_heatmap(frame: pd.DataFrame, features: Sequence[str]) -> go.Figure:
+    corr = frame[list(features)].astype("float64").corr().round(2)
+    labels = [feature_label(f) for f in features]
+    fig = px.imshow(
+        corr.to_numpy(),
+        x=labels,
+        y=labels,
+        zmin=-1,
+        zmax=1,
+        color_continuous_scale="RdBu_r",
+        text_auto=True,
+        aspect="auto",
+    )
+    fig.update_layout(title="How the audio features move together (Pearson correlation)", height=560, **_LAYOUT)
+    return fig
+
+
+def scatter_matrix(frame: pd.DataFrame, features: Sequence[str], color: str = "genre") -> go.Figure:
+    fig = px.scatter_matrix(
+        frame,
+        dimensions=list(features),
+        color=color if color in frame else None,
+        hover_name="label",
+        labels={f: feature_label(f) for f in features},
+        color_discrete_sequence=_PALETTE,
+        opacity=0.45,
+    )
+    fig.update_traces(diagonal_visible=False, showupperhalf=False, marker=dict(size=3))
+    fig.update_layout(height=150 + 150 * len(features), title="Pairs of features", **_LAYOUT)
+    return fig
+
+
+def genre_distribution(frame: pd.DataFrame, feature: str, kind: str = "box") -> go.Figure:
+    order = frame.groupby("genre")[feature].median().sort_values().index.tolist()
+    common = dict(x="genre", y=feature, color="genre", category_orders={"genre": order},
+                  labels={feature: feature_label(feature), "genre": "Genre"},
+                  color_discrete_sequence=_PALETTE)
+    if kind == "violin":
+        fig = px.violin(frame, box=True, points=False, **common)
+    else:
+        fig = px.box(frame, points=False, **common)
+    fig.update_layout(showlegend=False, height=460, title=f"{feature_label(feature)} by genre", **_LAYOUT)
+    return fig
+
+
+def feature_over_years(tracks: pd.DataFrame, feature: str) -> go.Figure:
+    """Median and middle half (25th-75th percentile) of a feature per release year."""
+    data = tracks[["release_year", feature]].dropna()
+    grouped = data.groupby("release_year")[feature]
+    stats = pd.DataFrame(
+        {
+            "median": grouped.median(),
+            "q1": grouped.quantile(0.25),
+            "q3": grouped.quantile(0.75),
+            "tracks": grouped.size(),
+        }
+    ).reset_index()
+    stats = stats[stats["tracks"] >= 5]  # a year with 2 tracks makes a meaningless spike
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    x = stats["release_year"].astype(int)
+    fig.add_trace(go.Bar(x=x, y=stats["tracks"], name="tracks that year", marker_color="#D5DDD3", opacity=0.6), secondary_y=True)
+    fig.add_trace(go.Scatter(x=x, y=stats["q3"], line=dict(width=0), showlegend=False, hoverinfo="skip"), secondary_y=False)
+    fig.add_trace(
+        go.Scatter(x=x, y=stats["q1"], fill="tonexty", fillcolor="rgba(29,185,84,0.18)", line=dict(width=0),
+                   name="middle half of tracks"),
+        secondary_y=False,
+    )
+    fig.add_trace(go.Scatter(x=x, y=stats["median"], name="median", line=dict(color="#1DB954", width=3)), secondary_y=False)
+    fig.update_yaxes(title_text=feature_label(feature), secondary_y=False)
+    fig.update_yaxes(title_text="tracks", secondary_y=True, showgrid=False)
+    fig.update_layout(height=440, title=f"{feature_label(feature)} over release years (years with at least 5 tracks)",
+                      hovermode="x unified", **_LAYOUT)
+    return fig
+
+
+def free_scatter(frame: pd.DataFrame, x: str, y: str, color: str | None, size: str | None) -> go.Figure:
+    """The Organize-Your-Music style scatter; each point carries its track ID as customdata."""
+    size_values = None
+    if size:
+        # Marker sizes must be positive; rescale any feature (loudness is negative) to 0..1.
+        col = frame[size].astype("float64")
+        lo, hi = np.nanmin(col), np.nanmax(col)
+        size_values = ((col - lo) / (hi - lo) if hi > lo else col * 0 + 0.5).fillna(0.0) + 0.08
+    fig = px.scatter(
+        frame,
+        x=x,
+        y=y,
+        color=color or None,
+        size=size_values,
+        size_max=14,
+        hover_name="label",
+        hover_data={x: ":.3g", y: ":.3g", **({color: True} if color and color not in (x, y) else {})},
+        custom_data=["track_id"],
+        labels={c: feature_label(c) for c in (x, y, color, size) if c},
+        color_discrete_sequence=_PALETTE,
+        color_continuous_scale="Viridis",
+        opacity=0.65,
+        render_mode="webgl",
+    )
+    if not size:
+        fig.update_traces(marker=dict(size=5))
+    fig.update_layout(height=600, dragmode="lasso", title=f"{feature_label(y)} against {feature_label(x)}", **_LAYOUT)
+    return fig
+
+
+def k_scores_chart(scores: pd.DataFrame, chosen_k: int | None = None) -> go.Figure:
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Scatter(x=scores["k"], y=scores["inertia"], name="inertia (elbow: lower is tighter)",
+                             mode="lines+markers", line=dict(color="#5B8FF9")), secondary_y=False)
+    fig.add_trace(go.Scatter(x=scores["k"], y=scores["silhouette"], name="silhouette (higher is better separated)",
+                             mode="lines+markers", line=dict(color="#1DB954")), secondary_y=True)
+    if chosen_k is not None:
+        fig.add_vline(x=chosen_k, line_dash="dash", line_color="#999", annotation_text=f"k = {chosen_k}")
+    fig.update_xaxes(title_text="number of clusters k", dtick=1)
+    fig.update_yaxes(title_text="inertia", secondary_y=False)
+    fig.update_yaxes(title_text="silhouette", secondary_y=True, showgrid=False)
+    fig.update_layout(height=380, title="Elbow and silhouette", **_LAYOUT)
+    return fig
+
+
+def cluster_map(frame: pd.DataFrame) -> go.Figure:
+    """``frame`` has pc1, pc2, cluster (label text), label (escaped), track_id."""
+    fig = px.scatter(
+        frame,
+        x="pc1",
+        y="pc2",
+        color="cluster",
+        hover_name="label",
+        hover_data={"pc1": False, "pc2": False, "cluster": True},
+        custom_data=["track_id"],
+        color_discrete_sequence=_PALETTE,
+        opacity=0.6,
+        render_mode="webgl",
+        labels={"pc1": "first principal component", "pc2": "second principal component", "cluster": "Cluster"},
+    )
+    fig.update_traces(marker=dict(size=4))
+    fig.update_layout(height=560, title="Map of the catalog (PCA of the audio features), coloured by cluster", **_LAYOUT)
+    return fig
+
+
+def cluster_radar(profile: pd.DataFrame, features: Sequence[str], scale: dict[str, tuple[float, float]],
+                  clusters: Sequence[int]) -> go.Figure:
+    """Each chosen cluster's mean features, rescaled 0..1 by ``scale`` (feature -> (lo, hi))."""
+    fig = go.Figure()
+    theta = [feature_label(f) for f in features] + [feature_label(features[0])]
+    for i, row in profile[profile["cluster"].isin(clusters)].iterrows():
+        r = []
+        for f in features:
+            lo, hi = scale[f]
+            r.append(float(np.clip((row[f] - lo) / (hi - lo), 0, 1)) if hi > lo else 0.5)
+        r.append(r[0])
+        fig.add_trace(go.Scatterpolar(r=r, theta=theta, fill="toself", opacity=0.55,
+                                      name=f"{int(row['cluster'])}: {row['name']}",
+                                      line=dict(color=_PALETTE[int(row['cluster']) % len(_PALETTE)])))
+    fig.update_layout(polar=dict(radialaxis=dict(range=[0, 1], showticklabels=False)), height=480,
+                      title="Cluster profiles (each feature scaled from the catalog's 5th to 95th percentile)",
+                      **_LAYOUT)
+    return fig
+
+
+def seeds_vs_results(seeds: pd.DataFrame, results: pd.DataFrame, background: pd.DataFrame,
+                     x: str, y: str) -> go.Figure:
+    """Seeds (stars) and recommendations (dots) over a faint sample of the catalog."""
+    fig = go.Figure()
+    fig.add_trace(go.Scattergl(x=background[x], y=background[y], mode="markers", name="catalog (sample)",
+                               marker=dict(size=3, color="#C9D1C8"), hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=results[x], y=results[y], mode="markers", name="recommended",
+                             marker=dict(size=10, color="#1DB954", line=dict(width=1, color="white")),
+                             hovertext=results["label"], hoverinfo="text"))
+    fig.add_trace(go.Scatter(x=seeds[x], y=seeds[y], mode="markers", name="your seeds",
+                             marker=dict(size=16, symbol="star", color="#E8833A", line=dict(width=1, color="#333")),
+                             hovertext=seeds["label"], hoverinfo="text"))
+    fig.update_layout(height=480, xaxis_title=feature_label(x), yaxis_title=feature_label(y),
+                      title="Your seeds and the recommendations", **_LAYOUT)
+    return fig
+
+
+def cluster_genre_mix(mix: pd.DataFrame) -> go.Figure:
+    """``mix``: one row per (cluster label, genre) with a ``share`` column (0..1)."""
+    fig = px.bar(mix, x="share", y="cluster", color="genre", orientation="h",
+                 color_discrete_sequence=_PALETTE, labels={"share": "share of the cluster's tracks", "cluster": ""})
+    fig.update_layout(height=120 + 34 * mix["cluster"].nunique(), barmode="stack", title="Genre mix per cluster",
+                      xaxis_tickformat=".0%", **_LAYOUT)
+    fig.update_yaxes(autorange="reversed")
+    return fig

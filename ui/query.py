@@ -1,0 +1,232 @@
+"""Seeds and filters <-> the URL query string, so a Recommend page can be shared as a link.
+
+The Recommend page keeps its settings under plain session keys (see :data:`STATE_DEFAULTS`);
+:func:`state_to_query` turns them into flat query parameters (``seeds``, ``method``, ``k``
+and the flat filter names of :meth:`recommender.recommend.Filters.to_dict`, e.g.
+``min_energy=0.5&include_genres=pop,rock``), and :func:`query_to_state` does the reverse,
+checking every value and explaining what it could not use.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+from recommender.catalog import TUNABLE_FEATURES
+from recommender.errors import FilterError
+from recommender.ids import parse_track_ids
+
+__all__ = [
+    "STATE_DEFAULTS",
+    "MAX_SHARED_SEEDS",
+    "filters_from_state",
+    "feature_bounds",
+    "query_to_state",
+    "state_to_query",
+]
+
+MAX_SHARED_SEEDS = 50  # a link with more seeds gets too long for some chat apps
+DEFAULT_K = 20
+K_RANGE = (5, 100)
+
+STATE_DEFAULTS: dict[str, Any] = {
+    "seed_text": "",
+    "rec_search_ids": [],
+    "rec_method": "hybrid",
+    "rec_k": DEFAULT_K,
+    "rec_pop": (0, 100),
+    "rec_features": [],
+    "rec_genres_in": [],
+    "rec_genres_out": [],
+    "rec_years": None,  # (lo, hi) or None for the catalog's whole range
+    "rec_excl_artists": False,
+    "rec_max_per_artist": 0,  # 0 = no hard cap (the engine still varies artists per page of 10)
+}
+# Per-feature keys: rec_range_<f> (lo, hi), rec_target_on_<f> (bool), rec_target_<f> (float).
+FEATURES = tuple(f for f in TUNABLE_FEATURES if f != "popularity")
+
+
+def feature_bounds(summary: Mapping[str, Any]) -> dict[str, tuple[float, float, float]]:
+    """Slider (lo, hi, step) per tunable feature, from the catalog's observed ranges."""
+    out: dict[str, tuple[float, float, float]] = {}
+    for f, r in summary.get("feature_ranges", {}).items():
+        if f not in FEATURES:
+            continue
+        lo, hi = float(r["min"]), float(r["max"])
+        if f in ("key", "mode", "time_signature"):
+            out[f] = (math.floor(lo), math.ceil(hi) if hi > lo else lo + 1, 1.0)
+        elif f == "duration_ms":
+            out[f] = (math.floor(lo / 1000) * 1000.0, math.ceil(hi / 1000) * 1000.0, 1000.0)
+        elif f == "tempo":
+            out[f] = (math.floor(lo), math.ceil(hi), 1.0)
+        elif f == "loudness":
+            out[f] = (math.floor(lo), math.ceil(hi), 0.5)
+        else:
+            out[f] = (round(math.floor(lo * 100) / 100, 2), round(math.ceil(hi * 100) / 100, 2), 0.01)
+        out[f] = tuple(float(v) for v in out[f])  # sliders want one numeric type
+        if out[f][1] <= out[f][0]:
+            out[f] = (out[f][0], out[f][0] + out[f][2], out[f][2])
+    return out
+
+
+def filters_from_state(state: Mapping[str, Any], bounds: Mapping[str, tuple[float, float, float]],
+                       year_range: tuple[int, int] | None) -> dict[str, Any]:
+    """Flat filter keys from the page's settings (only what differs from "no filter")."""
+    out: dict[str, Any] = {}
+    lo, hi = state.get("rec_pop", (0, 100))
+    if lo > 0:
+        out["min_popularity"] = float(lo)
+    if hi < 100:
+        out["max_popularity"] = float(hi)
+    for f in state.get("rec_features", []):
+        if f not in bounds:
+            continue
+        b_lo, b_hi, _ = bounds[f]
+        r_lo, r_hi = state.get(f"rec_range_{f}", (b_lo, b_hi))
+        if r_lo > b_lo:
+            out[f"min_{f}"] = float(r_lo)
+        if r_hi < b_hi:
+            out[f"max_{f}"] = float(r_hi)
+        if state.get(f"rec_target_on_{f}"):
+            out[f"target_{f}"] = float(state.get(f"rec_target_{f}", (b_lo + b_hi) / 2))
+    if state.get("rec_genres_in"):
+        out["include_genres"] = list(state["rec_genres_in"])
+    if state.get("rec_genres_out"):
+        out["exclude_genres"] = list(state["rec_genres_out"])
+    years = state.get("rec_years")
+    if years and year_range:
+        if years[0] > year_range[0]:
+            out["min_year"] = int(years[0])
+        if years[1] < year_range[1]:
+            out["max_year"] = int(years[1])
+    if state.get("rec_excl_artists"):
+        out["exclude_seed_artists"] = True
+    cap = state.get("rec_max_per_artist", 0)
+    if cap:
+        out["max_per_artist"] = int(cap)
+    return out
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return f"{value:g}" if abs(value) < 1e6 else f"{value:.0f}"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def state_to_query(seed_ids: list[str], method: str, k: int, filters: Mapping[str, Any]) -> dict[str, str]:
+    """Flat query parameters for the current seeds, method, k and filters (flat keys)."""
+    query: dict[str, str] = {}
+    if seed_ids:
+        query["seeds"] = ",".join(seed_ids[:MAX_SHARED_SEEDS])
+    if method != STATE_DEFAULTS["rec_method"]:
+        query["method"] = method
+    if k != DEFAULT_K:
+        query["k"] = str(int(k))
+    for key, value in filters.items():
+        if key == "max_per_artist":
+            if (value or 0) != STATE_DEFAULTS["rec_max_per_artist"]:
+                query[key] = str(int(value or 0))
+            continue
+        if value is None or value == [] or value is False:
+            continue
+        query[key] = _fmt(value)
+    return query
+
+
+def query_to_state(query: Mapping[str, Any], *, methods: tuple[str, ...],
+                   bounds: Mapping[str, tuple[float, float, float]], genres: list[str],
+                   year_range: tuple[int, int] | None) -> tuple[dict[str, Any], list[str]]:
+    """Page settings from query parameters, and a message for everything not used.
+
+    Unknown parameters, bad numbers, genres this catalog lacks and values outside the
+    sliders' ranges are reported (and clipped or skipped), never raised.
+    """
+    from recommender.recommend import Filters
+
+    state: dict[str, Any] = {}
+    notes: list[str] = []
+    params = {str(k): (v[-1] if isinstance(v, list) and v else v) for k, v in query.items()}
+
+    seeds = params.pop("seeds", None)
+    if seeds:
+        text = str(seeds)[:20_000].replace(",", "\n")
+        state["seed_text"] = text
+        state["rec_search_ids"] = []
+    method = params.pop("method", None)
+    if method is not None:
+        if method in methods:
+            state["rec_method"] = method
+        else:
+            notes.append(f"method {method!r} is unknown (use one of {', '.join(methods)}); using hybrid.")
+    k = params.pop("k", None)
+    if k is not None:
+        try:
+            state["rec_k"] = min(max(int(float(k)), K_RANGE[0]), K_RANGE[1])
+        except (TypeError, ValueError, OverflowError):
+            notes.append(f"k={k!r} is not a number; using {DEFAULT_K}.")
+
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        kind, _, name = key.partition("_")
+        if key in Filters.FLAT_KEYS or (kind in ("min", "max", "target") and name in TUNABLE_FEATURES):
+            flat[key] = value
+        else:
+            notes.append(f"the link parameter {key!r} is not a known setting and was ignored.")
+    if flat.get("max_per_artist") in ("0", 0, ""):
+        flat["max_per_artist"] = None
+    try:
+        filters = Filters.from_dict(flat)
+    except FilterError as exc:
+        notes.append(f"the link's filters could not be used ({exc}); they were left out.")
+        return state, notes
+
+    pop_lo = filters.min.get("popularity", 0.0)
+    pop_hi = filters.max.get("popularity", 100.0)
+    state["rec_pop"] = (int(max(0, min(100, pop_lo))), int(max(0, min(100, pop_hi))))
+    chosen: list[str] = []
+    for f in FEATURES:
+        has_bound = f in filters.min or f in filters.max
+        has_target = f in filters.target
+        if not (has_bound or has_target):
+            continue
+        if f not in bounds:
+            notes.append(f"this catalog has no {f} values; the {f} filter was left out.")
+            continue
+        lo, hi, _ = bounds[f]
+        r_lo = min(max(filters.min.get(f, lo), lo), hi)
+        r_hi = min(max(filters.max.get(f, hi), lo), hi)
+        state[f"rec_range_{f}"] = (r_lo, r_hi)
+        state[f"rec_target_on_{f}"] = has_target
+        if has_target:
+            state[f"rec_target_{f}"] = min(max(filters.target[f], lo), hi)
+        chosen.append(f)
+    state["rec_features"] = chosen
+    known = {g.lower(): g for g in genres}
+    for key, values in (("rec_genres_in", filters.include_genres), ("rec_genres_out", filters.exclude_genres)):
+        kept = [known[g.lower()] for g in values if g.lower() in known]
+        missing = [g for g in values if g.lower() not in known]
+        if missing:
+            notes.append("genres not in this catalog were left out: " + ", ".join(missing[:10]) + ".")
+        state[key] = kept
+    if year_range and (filters.min_year is not None or filters.max_year is not None):
+        lo = filters.min_year if filters.min_year is not None else year_range[0]
+        hi = filters.max_year if filters.max_year is not None else year_range[1]
+        lo, hi = min(max(lo, year_range[0]), year_range[1]), min(max(hi, year_range[0]), year_range[1])
+        state["rec_years"] = (min(lo, hi), max(lo, hi))
+    else:
+        state["rec_years"] = None
+    state["rec_excl_artists"] = filters.exclude_seed_artists
+    state["rec_max_per_artist"] = filters.max_per_artist or 0
+    return state, notes
+
+
+def seeds_for_query(seed_text: str, search_ids: list[str]) -> list[str]:
+    """The valid IDs in the paste box plus the searched tracks, in order, without duplicates."""
+    ids = list(parse_track_ids(seed_text).ids)
+    for tid in search_ids:
+        if tid not in ids:
+            ids.append(tid)
+    return ids
