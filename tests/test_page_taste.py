@@ -1,0 +1,58 @@
+"""Taste page flows in AppTest, with a temporary TASTEMAP_DATA_DIR."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from recommender.store import LabelStore
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "5_Taste.py")
+TIMEOUT = 300
+
+
+@pytest.fixture()
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("TASTEMAP_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+def fresh() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+
+
+def test_page_renders_without_labels(data_dir):
+    at = fresh()
+    assert not at.exception
+    assert any("No labels yet" in i.value for i in at.info)
+
+
+def test_demo_labels_load_train_and_survive_a_reload(data_dir):
+    at = fresh()
+    at.button(key="taste_demo").click().run()
+    assert not at.exception
+    assert any("2,009 demo labels" in s.value for s in at.success)
+    assert LabelStore(data_dir / "labels.sqlite3").count("default") == 2009
+    at.selectbox(key="taste_model_choice").set_value("logreg").run()
+    at.button(key="taste_train").click().run()
+    assert not at.exception, at.exception
+    assert [m.label for m in at.metric][:2] == ["ROC AUC", "Accuracy"]
+    assert float(at.metric[0].value) > 0.7
+    assert any("grouped by artist" in m.value for m in at.markdown)
+    # A new session (page reload): labels are still there, the model is not (per session).
+    again = fresh()
+    assert not again.exception
+    assert any("2,009 labels" in c.value for c in again.caption)
+    assert not again.metric
+
+
+def test_too_few_labels_message(data_dir):
+    import pandas as pd
+
+    LabelStore(data_dir / "labels.sqlite3").save("default", pd.DataFrame({
+        "label_key": [f"k{i}" for i in range(6)], "label": [1, 0] * 3, "energy": 0.5}))
+    at = fresh()
+    at.button(key="taste_train").click().run()
+    assert not at.exception
+    assert any("at least 20" in e.value for e in at.error)
