@@ -28,6 +28,7 @@ from ui.query import (
     seeds_for_query,
     state_to_query,
 )
+from ui.taste import taste_filter_widget
 from ui.text import hover_labels, md_escape
 from ui.widgets import bound, in_options, show_error, spotify_player, subset_of, track_table, within
 
@@ -221,16 +222,15 @@ else:
     st.session_state["rec_memo"] = (memo_key, result)
 
 recs = result.recommendations
-# --- Taste filter hook ------------------------------------------------------------------
-# If ui/taste.py provides `taste_filter(frame) -> frame` (re-rank or drop by the user's
-# taste model), the lead wires it here, e.g.:
-#     from ui.taste import taste_filter
-#     recs = taste_filter(recs)
-# ----------------------------------------------------------------------------------------
+# The listener's taste model (trained on the Taste page) can score, hide or re-rank these.
+recs = taste_filter_widget(recs)
 st.session_state[LAST_RECOMMENDATIONS_KEY] = recs
 
 if result.message:
     st.warning(md_escape(result.message))
+if recs.empty and not result.recommendations.empty:
+    st.warning("The taste filter hid every recommendation: lower its threshold, or choose “Show score”.")
+    st.stop()
 if recs.empty:
     if not result.message:
         st.warning("No track passes these filters: widen the popularity range or the advanced filters.")
@@ -241,7 +241,9 @@ st.caption(
     + (f" for {len(seed_ids)} seed(s)" if seed_ids and method != "popular" else "")
     + ". Click a row to play it below; “Open ↗” opens it on Spotify."
 )
-table = track_table(recs, columns=["rank", "track_name", "artists", "popularity", "score", "why"], key="rec_table",
+shown = ["rank", "track_name", "artists", "popularity", "score"]
+shown += ["like_probability"] if "like_probability" in recs else []
+table = track_table(recs, columns=shown + ["why"], key="rec_table",
                     select="single-row")
 rows = table.selection.rows if table is not None and hasattr(table, "selection") else []
 row = rows[0] if rows else 0

@@ -257,3 +257,28 @@ def test_hostile_names_stay_plain_text_on_the_page_and_are_neutralised_in_the_cs
     assert recs["track_name"].isin(hostile).any(), "some hostile names are among the results"
     text = to_safe_csv(recs).decode("utf-8-sig")
     assert "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
+
+
+def test_taste_filter_scores_hides_likely_dislikes(default_catalog, tmp_path, monkeypatch):
+    """A taste model trained in the session scores the recommendations and can hide them."""
+    from recommender.taste import TasteModel
+
+    monkeypatch.setenv("TASTEMAP_DATA_DIR", str(tmp_path))
+    labelled = default_catalog.tracks.sample(400, random_state=0)
+    # A clear rule (likes are energetic), so the model's answer is predictable.
+    labels = labelled.assign(label=(labelled["energy"] > 0.7).astype(int))
+    model = TasteModel("logreg", random_state=0).fit(labels, catalog=default_catalog)
+
+    at = open_recommend()
+    at.session_state["taste_model"] = model
+    at = paste(at, " ".join(SEEDS))
+    assert not at.exception
+    recs = results(at)
+    assert recs is not None and "like_probability" in recs
+    assert recs["like_probability"].between(0, 1).all()
+
+    at.radio(key="taste_filter_mode").set_value("Hide likely dislikes").run()
+    at.slider(key="taste_filter_threshold").set_value(1.0).run()
+    assert not at.exception
+    assert results(at) is None
+    assert any("taste filter hid every recommendation" in w.value for w in at.warning)

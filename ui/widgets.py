@@ -131,6 +131,10 @@ def track_table(frame: pd.DataFrame, *, columns: list[str] | None = None, key: s
         "artists": st.column_config.TextColumn("Artists"),
         "popularity": st.column_config.NumberColumn("Popularity", format="%d"),
         "score": st.column_config.NumberColumn("Score", format="%.3f"),
+        "like_probability": st.column_config.ProgressColumn(
+            "You'd like it", min_value=0.0, max_value=1.0, format="%.2f",
+            help="Probability from your taste model (Taste page)",
+        ),
         "why": st.column_config.TextColumn("Why", width="large"),
         "release_year": st.column_config.NumberColumn("Year", format="%d"),
         "genres": st.column_config.TextColumn("Genres"),
