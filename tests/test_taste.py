@@ -8,6 +8,8 @@ import pytest
 from recommender.catalog import AUDIO_FEATURES, DATA_DIR
 from recommender.errors import LabelError, ModelError
 from recommender.taste import (
+    ENGINEERED,
+    AudioFeatures,
     TasteModel,
     clean_playlist,
     discover,
@@ -113,6 +115,32 @@ def test_every_model_trains_and_scores(name):
     proba = model.predict_proba(labels)
     assert proba.shape == (len(labels),) and np.all((proba >= 0) & (proba <= 1))
     assert np.corrcoef(proba, labels["label"])[0, 1] > 0.5
+
+
+def test_engineered_features_have_known_values_and_need_their_sources():
+    frame = pd.DataFrame({"energy": [0.9, 0.2, np.nan], "acousticness": [0.1, 0.6, 0.5],
+                          "tempo": [170.0, 120.0, 150.0], "speechiness": [0.5, 0.1, 0.33],
+                          "instrumentalness": [0.0, 0.9, np.nan]})
+    features = AudioFeatures(log=False, extras=tuple(ENGINEERED)).fit(frame)
+    out = pd.DataFrame(features.transform(frame), columns=features.get_feature_names_out())
+    np.testing.assert_allclose(out["energy_minus_acousticness"], [0.8, -0.4, np.nan])
+    np.testing.assert_allclose(out["tempo_folded"], [85.0, 120.0, 150.0])  # only above 150 is halved
+    np.testing.assert_array_equal(out["speechy"], [1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(out["instrumental"], [0.0, 1.0, np.nan])  # unknown stays unknown
+    np.testing.assert_allclose(out["energy"], frame["energy"])  # inputs kept as they are
+    # Without tempo, tempo_folded is skipped rather than failing.
+    partial = AudioFeatures(log=False, extras=("tempo_folded", "speechy")).fit(frame.drop(columns="tempo"))
+    assert list(partial.get_feature_names_out())[-1] == "speechy"
+    assert partial.transform(frame.drop(columns="tempo")).shape == (3, 5)
+    with pytest.raises(ModelError, match="Unknown engineered feature"):
+        AudioFeatures(extras=("loudness_rank",)).fit(frame)
+
+
+def test_default_ensemble_votes_extra_trees_and_svc():
+    estimator = TasteModel().make_estimator()
+    assert [name for name, _ in estimator.estimators] == ["et", "svc"]
+    assert estimator.voting == "soft"
+    assert set(estimator.named_estimators["et"].named_steps["features"].extras) == set(ENGINEERED)
 
 
 def test_save_load_round_trip(tmp_path):
