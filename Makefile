@@ -44,3 +44,11 @@ evaluate: venv
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis tests/artifacts
+
+# Every fuzz target with the long hypothesis profile (>= 10,000 examples each, 10 min cap each).
+fuzz: venv
+	$(PY) -m bench.fuzz_long
+
+# 20 concurrent headless Chromium sessions for 2 minutes against one `streamlit run` server.
+load: venv browser
+	$(PY) -m bench.load_test

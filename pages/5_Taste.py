@@ -3,6 +3,7 @@ import streamlit as st
 
 from recommender.errors import TastemapError
 from ui import taste
+from ui.text import md_escape
 
 st.set_page_config(page_title="Taste · Tastemap", page_icon="🎧", layout="wide")
 st.title("Your taste")
@@ -14,7 +15,7 @@ try:
     taste.label_sources(profile)
     labels = taste.label_editor(profile)
 except TastemapError as exc:
-    st.error(str(exc))
+    st.error(md_escape(exc))
     st.stop()
 
 st.header("Model")

@@ -35,6 +35,7 @@ from .clustering import ClusterModel
 from .errors import FilterError, ModelError, NotFittedError, SeedError
 from .features import FEATURE_WORDS, FeatureSpace
 from .ids import InvalidToken, is_track_id, parse_track_ids, track_id_from_token
+from .neighbors import build_index
 
 _log = logging.getLogger(__name__)
 
@@ -62,6 +63,16 @@ PAGE_SIZE = 10
 # deviation it is away from the target: a clear pull that still respects the seeds.
 TARGET_STRENGTH = 2.0
 DEFAULT_MAX_PER_ARTIST_PER_PAGE = 2
+# Above this many tracks the hybrid scores a candidate set instead of every track: the
+# audio neighbours from the similarity index (CANDIDATES_PER_RESULT per result, at least
+# MIN_CANDIDATES) plus every track the sparse signals reach (same artist or album, the seeds'
+# playlists, their artists' co-playlisted artists), each scored exactly. Below it (the
+# embedded catalog, the evaluation) every track is scored, as the weights were tuned. Dense
+# scoring of all eleven signals took ~630 ms per query at 300k tracks; python -m bench
+# reports how often the candidate answer equals the dense one (recall@20 of the hybrid).
+HYBRID_CANDIDATES_ABOVE = 200_000
+CANDIDATES_PER_RESULT = 10
+MIN_CANDIDATES = 1_000
 UNKNOWN_POPULARITY_POLICIES = ("exclude", "include")
 # Features named in explanations (key / mode / meter rarely mean much to a listener).
 _EXPLAIN_FEATURES = (
@@ -72,13 +83,22 @@ RESULT_COLUMNS = ["track_id", "track_name", "artists", "popularity", "score", "w
 
 
 # =============================================================================== filters
+def _shown(value: Any) -> str:
+    """A short repr for messages (a huge int cannot even be turned into text)."""
+    try:
+        text = repr(value)
+    except ValueError:
+        return "a number too large to use"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _number(name: str, value: Any) -> float:
     if isinstance(value, bool):
         raise FilterError(f"{name} must be a number, not {value!r}.")
     try:
         out = float(value)
-    except (TypeError, ValueError):
-        raise FilterError(f"{name} must be a number, not {value!r}.") from None
+    except (TypeError, ValueError, OverflowError):
+        raise FilterError(f"{name} must be a number, not {_shown(value)}.") from None
     if not math.isfinite(out):
         raise FilterError(f"{name} must be a finite number, not {value!r}.")
     return out
@@ -289,6 +309,25 @@ class RecommendationResult:
 
 
 # =============================================================================== shared index
+def _split_artists(artists: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``'; '``-joined artist cells -> (row of each artist, lower-case artist names, the
+    first-listed artist of each row or ''), with Arrow string kernels (no per-row Python)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = pa.array(artists.astype("string").fillna("").to_numpy(dtype=object), type=pa.large_string())
+    lists = pc.split_pattern(cells, ";")
+    first = pc.utf8_lower(pc.utf8_trim_whitespace(pc.list_element(lists, 0)))
+    flat = pc.utf8_lower(pc.utf8_trim_whitespace(pc.list_flatten(lists)))
+    rows = pc.list_parent_indices(lists).to_numpy()
+    keep = pc.not_equal(flat, "").to_numpy(zero_copy_only=False)
+    names = flat.to_numpy(zero_copy_only=False)
+    out = rows[keep].astype(np.int64), names[keep], first.to_numpy(zero_copy_only=False)
+    del cells, lists, flat
+    pa.default_memory_pool().release_unused()  # Arrow keeps freed buffers otherwise
+    return out
+
+
 def _csr(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
     m = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=shape)
     m.sum_duplicates()
@@ -304,15 +343,11 @@ class CatalogIndex:
         n = len(t)
         self.n = n
         # artists: track x artist incidence; the first-listed artist is the "primary" one.
-        artist_lists = t["artists"].astype("string").fillna("").str.split(";")
-        exploded = artist_lists.explode().str.strip()
-        exploded = exploded[exploded.fillna("") != ""]
-        codes, names = pd.factorize(exploded.str.lower())
-        rows = exploded.index.to_numpy()
+        rows, artist_names, first = _split_artists(t["artists"])
+        codes, names = pd.factorize(artist_names)
         self.artists = _csr(rows, codes, (n, len(names)))
         self.artist_names = list(names)
-        first = artist_lists.str[0].fillna("").str.strip().str.lower()
-        primary = pd.Index(names).get_indexer(first.to_numpy(dtype=object))
+        primary = pd.Index(names).get_indexer(first)
         # Tracks without an artist each count as their own "artist" for the diversity cap.
         no_artist = primary < 0
         primary[no_artist] = len(names) + np.flatnonzero(no_artist)
@@ -350,6 +385,16 @@ class CatalogIndex:
         self.album = alb_codes.astype(np.int64)  # -1 unknown
         self.popularity = t["popularity"].to_numpy(dtype=np.float32, na_value=np.nan)
         self.year = t["release_year"].to_numpy(dtype=np.float32, na_value=np.nan)
+
+    def column(self, tracks: pd.DataFrame, name: str) -> np.ndarray:
+        """A numeric tracks column as float64 (NaN unknown), converted once per fit."""
+        cache = self.__dict__.setdefault("_columns", {})
+        if name not in cache:
+            cache[name] = (
+                tracks[name].to_numpy(dtype=np.float64, na_value=np.nan)
+                if name in tracks else np.full(self.n, np.nan)
+            )
+        return cache[name]
 
     def seed_artist_columns(self, seed_pos: np.ndarray) -> np.ndarray:
         return np.unique(self.artists[seed_pos].indices)
@@ -411,6 +456,11 @@ class BaseRecommender:
         """Extra explanation phrases per recommended track (signals that contributed)."""
         return [[] for _ in rec_pos]
 
+    def _pool(self, seed_pos: np.ndarray, candidates: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The best ``size`` candidates as (positions, scores), best first (ties: catalog
+        order), without scoring every track; None when the method has no such shortcut."""
+        return None
+
     # ------------------------------------------------------------------ seeds
     def _parse_seeds(self, seeds: str | Iterable[str] | None) -> tuple[list[str], list[InvalidToken]]:
         if seeds is None:
@@ -456,10 +506,7 @@ class BaseRecommender:
         masks: list[tuple[str, np.ndarray]] = []
         for kind in ("min", "max"):
             for name, bound in getattr(filters, kind).items():
-                if name not in t:
-                    values = np.full(len(t), np.nan, dtype=np.float32)
-                else:
-                    values = t[name].to_numpy(dtype=np.float64, na_value=np.nan)
+                values = idx.column(t, name)
                 known = ~np.isnan(values)
                 with np.errstate(invalid="ignore"):
                     ok = values >= bound if kind == "min" else values <= bound
@@ -522,28 +569,60 @@ class BaseRecommender:
         return (scores - TARGET_STRENGTH * spread * penalty).astype(np.float32)
 
     # ------------------------------------------------------------------ ranking
+    @staticmethod
+    def _pool_size(k: int, filters: Filters) -> int:
+        return k + PAGE_SIZE * 10 if filters.max_per_artist is None else max(4 * k, k + 256)
+
+    def _apply_caps(self, order: np.ndarray, k: int, filters: Filters) -> np.ndarray:
+        """The artist caps over a ranked pool (best first)."""
+        cap, page_cap = filters.max_per_artist, filters.max_per_artist_per_page
+        if cap is not None:
+            artist = self.index_.primary_artist[order]
+            rank_in_artist = pd.Series(artist).groupby(artist).cumcount().to_numpy()
+            order = order[rank_in_artist < cap]
+        if page_cap is not None:
+            order = self._spread_pages(order, page_cap, k)
+        return order
+
     def _top_k(self, scores: np.ndarray, candidates: np.ndarray, k: int, filters: Filters) -> np.ndarray:
         """Best ``k`` candidates under the artist caps (ties broken by catalog order)."""
         cand = np.flatnonzero(candidates)
         if len(cand) == 0:
             return cand
-        cap, page_cap = filters.max_per_artist, filters.max_per_artist_per_page
-        pool = min(len(cand), k + PAGE_SIZE * 10 if cap is None else max(4 * k, k + 256))
+        pool = min(len(cand), self._pool_size(k, filters))
         while True:
             if pool < len(cand):
                 chosen = cand[np.argpartition(-scores[cand], pool - 1)[:pool]]
             else:
                 chosen = cand
-            order = chosen[np.lexsort((chosen, -scores[chosen]))]
-            if cap is not None:
-                artist = self.index_.primary_artist[order]
-                rank_in_artist = pd.Series(artist).groupby(artist).cumcount().to_numpy()
-                order = order[rank_in_artist < cap]
-            if page_cap is not None:
-                order = self._spread_pages(order, page_cap, k)
+            order = self._apply_caps(chosen[np.lexsort((chosen, -scores[chosen]))], k, filters)
             if len(order) >= k or pool >= len(cand):
                 return order[:k]
             pool = len(cand)
+
+    def _top_k_from_pool(
+        self, seed_pos: np.ndarray, candidates: np.ndarray, k: int, filters: Filters
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Like :meth:`_top_k` on the method's :meth:`_pool` shortcut, growing the pool
+        while the artist caps leave fewer than ``k``; None to score every track instead."""
+        if filters.target:  # a target reshapes every track's score: score them all
+            return None
+        n_cand = None
+        size = self._pool_size(k, filters)
+        while True:
+            pool = self._pool(seed_pos, candidates, size)
+            if pool is None:
+                return None
+            positions, scores = pool
+            order = self._apply_caps(positions, k, filters)
+            if len(order) >= k or len(positions) < size:
+                lookup = dict(zip(positions.tolist(), scores.tolist()))
+                chosen = order[:k]
+                return chosen, np.asarray([lookup[p] for p in chosen.tolist()], dtype=np.float32)
+            n_cand = n_cand if n_cand is not None else int(np.count_nonzero(candidates))
+            if size >= n_cand:
+                return None
+            size = min(n_cand, size * 4)
 
     def _spread_pages(self, order: np.ndarray, page_cap: int, k: int) -> np.ndarray:
         """Reorder so no page of PAGE_SIZE results holds more than ``page_cap`` tracks of
@@ -585,11 +664,15 @@ class BaseRecommender:
         w = space.weights_
         Zr = R[:, cols] / np.where(w[cols] > 0, w[cols], 1)
         Zs = X[closest][:, cols] / np.where(w[cols] > 0, w[cols], 1)
+        # The closest seeds' names, gathered once (row-by-row .iloc costs ~1 ms per row on a
+        # wide million-track table).
+        seed_names = t["track_name"].iloc[closest].tolist()
+        seed_ids = t["track_id"].iloc[closest].tolist()
+        seed_artists = t["artists"].iloc[closest].tolist()
         out = []
         for i, pos in enumerate(rec_pos):
-            seed_row = t.iloc[closest[i]]
-            seed_name = seed_row["track_name"] if pd.notna(seed_row["track_name"]) else seed_row["track_id"]
-            seed_artist = split_list(seed_row["artists"])
+            seed_name = seed_names[i] if pd.notna(seed_names[i]) else seed_ids[i]
+            seed_artist = split_list(seed_artists[i])
             by = f" by {seed_artist[0]}" if seed_artist else ""
             parts = [f"close to '{seed_name}'{by}"]
             if cols:
@@ -657,27 +740,34 @@ class BaseRecommender:
                 )
             candidates = after
 
+        ranked = None
         if candidates.any():
+            ranked = self._top_k_from_pool(seed_pos, candidates, k, filters)
+        if ranked is not None:
+            rec_pos, rec_scores = ranked
+        elif candidates.any():
             scores = np.asarray(self._score(seed_pos), dtype=np.float32)
             scores = np.where(np.isfinite(scores), scores, np.float32(-1e30))
             scores = self._apply_targets(scores, candidates, filters)
             rec_pos = self._top_k(scores, candidates, k, filters)
+            rec_scores = scores[rec_pos]
         else:
-            scores = np.zeros(n, dtype=np.float32)
             rec_pos = np.zeros(0, dtype=np.int64)
-        frame = self._frame(rec_pos, scores, seed_pos)
+            rec_scores = np.zeros(0, dtype=np.float32)
+        frame = self._frame(rec_pos, rec_scores, seed_pos)
         return RecommendationResult(
             seeds=found, not_in_catalog=missing, invalid=invalid,
             recommendations=frame, message=message, method=self.name,
         )
 
-    def _frame(self, rec_pos: np.ndarray, scores: np.ndarray, seed_pos: np.ndarray) -> pd.DataFrame:
+    def _frame(self, rec_pos: np.ndarray, rec_scores: np.ndarray, seed_pos: np.ndarray) -> pd.DataFrame:
         t = self.catalog_.tracks
         extra_cols = [c for c in ("album_name", "genres", "release_year") if c in t]
         feats = [f for f in self.catalog_.feature_names]
         cols = ["track_id", "track_name", "artists", "popularity", *extra_cols, *feats]
-        frame = t.iloc[rec_pos][cols].reset_index(drop=True)
-        frame.insert(4, "score", scores[rec_pos].astype(np.float64))
+        # One take of the needed columns only (not every column, then a selection).
+        frame = t.iloc[rec_pos, t.columns.get_indexer(cols)].reset_index(drop=True)
+        frame.insert(4, "score", np.asarray(rec_scores, dtype=np.float64))
         frame.insert(5, "why", self._explain(seed_pos, rec_pos) if len(rec_pos) else pd.Series([], dtype="string"))
         frame.insert(0, "rank", np.arange(1, len(frame) + 1))
         return frame
@@ -709,12 +799,24 @@ class SimilarRecommender(BaseRecommender):
     def _fit(self, catalog: Catalog) -> None:
         if self.aggregate not in ("mean", "max"):
             raise ValueError(f"aggregate must be 'mean' or 'max', not {self.aggregate!r}")
-        space = FeatureSpace(self.weights, use_year=self.use_year).fit(catalog)
+        if self.weights is None and self.use_year and self.space_ is not None:
+            space = self.space_  # the default space, already fitted by fit(): not twice
+        else:
+            space = FeatureSpace(self.weights, use_year=self.use_year).fit(catalog)
         self.unit_ = _unit_rows(space.transform_catalog())
+        # Exact blocked scan, or an IVF index above neighbors.ANN_THRESHOLD tracks.
+        self.neighbors_ = build_index(self.unit_, normalized=True)
 
     def _score(self, seed_pos: np.ndarray) -> np.ndarray:
         sims = self.unit_ @ self.unit_[seed_pos].T  # (n, n_seeds) via BLAS
         return sims.mean(axis=1) if self.aggregate == "mean" else sims.max(axis=1)
+
+    def _pool(self, seed_pos: np.ndarray, candidates: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray] | None:
+        index = getattr(self, "neighbors_", None)  # None: fitted by an older version
+        if index is None:
+            return None
+        found = index.search(self.unit_[seed_pos], size, mask=candidates, aggregate=self.aggregate)
+        return found.positions, found.scores
 
 
 class PopularRecommender(BaseRecommender):
@@ -839,6 +941,8 @@ class HybridRecommender(BaseRecommender):
         idx = self.index_
         self.unit_ = _unit_rows(self.space_.transform_catalog()) if self.space_ is not None else None
         self.date_ = _fractional_year(catalog.tracks)
+        pop = idx.popularity  # the prior's stand-in for unknown popularity, once per fit
+        self.popularity_fill_ = np.nanmedian(pop) if (~np.isnan(pop)).any() else 0.0
         # playlists down-weighted by size (IDF-like): a 250-track playlist says less per pair.
         sizes = np.asarray(idx.playlists.sum(axis=0)).ravel()
         self.playlist_weight_ = (1.0 / np.log1p(np.maximum(sizes, 1))).astype(np.float32)
@@ -856,60 +960,132 @@ class HybridRecommender(BaseRecommender):
         own = _row_normalize(style)
         via_artist = _row_normalize(idx.artists @ _row_normalize((idx.artists.T @ style).tocsr()))
         self.style_ = _row_normalize(own + via_artist).astype(np.float32)
+        if idx.n > HYBRID_CANDIDATES_ABOVE:
+            # Candidate generation (see HYBRID_CANDIDATES_ABOVE): the audio index, and the
+            # tracks of an artist / a playlist / an album as sparse rows.
+            self.neighbors_ = build_index(self.unit_, normalized=True) if self.unit_ is not None else None
+            self.artist_tracks_ = idx.artists.T.tocsr()
+            self.playlist_tracks_ = idx.playlists.T.tocsr()
+            has_album = idx.album >= 0
+            self.album_tracks_ = _csr(
+                idx.album[has_album], np.flatnonzero(has_album), (int(idx.album.max()) + 1, idx.n)
+            )
 
-    def _components(self, seed_pos: np.ndarray) -> dict[str, np.ndarray]:
-        """Each signal as a float32 vector over all tracks (see the class docstring)."""
+    def _artist_playlist_scores(self, seed_pos: np.ndarray) -> np.ndarray | None:
+        """Per artist: how much it is co-playlisted with the seeds' artists (or None)."""
+        if not (self.weights_["artist_playlists"] and self.artist_playlists_.shape[1]):
+            return None
+        seed_artist_cols = self.index_.seed_artist_columns(seed_pos)
+        q = np.asarray(self.artist_playlists_[seed_artist_cols].sum(axis=0)).ravel() * self.playlist_weight_
+        return (self.artist_playlists_ @ q) / self.artist_degree_
+
+    def _components(
+        self, seed_pos: np.ndarray, rows: np.ndarray | None = None, per_artist: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
+        """Each signal as a float32 vector over all tracks (see the class docstring), or
+        over the tracks at ``rows`` only, with the same values they have in the full vectors."""
         idx = self.index_
         s = len(seed_pos)
         w = self.weights_
+
+        def at(values):  # a per-track array (dense or sparse rows) restricted to ``rows``
+            return values if rows is None else values[rows]
+
+        artists = at(idx.artists)
         comp: dict[str, np.ndarray] = {}
         if self.unit_ is not None:
             if w["audio"] or w["audio_closest"]:
-                sims = self.unit_ @ self.unit_[seed_pos].T  # (n, seeds)
+                sims = at(self.unit_) @ self.unit_[seed_pos].T  # (n, seeds)
                 comp["audio"] = sims.mean(axis=1)
                 comp["audio_closest"] = sims.max(axis=1)
             if w["artist_audio"]:
                 centre = self.unit_[seed_pos].mean(axis=0)
-                comp["artist_audio"] = (idx.artists @ (self.artist_sound_ @ centre)) / self.artists_per_track_
+                if rows is None:
+                    comp["artist_audio"] = (idx.artists @ (self.artist_sound_ @ centre)) / self.artists_per_track_
+                else:  # only the candidates' artists: no product over every artist
+                    comp["artist_audio"] = ((artists @ self.artist_sound_) @ centre) / at(self.artists_per_track_)
         if w["release_date"]:
-            comp["release_date"] = _kernel_mean(self.date_, self.date_[seed_pos], self.date_scale)
+            comp["release_date"] = _kernel_mean(at(self.date_), self.date_[seed_pos], self.date_scale)
         if w["popularity_match"]:
-            comp["popularity_match"] = _kernel_mean(idx.popularity, idx.popularity[seed_pos], self.popularity_scale)
+            comp["popularity_match"] = _kernel_mean(at(idx.popularity), idx.popularity[seed_pos], self.popularity_scale)
         if w["same_artist"]:
-            seed_artists = np.asarray(idx.artists[seed_pos].sum(axis=0)).ravel()
-            comp["same_artist"] = np.minimum(idx.artists @ (seed_artists / s), 1.0)
+            if rows is None:
+                seed_artists = np.asarray(idx.artists[seed_pos].sum(axis=0)).ravel()
+            else:  # the same counts, without a dense sparse-sum over every artist
+                seed_artists = np.bincount(idx.artists[seed_pos].indices, minlength=idx.artists.shape[1]).astype(np.float32)
+            comp["same_artist"] = np.minimum(artists @ (seed_artists / s), 1.0)
         if w["album"]:
             albums = idx.album[seed_pos]
             albums = albums[albums >= 0]
             if len(albums):
                 counts = np.bincount(albums, minlength=int(idx.album.max()) + 1).astype(np.float32) / s
-                comp["album"] = np.where(idx.album >= 0, counts[np.maximum(idx.album, 0)], 0.0)
+                album = at(idx.album)
+                comp["album"] = np.where(album >= 0, counts[np.maximum(album, 0)], 0.0)
         if w["artist_playlists"] and self.artist_playlists_.shape[1]:
-            seed_artist_cols = idx.seed_artist_columns(seed_pos)
-            q = np.asarray(self.artist_playlists_[seed_artist_cols].sum(axis=0)).ravel() * self.playlist_weight_
-            per_artist = (self.artist_playlists_ @ q) / self.artist_degree_
-            comp["artist_playlists"] = _max_scale(idx.artists @ per_artist)
+            if per_artist is None:
+                per_artist = self._artist_playlist_scores(seed_pos)
+            if rows is None:
+                comp["artist_playlists"] = _max_scale(idx.artists @ per_artist)
+            else:  # one sparse product over every track (for the scale), read at ``rows``
+                comp["artist_playlists"] = _max_scale(idx.artists @ per_artist)[rows]
         if w["cooccurrence"] and idx.playlists.shape[1]:
             seed_rows = idx.playlists[seed_pos]
             if seed_rows.nnz:
                 q = np.asarray(seed_rows.sum(axis=0)).ravel() * self.playlist_weight_
-                comp["cooccurrence"] = _max_scale(idx.playlists @ q)
+                if rows is None:
+                    comp["cooccurrence"] = _max_scale(idx.playlists @ q)
+                else:
+                    reached = np.unique(self.playlist_tracks_[np.unique(seed_rows.indices)].indices)
+                    top = float((idx.playlists[reached] @ q).max()) if len(reached) else 0.0
+                    values = np.asarray(at(idx.playlists) @ q, dtype=np.float32)
+                    comp["cooccurrence"] = values / np.float32(top) if top > 0 else values
         if w["style"] and self.style_.shape[1]:
             profile = np.asarray(self.style_[seed_pos].mean(axis=0)).ravel()
             norm = np.linalg.norm(profile)
             if norm > 0:
-                comp["style"] = self.style_ @ (profile / norm).astype(np.float32)
+                comp["style"] = at(self.style_) @ (profile / norm).astype(np.float32)
         if w["popularity"]:
             pop = idx.popularity
-            fill = np.nanmedian(pop) if (~np.isnan(pop)).any() else 0.0
+            fill = getattr(self, "popularity_fill_", None)
+            if fill is None:  # fitted by an older version
+                fill = np.nanmedian(pop) if (~np.isnan(pop)).any() else 0.0
+            pop = at(pop)
             comp["popularity"] = np.where(np.isnan(pop), fill, pop) / 100.0
         return {k: np.asarray(v, dtype=np.float32).ravel() for k, v in comp.items()}
 
-    def _score(self, seed_pos: np.ndarray) -> np.ndarray:
-        score = np.zeros(self.index_.n, dtype=np.float32)
-        for name, vec in self._components(seed_pos).items():
+    def _score(self, seed_pos: np.ndarray, rows: np.ndarray | None = None, per_artist: np.ndarray | None = None) -> np.ndarray:
+        score = np.zeros(self.index_.n if rows is None else len(rows), dtype=np.float32)
+        for name, vec in self._components(seed_pos, rows, per_artist).items():
             score += np.float32(self.weights_[name]) * vec
         return score
+
+    def _pool(self, seed_pos: np.ndarray, candidates: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Above HYBRID_CANDIDATES_ABOVE tracks: score the audio neighbours and every track a
+        sparse signal reaches, exactly; a track outside both can only score on the dense
+        signals (date, popularity, style), which rarely lift a poor audio match."""
+        index = getattr(self, "neighbors_", None)
+        if index is None or self.index_.n <= HYBRID_CANDIDATES_ABOVE:
+            return None
+        idx = self.index_
+        n_audio = max(MIN_CANDIDATES, CANDIDATES_PER_RESULT * size)
+        parts = [index.search(self.unit_[seed_pos], n_audio, mask=candidates).positions]
+        artist_cols = idx.seed_artist_columns(seed_pos)
+        if len(artist_cols):
+            parts.append(self.artist_tracks_[artist_cols].indices)
+        albums = idx.album[seed_pos]
+        if (albums >= 0).any():
+            parts.append(self.album_tracks_[albums[albums >= 0]].indices)
+        if idx.playlists.shape[1]:
+            parts.append(self.playlist_tracks_[np.unique(idx.playlists[seed_pos].indices)].indices)
+        per_artist = self._artist_playlist_scores(seed_pos)
+        if per_artist is not None:
+            parts.append(self.artist_tracks_[np.flatnonzero(per_artist)].indices)
+        rows = np.unique(np.concatenate(parts).astype(np.int64))
+        rows = rows[candidates[rows]]
+        scores = self._score(seed_pos, rows, per_artist)
+        scores = np.where(np.isfinite(scores), scores, np.float32(-1e30))
+        order = np.lexsort((rows, -scores))[:size]
+        return rows[order], scores[order]
 
     def _signals(self, seed_pos: np.ndarray, rec_pos: np.ndarray) -> list[list[str]]:
         idx = self.index_
@@ -927,7 +1103,8 @@ class HybridRecommender(BaseRecommender):
         if self.weights_["artist_playlists"] and len(seed_artists) and self.artist_playlists_.shape[1]:
             seed_ap = np.unique(self.artist_playlists_[seed_artists].indices)
             if len(seed_ap):
-                rec_ap = idx.artists[rec_pos] @ self.artist_playlists_[:, seed_ap]
+                # rows first: slicing columns of the whole artist x playlist matrix is O(nnz)
+                rec_ap = (idx.artists[rec_pos] @ self.artist_playlists_).tocsc()[:, seed_ap]
                 co_artist = np.asarray(rec_ap.sum(axis=1)).ravel() > 0
         same_album = np.zeros(len(rec_pos), dtype=bool)
         if self.weights_["album"]:
@@ -951,10 +1128,23 @@ def _fractional_year(tracks: pd.DataFrame) -> np.ndarray:
     if "release_date" not in tracks:
         return year + 0.5
     text = tracks["release_date"].astype("string")
-    month = pd.to_numeric(text.str.slice(5, 7), errors="coerce").to_numpy(dtype=np.float32, na_value=np.nan)
-    day = pd.to_numeric(text.str.slice(8, 10), errors="coerce").to_numpy(dtype=np.float32, na_value=np.nan)
+    month = _number_or_nan(text.str.slice(5, 7))
+    day = _number_or_nan(text.str.slice(8, 10))
     frac = np.where(np.isnan(month), 0.5, (month - 1 + np.where(np.isnan(day), 15.0, day) / 31.0) / 12.0)
     return (year + frac).astype(np.float32)
+
+
+def _number_or_nan(text: pd.Series) -> np.ndarray:
+    """``pd.to_numeric(text, errors="coerce")`` as float32, but with one Arrow cast when every
+    cell is a plain number or empty (dates: ~50x faster on a million rows)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(text.astype("string").mask(text == "").array)
+        return pc.cast(arr, pa.float32()).to_numpy(zero_copy_only=False).astype(np.float32)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float32, na_value=np.nan)
 
 
 def _kernel_mean(values: np.ndarray, seed_values: np.ndarray, scale: float) -> np.ndarray:

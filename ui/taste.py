@@ -29,6 +29,7 @@ from recommender.taste import (
     tune,
 )
 from ui.data import active_catalog
+from ui.text import md_escape
 
 MODEL_KEY = "taste_model"
 REPORT_KEY = "taste_report"
@@ -81,7 +82,7 @@ def taste_filter_widget(recommendations: pd.DataFrame, *, key: str = "taste_filt
     try:
         out = taste_filter(recommendations)
     except TastemapError as exc:
-        st.warning(f"The taste model cannot score these tracks: {exc}")
+        st.warning("The taste model cannot score these tracks: " + md_escape(exc))
         return recommendations
     if mode == "Hide likely dislikes":
         hidden = out["like_probability"] < threshold
@@ -120,7 +121,7 @@ def profile_picker() -> str:
         try:
             profile = store.create_profile(new)
         except TastemapError as exc:
-            st.error(str(exc))
+            st.error(md_escape(exc))
     if profile != st.session_state.get(PROFILE_KEY):
         st.session_state[PROFILE_KEY] = profile
         st.session_state.pop(MODEL_KEY, None)
@@ -136,7 +137,7 @@ def label_sources(profile: str) -> None:
         st.write("One listener's 2,017 real labels (George McIntire, Kaggle 2017), no track IDs.")
         if st.button("Load the demo labels (liked_disliked.csv)", key="taste_demo"):
             n = label_store().import_csv(profile, DEMO_LABELS, replace=True)
-            st.success(f"Loaded {n:,} demo labels into profile '{profile}'.")
+            st.success(f"Loaded {n:,} demo labels into profile '{md_escape(profile)}'.")
     with tabs[1]:
         upload = st.file_uploader("Labelled file (CSV/Parquet: track IDs or audio features + a liked/target/label column)",
                                   key="taste_upload")
@@ -146,7 +147,7 @@ def label_sources(profile: str) -> None:
                 n = label_store().import_csv(profile, upload.getvalue(), replace=replace, catalog=catalog)
                 st.success(f"Imported {n:,} labels.")
             except TastemapError as exc:
-                st.error(str(exc))
+                st.error(md_escape(exc))
     with tabs[2]:
         query = st.text_input("Track or artist contains", key="taste_search")
         if query.strip():
@@ -196,7 +197,7 @@ def label_editor(profile: str) -> pd.DataFrame:
     """The editable label table; edits are saved to the store in one transaction."""
     labels = load_labels(profile)
     liked = int(labels["label"].sum()) if len(labels) else 0
-    st.caption(f"{len(labels):,} labels in profile '{profile}': {liked:,} liked, {len(labels) - liked:,} disliked. "
+    st.caption(f"{len(labels):,} labels in profile '{md_escape(profile)}': {liked:,} liked, {len(labels) - liked:,} disliked. "
                f"Stored in {label_store().path}.")
     if labels.empty:
         return labels
@@ -214,7 +215,8 @@ def label_editor(profile: str) -> pd.DataFrame:
         save_labels(profile, merged[list(LABEL_COLUMNS)])
         st.success(f"Saved {len(merged):,} labels.")
         labels = load_labels(profile)
-    c2.download_button("Export labels (CSV)", label_store().export_csv(profile),
+    # A callable: the CSV is built when the button is clicked, not on every rerun of the page.
+    c2.download_button("Export labels (CSV)", lambda: label_store().export_csv(profile),
                        file_name=f"tastemap_labels_{profile}.csv", mime="text/csv", key="taste_export")
     return labels
 
@@ -238,7 +240,7 @@ def train_panel(labels: pd.DataFrame) -> None:
                     report = evaluate(labels, model_name, catalog=catalog, importance=True)
                     model = TasteModel(model_name, features=report.features).fit(labels)
         except TastemapError as exc:
-            st.error(str(exc))
+            st.error(md_escape(exc))
             return
         st.session_state[MODEL_KEY] = model
         st.session_state[REPORT_KEY] = report
@@ -288,13 +290,13 @@ def clean_panel(model: TasteModel) -> None:
         elif text.strip():
             parsed = parse_track_ids(text)
             for bad in parsed.invalid[:5]:
-                st.warning(f"Not a track ID: {bad.token} ({bad.reason})")
+                st.warning(f"Not a track ID: {md_escape(bad.token)} ({md_escape(bad.reason)})")
             tracks = pd.DataFrame({"track_id": parsed.ids}) if parsed.ids else None
         if tracks is None:
             return
         result = clean_playlist(model, tracks, catalog=catalog, threshold=threshold)
     except TastemapError as exc:
-        st.error(str(exc))
+        st.error(md_escape(exc))
         return
     st.write(f"{int(result['flagged'].sum())} of {len(result)} tracks flagged as likely dislikes; "
              f"{int((~result['scored']).sum())} could not be scored (not in the catalog, no features).")
@@ -308,7 +310,7 @@ def discover_panel(model: TasteModel, labels: pd.DataFrame) -> None:
     try:
         found, note = discover(model, active_catalog(), labels, k=k)
     except TastemapError as exc:
-        st.error(str(exc))
+        st.error(md_escape(exc))
         return
-    st.caption(note)
+    st.caption(md_escape(note))
     st.dataframe(found, hide_index=True, key="taste_discover_table")

@@ -1,0 +1,561 @@
+"""Many users at once: concurrent headless Chromium sessions against one `streamlit run` server.
+
+Run:  .venv/bin/python -m bench.load_test                  (= ``make load``: 20 sessions, 120 s)
+      .venv/bin/python -m bench.load_test --sessions 4 --duration 20
+
+One server on a free 127.0.0.1 port, one Chromium process (Debian's /usr/bin/chromium) with
+one browser context per session. After a single warm-up session (which loads the catalog and
+fits the models), all sessions start together and, until the time is up, loop over:
+
+- Recommend: paste three seeds no other session uses, wait for the results;
+- Taste (with ``--no-taste`` left out): search a track by its title, pick it, "Liked", wait
+  for the confirmation, in the session's own label profile.
+
+An interaction is timed from the action to the page showing its result with the script idle.
+Errors: an exception or stack trace on the page, a browser-side error, a missing result, a
+timeout. Isolation: the seed box, the address bar and the share link hold only this session's
+seeds, and the label count of the session's profile equals the labels it added. The server's
+RSS (VmRSS) is sampled every 0.5 s: before any session, with the warm-up session, and during
+the run. Prints a table and writes JSON to bench/results/load-<UTC time>.json. Loopback only.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.ui_speed import CHROMIUM, CHROMIUM_ARGS, _accepting, free_port  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+P95_GOAL_MS = 1000.0
+STEP_TIMEOUT_MS = 60_000
+FIRST_LOAD_TIMEOUT_MS = 240_000
+IDLE_JS = """(expect) => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app || app.getAttribute('data-test-script-state') !== 'notRunning'
+        || app.getAttribute('data-test-connection-state') !== 'CONNECTED') return false;
+    if (document.querySelector('[data-testid="stException"]')) return 'exception';
+    const text = document.body.innerText;
+    if (expect.url && !decodeURIComponent(location.search).includes(expect.url)) return false;
+    if (expect.text && !new RegExp(expect.text).test(text)) return false;
+    return true;
+}"""
+
+# Records when the Streamlit script runs (data-test-script-state), to split each interaction
+# into time the server spent running the page script and the rest (network, browser drawing).
+RUN_OBSERVER_JS = """(() => {
+    const runs = []; let start = null; window.__tmRuns = runs;
+    const obs = new MutationObserver((mutations) => {
+        for (const m of mutations) {
+            const state = m.target.getAttribute('data-test-script-state');
+            if (state === 'running' && start === null) start = performance.now();
+            else if (state !== 'running' && start !== null) { runs.push([start, performance.now()]); start = null; }
+        }
+    });
+    const attach = () => obs.observe(document.documentElement, {attributes: true, subtree: true,
+                                                                 attributeFilter: ['data-test-script-state']});
+    if (document.documentElement) attach(); else document.addEventListener('DOMContentLoaded', attach);
+})()"""
+SCRIPT_TIME_JS = """(since) => (window.__tmRuns || []).reduce(
+    (sum, [a, b]) => sum + Math.max(0, b - Math.max(a, since)), 0)"""
+
+
+# ----------------------------------------------------------------------------- server
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+@contextlib.contextmanager
+def server(env: dict[str, str] | None = None, timeout: float = 120) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``streamlit run app.py`` on a free loopback port; yields (base URL, process)."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+           "--server.port", str(port), "--server.address", "127.0.0.1",
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+    try:
+        deadline = time.monotonic() + timeout
+        while not _accepting(port):
+            if proc.poll() is not None:
+                log.seek(0)
+                raise RuntimeError("streamlit exited early:\n" + log.read().decode(errors="replace")[-3000:])
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"streamlit did not accept connections within {timeout:.0f} s")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}", proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """User + system CPU time of one process (plus its exited, reaped children), in seconds."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    if children:  # a closed context's renderer processes have exited: their time is here
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process below ``pid`` (here: the Playwright driver and Chromium's processes)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def tree_cpu_seconds(pid: int, exclude: int) -> float:
+    total = 0.0
+    for child in descendants(pid):
+        if child != exclude:
+            with contextlib.suppress(OSError):
+                total += cpu_seconds(child, children=True)
+    return total
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pid: int, every: float = 0.5) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.every = pid, every
+        self.samples: list[tuple[float, int, str]] = []  # (time, KiB, phase)
+        self.phase = "idle"
+        self.cpu: dict[str, float] = {}
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        start = time.monotonic()
+        while not self._stop_event.is_set():
+            try:
+                self.samples.append((time.monotonic() - start, rss_kib(self.pid), self.phase))
+            except OSError:
+                return
+            self._stop_event.wait(self.every)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+
+    def peak(self, phase: str) -> int:
+        return max((kib for _, kib, p in self.samples if p == phase), default=0)
+
+    def last(self, phase: str) -> int:
+        values = [kib for _, kib, p in self.samples if p == phase]
+        return values[-1] if values else 0
+
+
+# ----------------------------------------------------------------------------- work plan
+
+@dataclass
+class Plan:
+    seeds: list[list[str]]  # per session: a pool of seed IDs no other session has
+    titles: list[list[str]]  # per session: titles that find exactly one track, no other session's
+
+
+def make_plan(n_sessions: int, per_session: int = 60, seed: int = 0) -> Plan:
+    """Disjoint seed pools and label titles per session, from the default catalog."""
+    from recommender.catalog import load_default_catalog
+
+    catalog = load_default_catalog()
+    t = catalog.tracks
+    rng = random.Random(seed)
+    ids = t.loc[t["popularity"].fillna(0) > 20, "track_id"].tolist()
+    rng.shuffle(ids)
+    need = n_sessions * per_session
+    pools = [ids[i:need:n_sessions] for i in range(n_sessions)]
+    # Titles that are plain words, unique, and not part of any other title or artist name.
+    names = t["track_name"].fillna("")
+    haystack = (names + " — " + t["artists"].fillna("")).str.lower()
+    counts = names.str.lower().value_counts()
+    candidates = [n for n in names.unique().tolist() if re.fullmatch(r"[A-Za-z][A-Za-z ]{9,30}", n)
+                  and counts.get(n.lower(), 0) == 1]
+    rng.shuffle(candidates)
+    titles: list[str] = []
+    want = n_sessions * 12
+    for name in candidates:
+        if haystack.str.contains(name.lower(), regex=False).sum() == 1:
+            titles.append(name)
+            if len(titles) == want:
+                break
+    return Plan(seeds=pools, titles=[titles[i::n_sessions] for i in range(n_sessions)])
+
+
+# ----------------------------------------------------------------------------- one session
+
+@dataclass
+class SessionStats:
+    index: int
+    times_ms: dict[str, list[float]] = field(default_factory=dict)
+    script_ms: dict[str, list[float]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    isolation: list[str] = field(default_factory=list)
+    labels_added: int = 0
+
+    def add(self, kind: str, ms: float) -> None:
+        self.times_ms.setdefault(kind, []).append(ms)
+
+
+async def _until(page, expect: dict, timeout_ms: float) -> None:
+    handle = await page.wait_for_function(IDLE_JS, arg=expect, timeout=timeout_ms, polling=50)
+    if await handle.json_value() == "exception":
+        raise RuntimeError("a stack trace is on the page")
+
+
+async def _step(stats: SessionStats, kind: str, page, action, expect: dict, timeout_ms: float = STEP_TIMEOUT_MS,
+                record: bool = True) -> bool:
+    since = await page.evaluate("performance.now()")
+    start = time.perf_counter()
+    try:
+        await action()
+        await page.wait_for_timeout(30)  # let the rerun begin before waiting for idle
+        await _until(page, expect, timeout_ms)
+    except Exception as exc:  # noqa: BLE001 - every failure counts as an error of this step
+        stats.errors.append(f"{kind}: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
+        return False
+    if record:
+        stats.add(kind, (time.perf_counter() - start) * 1000 - 30)
+        stats.script_ms.setdefault(kind, []).append(await page.evaluate(SCRIPT_TIME_JS, since))
+    return True
+
+
+async def _goto_page(page, title: str) -> None:
+    await page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+
+
+@dataclass
+class RunState:
+    """Shared by the sessions of one run: who has opened its page, when to start and stop."""
+    deadline: float = float("inf")
+    ready: set = field(default_factory=set)
+    start: asyncio.Event | None = None
+
+
+async def run_session(index: int, browser, url: str, plan: Plan, state: RunState, taste: bool,
+                      run_id: str, stats: SessionStats) -> None:
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(STEP_TIMEOUT_MS)  # a click or fill waits as long as a step may take
+    await context.add_init_script(RUN_OBSERVER_JS)
+    # Loopback only: the Spotify player iframe and anything else off this machine is refused.
+    await context.route(re.compile(r"^(?!https?://127\.0\.0\.1[:/])(https?|wss?)://"), lambda route: route.abort())
+    page = await context.new_page()
+    page.on("pageerror", lambda exc: stats.errors.append(f"browser: {str(exc)[:160]}"))
+    others = {s for j, pool in enumerate(plan.seeds) if j != index for s in pool}
+    pool = plan.seeds[index]
+    titles = list(plan.titles[index])
+    profile = f"load-{run_id}-{index}"
+    try:
+        await page.goto(url + "/Recommend", timeout=FIRST_LOAD_TIMEOUT_MS)
+        await _until(page, {"text": "Seed tracks"}, FIRST_LOAD_TIMEOUT_MS)
+        state.ready.add(index)
+        if state.start is not None:
+            await state.start.wait()
+        n = 0
+        on_taste = False
+        while n == 0 or time.monotonic() < state.deadline:
+            if on_taste:
+                if not await _step(stats, "open Recommend", page, lambda: _goto_page(page, "Recommend"),
+                                   {"text": "Seed tracks"}):
+                    break
+                on_taste = False
+            seeds = [pool[(3 * n + k) % len(pool)] for k in range(3)]
+            box = page.locator('[data-testid="stTextArea"] textarea').first
+
+            async def paste() -> None:
+                await box.fill("\n".join(seeds))
+                await box.press("Control+Enter")
+
+            ok = await _step(stats, "paste seeds -> recommendations", page, paste,
+                             {"url": "seeds=" + ",".join(seeds), "text": r"\d+ tracks by the \w+ method"})
+            if ok:
+                await _check_seed_isolation(page, seeds, others, stats)
+            n += 1
+            if not taste or time.monotonic() >= state.deadline:
+                continue
+            if not titles:
+                continue
+            if not await _step(stats, "open Taste", page, lambda: _goto_page(page, "Taste"), {"text": "Label tracks"}):
+                break
+            on_taste = True
+            if stats.labels_added == 0 and not await _create_profile(page, profile, stats):
+                break
+            title = titles.pop(0)
+            if await _label_one(page, title, profile, stats):
+                stats.labels_added += 1
+                await _check_label_isolation(page, profile, stats)
+    except Exception as exc:  # noqa: BLE001
+        stats.errors.append(f"session: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
+    finally:
+        await context.close()
+
+
+async def _check_seed_isolation(page, seeds: list[str], others: set[str], stats: SessionStats) -> None:
+    box_text = await page.locator('[data-testid="stTextArea"] textarea').first.input_value()
+    shown = set(re.findall(r"[0-9A-Za-z]{22}", box_text))
+    shown |= set(re.findall(r"[0-9A-Za-z]{22}", page.url))
+    for code in await page.locator('[data-testid="stCode"]').all_text_contents():
+        shown |= set(re.findall(r"seeds=([0-9A-Za-z,]+)", code)[0].split(",")) if "seeds=" in code else set()
+    leaked = shown & others
+    if leaked:
+        stats.isolation.append(f"another session's seeds on this page: {sorted(leaked)[:3]}")
+    if set(seeds) - shown:
+        stats.isolation.append(f"own seeds missing from the page: {sorted(set(seeds) - shown)[:3]}")
+
+
+async def _create_profile(page, profile: str, stats: SessionStats) -> bool:
+    field_ = page.get_by_label("New profile")
+
+    async def create() -> None:
+        await field_.fill(profile)
+        await field_.press("Enter")
+
+    return await _step(stats, "create label profile", page, create, {"text": f"0 labels in profile '{profile}'"})
+
+
+async def _label_one(page, title: str, profile: str, stats: SessionStats) -> bool:
+    tab = page.get_by_role("tab", name="Search the catalog")
+    if not await _step(stats, "label: open search tab", page, tab.click, {}, record=False):
+        return False
+    search = page.get_by_label("Track or artist contains")
+
+    async def type_query() -> None:
+        await search.fill(title)
+        await search.press("Enter")
+
+    if not await _step(stats, "label: search a title", page, type_query, {"text": "Liked"}):
+        return False
+    select = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Tracks").first
+
+    async def pick() -> None:
+        await select.locator("input").first.click()
+        option = page.get_by_role("option").filter(has_text=title).first
+        await option.click(timeout=STEP_TIMEOUT_MS)
+        await page.keyboard.press("Escape")
+
+    if not await _step(stats, "label: pick the track", page, pick, {"text": re.escape(title)}):
+        return False
+    liked = page.get_by_role("button", name=re.compile("Liked"))
+    expected = stats.labels_added + 1
+    return await _step(stats, "label: Liked -> saved", page, liked.first.click,
+                       {"text": rf"Labelled 1 track\(s\)[\s\S]*{expected} labels? in profile '{re.escape(profile)}'"})
+
+
+async def _check_label_isolation(page, profile: str, stats: SessionStats) -> None:
+    text = await page.locator("body").inner_text()
+    match = re.search(r"([\d,]+) labels? in profile '([^']*)'", text)
+    if not match or match.group(2) != profile:
+        stats.isolation.append(f"label caption names another profile: {match.group(0) if match else None}")
+    elif int(match.group(1).replace(",", "")) != stats.labels_added:
+        stats.isolation.append(f"profile {profile} holds {match.group(1)} labels, this session added "
+                               f"{stats.labels_added}")
+
+
+# ----------------------------------------------------------------------------- the run
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(round(q / 100 * (len(ordered) - 1)))))]
+
+
+async def _drive(url: str, plan: Plan, sessions: int, duration: float, taste: bool, sampler: RssSampler,
+                 run_id: str) -> tuple[list[SessionStats], SessionStats, float]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # Warm-up: one session loads the catalog and fits the models (first visit, not timed).
+        sampler.phase = "1 session"
+        warm = SessionStats(index=-1)
+        warm_plan = Plan(seeds=[plan.seeds[0][-9:]], titles=[[]])
+        await run_session(0, browser, url, warm_plan, RunState(deadline=time.monotonic() + 15), False,
+                          run_id + "w", warm)
+        await asyncio.sleep(1)
+        sampler.phase = f"{sessions} sessions"
+        stats = [SessionStats(index=i) for i in range(sessions)]
+        state = RunState(start=asyncio.Event())
+        started = time.monotonic()
+        tasks = [asyncio.create_task(run_session(i, browser, url, plan, state, taste, run_id, stats[i]))
+                 for i in range(sessions)]
+        # Every session opens the Recommend page first; then all start together.
+        while len(state.ready) < sessions and not all(t.done() for t in tasks):
+            await asyncio.sleep(0.2)
+            if time.monotonic() - started > FIRST_LOAD_TIMEOUT_MS / 1000:
+                break
+        opened = time.monotonic() - started
+        state.deadline = time.monotonic() + duration
+        cpu0 = (cpu_seconds(sampler.pid), tree_cpu_seconds(os.getpid(), sampler.pid), time.monotonic())
+        state.start.set()
+        await asyncio.gather(*tasks)
+        cpu1 = (cpu_seconds(sampler.pid), tree_cpu_seconds(os.getpid(), sampler.pid), time.monotonic())
+        sampler.cpu = {"server_cpu_s": round(cpu1[0] - cpu0[0], 1), "browser_cpu_s": round(cpu1[1] - cpu0[1], 1),
+                       "wall_s": round(cpu1[2] - cpu0[2], 1)}
+        sampler.phase = "after"
+        await browser.close()
+    return stats, warm, opened
+
+
+def run(sessions: int = 20, duration: float = 120.0, taste: bool = True, seed: int = 0,
+        quiet: bool = False, write_json: bool = True) -> dict:
+    """Run the load test; returns the results (also written as JSON under bench/results/)."""
+    plan = make_plan(sessions, seed=seed)
+    run_id = f"{int(time.time()) % 100000}"
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory() as data_dir, server(env={"TASTEMAP_DATA_DIR": data_dir}) as (url, proc):
+        sampler = RssSampler(proc.pid)
+        sampler.start()
+        time.sleep(1.0)
+        rss_bare = sampler.last("idle")
+        t0 = time.monotonic()
+        stats, warm, opened = asyncio.run(_drive(url, plan, sessions, duration, taste, sampler, run_id))
+        wall = time.monotonic() - t0
+        sampler.stop()
+        server_alive = proc.poll() is None
+    load_after = os.getloadavg()
+
+    all_times = [ms for s in stats for v in s.times_ms.values() for ms in v]
+    kinds = sorted({k for s in stats for k in s.times_ms})
+    per_kind = {k: [ms for s in stats for ms in s.times_ms.get(k, [])] for k in kinds}
+    per_kind_script = {k: [ms for s in stats for ms in s.script_ms.get(k, [])] for k in kinds}
+    all_script = [ms for v in per_kind_script.values() for ms in v]
+    result = {
+        "sessions": sessions, "duration_s": duration, "taste_flow": taste, "wall_s": round(wall, 1),
+        "sessions_opened_in_s": round(opened, 1),
+        "interactions": len(all_times),
+        "errors": sum(len(s.errors) for s in stats),
+        "error_examples": [e for s in stats for e in s.errors][:20],
+        "warmup_errors": warm.errors,
+        "isolation_violations": sum(len(s.isolation) for s in stats),
+        "isolation_examples": [e for s in stats for e in s.isolation][:20],
+        "labels_added": sum(s.labels_added for s in stats),
+        "p50_ms": round(percentile(all_times, 50), 0), "p95_ms": round(percentile(all_times, 95), 0),
+        "max_ms": round(max(all_times), 0) if all_times else None,
+        "script_p50_ms": round(percentile(all_script, 50), 0),
+        "script_p95_ms": round(percentile(all_script, 95), 0),
+        "per_kind": {k: {"n": len(v), "p50_ms": round(percentile(v, 50)), "p95_ms": round(percentile(v, 95)),
+                         "script_p50_ms": round(percentile(per_kind_script[k], 50)),
+                         "script_p95_ms": round(percentile(per_kind_script[k], 95))}
+                     for k, v in per_kind.items()},
+        "per_session_interactions": [sum(len(v) for v in s.times_ms.values()) for s in stats],
+        "rss_mib": {"bare server": round(rss_bare / 1024, 1),
+                    "1 session (catalog + models loaded)": round(sampler.peak("1 session") / 1024, 1),
+                    f"peak with {sessions} sessions": round(sampler.peak(f"{sessions} sessions") / 1024, 1)},
+        "rss_samples": [(round(t, 1), kib, phase) for t, kib, phase in sampler.samples[::4]],
+        "cpu_during_load": sampler.cpu,
+        "server_alive_after": server_alive,
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
+        "cpus": os.cpu_count(),
+    }
+    one, many = result["rss_mib"]["1 session (catalog + models loaded)"], result["rss_mib"][f"peak with {sessions} sessions"]
+    result["rss_mib_per_extra_session"] = round((many - one) / max(1, sessions - 1), 1)
+    if not quiet:
+        print_table(result)
+    if not write_json:
+        return result
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS / f"load-{sessions}x{int(duration)}s-{stamp}.json"
+    path.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    result["json"] = str(path.relative_to(ROOT))
+    if not quiet:
+        print(f"results: {result['json']}")
+    return result
+
+
+def print_table(r: dict) -> None:
+    la = lambda xs: ", ".join(f"{x:.1f}" for x in xs)  # noqa: E731
+    print(f"Load test: {r['sessions']} concurrent Chromium sessions for {r['duration_s']:.0f} s against one "
+          f"streamlit server ({r['cpus']} CPUs; load average before {la(r['load_average_before'])}, "
+          f"after {la(r['load_average_after'])})")
+    print(f"{'measure':52s} {'value':>10s}  goal")
+    goal = "ok" if r["p95_ms"] <= P95_GOAL_MS else "MISSED"
+    rows = [
+        ("interactions done", f"{r['interactions']:,}", ""),
+        ("errors", f"{r['errors']}", "0 " + ("ok" if r["errors"] == 0 else "MISSED")),
+        ("isolation violations", f"{r['isolation_violations']}", "0 " + ("ok" if r["isolation_violations"] == 0 else "MISSED")),
+        ("labels saved", f"{r['labels_added']}", ""),
+        ("interaction time p50 (ms)", f"{r['p50_ms']:.0f}", ""),
+        ("interaction time p95 (ms)", f"{r['p95_ms']:.0f}", f"< {P95_GOAL_MS:.0f} {goal}"),
+        ("interaction time max (ms)", f"{r['max_ms']}", ""),
+        ("  of which page script running, p50 (ms)", f"{r['script_p50_ms']:.0f}", ""),
+        ("  of which page script running, p95 (ms)", f"{r['script_p95_ms']:.0f}", ""),
+    ]
+    for name, mib in r["rss_mib"].items():
+        rows.append((f"server RSS, {name} (MiB)", f"{mib:,.0f}", ""))
+    rows.append(("server RSS per extra session (MiB)", f"{r['rss_mib_per_extra_session']:.1f}", ""))
+    cpu = r.get("cpu_during_load") or {}
+    if cpu:
+        wall = max(cpu["wall_s"], 1e-9)
+        rows.append(("CPU during the load: server (cores busy)", f"{cpu['server_cpu_s'] / wall:.2f}", ""))
+        rows.append(("CPU during the load: Chromium + driver (cores busy)", f"{cpu['browser_cpu_s'] / wall:.2f}", ""))
+    for name, value, g in rows:
+        print(f"{name:52s} {value:>10s}  {g}")
+    print(f"\n{'interaction':34s} {'n':>6s} {'p50 ms':>8s} {'p95 ms':>8s} {'script p50':>11s} {'script p95':>11s}")
+    for kind, v in r["per_kind"].items():
+        print(f"{kind:34s} {v['n']:6d} {v['p50_ms']:8.0f} {v['p95_ms']:8.0f} {v['script_p50_ms']:11.0f} "
+              f"{v['script_p95_ms']:11.0f}")
+    if r["error_examples"]:
+        print("\nerrors (first 20):\n  " + "\n  ".join(r["error_examples"]))
+    if r["isolation_examples"]:
+        print("\nisolation (first 20):\n  " + "\n  ".join(r["isolation_examples"]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--duration", type=float, default=120.0, help="seconds of load after warm-up")
+    parser.add_argument("--no-taste", action="store_true", help="Recommend flow only")
+    args = parser.parse_args(argv)
+    if not 1 <= args.sessions <= 50 or not 1 <= args.duration <= 600:
+        parser.error("keep it bounded: 1-50 sessions, 1-600 seconds")
+    if not Path(CHROMIUM).exists():
+        print(f"{CHROMIUM} is missing: install Debian's chromium (make browser).")
+        return 2
+    r = run(args.sessions, args.duration, taste=not args.no_taste)
+    return 0 if r["errors"] == 0 and r["isolation_violations"] == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,74 @@
+"""The engine's large-catalog paths give the answers of its small-catalog paths."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.cluster import KMeans, MiniBatchKMeans
+
+import recommender.clustering as clustering
+import recommender.recommend as engine
+from recommender.cache import FitCache
+
+
+def _queries(catalog, count=25, seed=3):
+    rng = np.random.default_rng(seed)
+    ids = catalog.tracks["track_id"].to_numpy()
+    return [list(ids[rng.choice(len(ids), 5, replace=False)]) for _ in range(count)]
+
+
+@pytest.fixture(scope="module")
+def similar(default_catalog):
+    return engine.make_recommender("similar").fit(default_catalog)
+
+
+def test_similar_uses_the_index_and_matches_scoring_every_track(similar, default_catalog, monkeypatch):
+    assert similar.neighbors_.kind == "exact"
+    for seeds in _queries(default_catalog):
+        for filters in (None, {"min_popularity": 40}, {"max_per_artist": 1}):
+            fast = similar.recommend(seeds, k=20, filters=filters).recommendations
+            with monkeypatch.context() as m:
+                m.setattr(similar, "_pool", lambda *a, **k: None)  # the dense path
+                dense = similar.recommend(seeds, k=20, filters=filters).recommendations
+            assert fast["track_id"].tolist() == dense["track_id"].tolist()
+            np.testing.assert_allclose(fast["score"], dense["score"], atol=1e-5)
+
+
+def test_hybrid_candidate_mode_matches_scoring_every_track(default_catalog, monkeypatch):
+    monkeypatch.setattr(engine, "HYBRID_CANDIDATES_ABOVE", 1000)  # force it on 28k tracks
+    model = engine.make_recommender("hybrid").fit(default_catalog)
+    assert model.neighbors_.kind == "exact"
+    overlaps = []
+    for seeds in _queries(default_catalog):
+        fast = model.recommend(seeds, k=20, filters={"min_popularity": 30}).recommendations
+        monkeypatch.setattr(engine, "HYBRID_CANDIDATES_ABOVE", 10**9)
+        dense = model.recommend(seeds, k=20, filters={"min_popularity": 30}).recommendations
+        monkeypatch.setattr(engine, "HYBRID_CANDIDATES_ABOVE", 1000)
+        overlaps.append(len(set(fast["track_id"]) & set(dense["track_id"])) / 20)
+        # Scores of the candidates are exact, whichever way they were found.
+        both = fast.merge(dense, on="track_id")
+        np.testing.assert_allclose(both["score_x"], both["score_y"], atol=1e-4)
+    assert np.mean(overlaps) >= 0.95
+
+
+def test_kmeans_switches_to_minibatch_above_the_threshold(default_catalog, monkeypatch):
+    small = clustering.ClusterModel(6, random_state=0).fit(default_catalog)
+    assert isinstance(small.kmeans_, KMeans)
+    monkeypatch.setattr(clustering, "MINIBATCH_ABOVE", 1000)
+    large = clustering.ClusterModel(6, random_state=0).fit(default_catalog)
+    assert isinstance(large.kmeans_, MiniBatchKMeans)
+    assert len(large.labels_) == len(default_catalog)
+    # Mini-batches reach nearly the same optimum as Lloyd's algorithm on the same data.
+    assert large.inertia_ <= small.inertia_ * 1.05
+    assert large.profile()["size"].sum() == len(default_catalog)
+
+
+def test_fitted_recommender_round_trips_through_the_disk_cache(default_catalog, similar, tmp_path):
+    cache = FitCache(tmp_path)
+    fitted = cache.fitted(engine.make_recommender("similar"), default_catalog)
+    again = cache.fitted(engine.make_recommender("similar"), default_catalog)
+    assert again.catalog_ is default_catalog
+    seeds = _queries(default_catalog, 1)[0]
+    assert (
+        again.recommend(seeds, k=10).recommendations["track_id"].tolist()
+        == fitted.recommend(seeds, k=10).recommendations["track_id"].tolist()
+    )
