@@ -56,3 +56,24 @@ def test_too_few_labels_message(data_dir):
     at.button(key="taste_train").click().run()
     assert not at.exception
     assert any("at least 20" in e.value for e in at.error)
+
+
+def test_private_profiles_keep_sessions_apart(data_dir, monkeypatch):
+    """With TASTEMAP_PRIVATE_PROFILES=1 a session never lists or shows another's labels."""
+    monkeypatch.setenv("TASTEMAP_PRIVATE_PROFILES", "1")
+    alice = fresh()
+    alice.text_input(key="taste_new_profile").input("alice-7f3k").run()
+    alice.button(key="taste_demo").click().run()
+    assert not alice.exception
+    assert LabelStore(data_dir / "labels.sqlite3").count("alice-7f3k") == 2009
+    assert not any("Stored in" in c.value for c in alice.caption), "no server paths on a shared server"
+
+    bob = fresh()
+    assert not bob.exception
+    options = bob.selectbox(key="taste_profile_select").options
+    assert "alice-7f3k" not in options and "default" not in options
+    assert options[0].startswith("guest-")
+    assert not any("2,009 labels" in c.value for c in bob.caption)
+    # Knowing the exact name opens it (the name works like a passphrase).
+    bob.text_input(key="taste_new_profile").input("alice-7f3k").run()
+    assert any("2,009 labels" in c.value for c in bob.caption)

@@ -5,6 +5,9 @@ cache: it is learned from one user's labels.
 """
 from __future__ import annotations
 
+import os
+import secrets
+
 import numpy as np
 import pandas as pd
 import plotly.express as px
@@ -108,20 +111,42 @@ def add_labels(profile: str, labels: pd.DataFrame) -> int:
     return label_store().add(profile, labels) if len(labels) else 0
 
 
+KNOWN_PROFILES_KEY = "taste_known_profiles"
+
+
+def private_profiles() -> bool:
+    """Shared-server mode: a session sees only the profiles it created or opened by name.
+
+    On a laptop the listener owns every profile, so all are listed. On a server several people
+    use, set ``TASTEMAP_PRIVATE_PROFILES=1``: the list then holds only this session's profiles,
+    each session starts in a fresh random profile, another profile opens only by typing its
+    exact name (a private name works like a passphrase), and the store's path is not shown.
+    """
+    return os.environ.get("TASTEMAP_PRIVATE_PROFILES", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
 def profile_picker() -> str:
     store = label_store()
-    names = store.profiles() or [DEFAULT_PROFILE]
-    if DEFAULT_PROFILE not in names:
-        names = [DEFAULT_PROFILE, *names]
+    if private_profiles():
+        known = st.session_state.setdefault(KNOWN_PROFILES_KEY, [f"guest-{secrets.token_hex(6)}"])
+        names = list(known)
+    else:
+        names = store.profiles() or [DEFAULT_PROFILE]
+        if DEFAULT_PROFILE not in names:
+            names = [DEFAULT_PROFILE, *names]
     col1, col2 = st.columns([2, 1])
     current = current_profile() if current_profile() in names else names[0]
     profile = col1.selectbox("Profile", names, index=names.index(current), key="taste_profile_select")
-    new = col2.text_input("New profile", key="taste_new_profile", placeholder="name, then Enter")
+    new = col2.text_input("New profile", key="taste_new_profile", placeholder="name, then Enter",
+                          help="Creates the profile, or opens it if it exists.")
     if new:
         try:
             profile = store.create_profile(new)
         except TastemapError as exc:
             st.error(md_escape(exc))
+        else:
+            if private_profiles() and profile not in st.session_state[KNOWN_PROFILES_KEY]:
+                st.session_state[KNOWN_PROFILES_KEY].append(profile)
     if profile != st.session_state.get(PROFILE_KEY):
         st.session_state[PROFILE_KEY] = profile
         st.session_state.pop(MODEL_KEY, None)
@@ -197,8 +222,8 @@ def label_editor(profile: str) -> pd.DataFrame:
     """The editable label table; edits are saved to the store in one transaction."""
     labels = load_labels(profile)
     liked = int(labels["label"].sum()) if len(labels) else 0
-    st.caption(f"{len(labels):,} labels in profile '{md_escape(profile)}': {liked:,} liked, {len(labels) - liked:,} disliked. "
-               f"Stored in {label_store().path}.")
+    st.caption(f"{len(labels):,} labels in profile '{md_escape(profile)}': {liked:,} liked, {len(labels) - liked:,} disliked."
+               + ("" if private_profiles() else f" Stored in {label_store().path}."))
     if labels.empty:
         return labels
     view = labels[["label_key", *EDITOR_COLUMNS]].copy()
