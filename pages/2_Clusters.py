@@ -24,7 +24,7 @@ MAX_K = min(15, len(catalog) - 1)
 c1, c2 = st.columns([1, 2])
 mode = bound(c1.radio, "Number of clusters", "clusters_mode", "choose",
              valid=in_options(["choose", "auto"], "choose"), options=["choose", "auto"],
-             format_func=lambda m: "I choose k" if m == "choose" else "Automatic (best silhouette, k = 2…15)")
+             format_func=lambda m: "I choose k" if m == "choose" else "Automatic (elbow of the inertia curve, k = 2…15)")
 if mode == "choose":
     k_value = bound(c2.slider, "k: how many groups", "clusters_k", min(8, MAX_K), valid=within(2, MAX_K, pair=False),
                     min_value=2, max_value=MAX_K)

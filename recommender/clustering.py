@@ -3,8 +3,11 @@
 :class:`ClusterModel` scales the audio features (:class:`~recommender.features.FeatureSpace`,
 without the release year), runs K-means, and describes what it found: sizes, inertia,
 silhouette, a per-cluster profile and a short readable name per cluster such as
-"high energy, danceable". With ``n_clusters="auto"`` the number of clusters is chosen by
-the best silhouette over ``k_range`` (the per-k scores are kept for an elbow chart).
+"high energy, danceable". With ``n_clusters="auto"`` the number of clusters is the elbow of
+the inertia curve over ``k_range`` (Kneedle: the k furthest below the chord from the first to
+the last point); the per-k inertia and silhouette are kept for the chart. Silhouette alone is
+not used to choose: on audio features it peaks at k=2 (a loud/quiet split), which tells a
+listener little.
 """
 from __future__ import annotations
 
@@ -75,6 +78,14 @@ def name_clusters(centers_z: np.ndarray, feature_names: list[str], n_words: int 
         names = [
             ", ".join(ranked[i][: n_words + 1]) if counts[n] > 1 else n for i, n in enumerate(names)
         ]
+    counts = Counter(names)
+    for name in [n for n, c in counts.items() if c > 1]:
+        members = [i for i, n in enumerate(names) if n == name]
+        taken = set(name.split(", "))
+        for i in members:
+            extra = next((w for w in ranked[i] if w not in taken), None)
+            if extra is not None:
+                names[i] = f"{name}, {extra}"
     counts, seen = Counter(names), Counter()
     out = []
     for n in names:
@@ -84,6 +95,17 @@ def name_clusters(centers_z: np.ndarray, feature_names: list[str], n_words: int 
         else:
             out.append(n)
     return out
+
+
+def elbow_k(scores: pd.DataFrame) -> int:
+    """The elbow of a k / inertia table (Kneedle on the normalised, decreasing curve)."""
+    k = scores["k"].to_numpy(dtype=float)
+    inertia = scores["inertia"].to_numpy(dtype=float)
+    if len(k) < 3 or np.ptp(inertia) == 0:
+        return int(k[0])
+    x = (k - k.min()) / np.ptp(k)
+    y = (inertia - inertia.min()) / np.ptp(inertia)
+    return int(k[np.argmax((1.0 - x) - y)])
 
 
 def _top_genres(genres: pd.Series | None, labels: np.ndarray, n_clusters: int, top: int = 3) -> list[str]:
@@ -112,7 +134,7 @@ class ClusterModel:
     Parameters
     ----------
     n_clusters:
-        Number of clusters, or ``"auto"`` to pick the best silhouette in ``k_range``.
+        Number of clusters, or ``"auto"`` to pick the elbow of the inertia curve over ``k_range``.
     k_range:
         The k values tried by ``"auto"`` and :meth:`score_k_range`.
     random_state:
@@ -189,7 +211,7 @@ class ClusterModel:
             if self.scores_.empty:
                 k = 1
             else:
-                k = int(self.scores_.loc[self.scores_["silhouette"].idxmax(), "k"])
+                k = elbow_k(self.scores_)
         elif isinstance(self.n_clusters, str):
             raise ValueError(f"n_clusters must be a number or 'auto', not {self.n_clusters!r}")
         else:

@@ -26,7 +26,7 @@ def test_kmeans_finds_the_planted_clusters(catalog):
     assert model.inertia_ > 0
 
 
-def test_auto_k_picks_three_by_silhouette(catalog):
+def test_auto_k_picks_three_at_the_elbow(catalog):
     model = ClusterModel("auto", k_range=range(2, 7), random_state=0).fit(catalog)
     assert model.n_clusters_ == 3
     assert model.scores_["k"].tolist() == [2, 3, 4, 5, 6]

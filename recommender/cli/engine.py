@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("cluster", help="K-means clusters of the catalog's audio features")
     add_catalog_option(p)
     p.add_argument("--k", default="8", metavar="K|auto",
-                   help="number of clusters, or 'auto' (best silhouette over k = 2..15); default 8")
+                   help="number of clusters, or 'auto' (the elbow of the inertia curve over k = 2..15); default 8")
     p.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     p.set_defaults(func=cluster)
@@ -201,7 +201,7 @@ def cluster(args: argparse.Namespace) -> int:
     cols = ["cluster", "name", "size", "top_genres", "energy", "danceability", "valence", "acousticness", "tempo"]
     print_table(profile[[c for c in cols if c in profile]].round(3), max_colwidth=40)
     if model.scores_ is not None:
-        print("\nscores per k (k chosen by the best silhouette):")
+        print("\nscores per k (k chosen at the elbow of the inertia curve):")
         print_table(model.scores_.round(4))
     return 0
 
