@@ -29,7 +29,7 @@ if mode == "choose":
     k_value = bound(c2.slider, "k: how many groups", "clusters_k", min(8, MAX_K), valid=within(2, MAX_K, pair=False),
                     min_value=2, max_value=MAX_K)
 else:
-    c2.caption("Tries every k from 2 to 15 and keeps the one whose groups are best separated (highest silhouette). "
+    c2.caption("Tries every k from 2 to 15 and keeps the elbow: the point where more clusters stop making the groups much tighter. "
                "The first time takes a little while.")
     k_value = "auto"
 
