@@ -339,6 +339,18 @@ def read_labels(source, *, catalog: Catalog | None = None) -> pd.DataFrame:
     if catalog is not None and "track_id" in rows:
         out = _fill_from_catalog(out, catalog)
     out = out.astype({"track_id": object, "track_name": object, "artists": object, "genres": object})
+    # A row with neither a track ID nor its audio features cannot be matched to any track.
+    has_id = out["track_id"].map(lambda t: isinstance(t, str) and bool(t))
+    unmatchable = ~has_id & out[list(AUDIO_FEATURES)].isna().any(axis=1)
+    if unmatchable.all():
+        raise LabelError(
+            f"{name}: no labelled row has a track ID or a full set of audio features, so none can "
+            "be matched to a track. Add a track ID column or the Spotify audio features."
+        )
+    if unmatchable.any():
+        _log.warning("%s: %d labelled rows without a track ID or audio features were dropped",
+                     name, int(unmatchable.sum()))
+        out = out[~unmatchable].reset_index(drop=True)
     keys = [
         tid if isinstance(tid, str) and tid else synthetic_key(n, a, r)
         for tid, n, a, r in zip(out["track_id"], out["track_name"], out["artists"],

@@ -265,3 +265,10 @@ def test_tune_reports_nested_cv_and_its_choice():
     assert report.tuning["chosen"]["model__C"] in (0.1, 1.0, 10.0)
     assert model.params == report.tuning["chosen"]
     assert len(report.tuning["chosen_per_outer_fold"]) == 5
+
+
+def test_label_rows_without_id_or_features_are_refused(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text("liked,track_id,acousticness\n1,,\n0,,\n")
+    with pytest.raises(LabelError, match="neither|no labelled row"):
+        read_labels(path)
