@@ -526,6 +526,8 @@ def test_saving_needs_login(fake, make_client):
 
 def test_no_secret_or_token_in_logs_or_messages(fake, make_client, caplog):
     caplog.set_level(logging.DEBUG)
+    # The CLI quiets spotipy's logger (tests that run main() in-process leave it so): reset it here.
+    caplog.set_level(logging.DEBUG, logger="spotipy")
     store: dict = {}
     ids = _playlist_with_oddities(fake, n=60)
     client = make_client(store=store)
