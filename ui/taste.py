@@ -137,8 +137,8 @@ def profile_picker() -> str:
     col1, col2 = st.columns([2, 1])
     current = current_profile() if current_profile() in names else names[0]
     profile = col1.selectbox("Profile", names, index=names.index(current), key="taste_profile_select")
-    new = col2.text_input("New profile", key="taste_new_profile", placeholder="name, then Enter",
-                          help="Creates the profile, or opens it if it exists.")
+    # Typing an existing name opens that profile.
+    new = col2.text_input("New profile", key="taste_new_profile", placeholder="name, then Enter")
     if new:
         try:
             profile = store.create_profile(new)
