@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.ui_speed import CHROMIUM, CHROMIUM_ARGS, _accepting, free_port  # noqa: E402
+from bench.ui_speed import CHROMIUM, CHROMIUM_ARGS, streamlit_process  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 P95_GOAL_MS = 1000.0
@@ -91,30 +91,8 @@ def rss_kib(pid: int) -> int:
 @contextlib.contextmanager
 def server(env: dict[str, str] | None = None, timeout: float = 120) -> Iterator[tuple[str, subprocess.Popen]]:
     """``streamlit run app.py`` on a free loopback port; yields (base URL, process)."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
-    try:
-        deadline = time.monotonic() + timeout
-        while not _accepting(port):
-            if proc.poll() is not None:
-                log.seek(0)
-                raise RuntimeError("streamlit exited early:\n" + log.read().decode(errors="replace")[-3000:])
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"streamlit did not accept connections within {timeout:.0f} s")
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}", proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    with streamlit_process("app.py", timeout=timeout, env=env) as (url, proc, _accepted_at):
+        yield url, proc
 
 
 def cpu_seconds(pid: int, children: bool = False) -> float:

@@ -50,12 +50,13 @@ def _accepting(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def streamlit_server(script: str | Path = "app.py", *, timeout: float = 60.0,
-                     env: dict[str, str] | None = None) -> Iterator[tuple[str, float]]:
+def streamlit_process(script: str | Path = "app.py", *, timeout: float = 60.0,
+                      env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen, float]]:
     """Run ``streamlit run <script>`` headless on a free loopback port.
 
-    Yields ``(base_url, accepted_at)`` where ``accepted_at`` is the ``time.perf_counter()``
-    when the server first accepted a TCP connection. The server is stopped afterwards.
+    Yields ``(base_url, process, accepted_at)`` where ``accepted_at`` is the
+    ``time.perf_counter()`` when the server first accepted a TCP connection. The server is
+    stopped afterwards.
     """
     port = free_port()
     cmd = [
@@ -75,15 +76,23 @@ def streamlit_server(script: str | Path = "app.py", *, timeout: float = 60.0,
             if time.perf_counter() > deadline:
                 raise TimeoutError(f"streamlit did not accept connections on port {port} within {timeout:.0f} s")
             time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}", time.perf_counter()
+        yield f"http://127.0.0.1:{port}", proc, time.perf_counter()
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
         log.close()
+
+
+@contextlib.contextmanager
+def streamlit_server(script: str | Path = "app.py", *, timeout: float = 60.0,
+                     env: dict[str, str] | None = None) -> Iterator[tuple[str, float]]:
+    """:func:`streamlit_process`, yielding ``(base_url, accepted_at)``."""
+    with streamlit_process(script, timeout=timeout, env=env) as (url, _proc, accepted_at):
+        yield url, accepted_at
 
 
 def launch_browser(playwright):  # noqa: ANN001 - playwright's types are optional here
