@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from bench.ui_speed import CHROMIUM, SEEDS, fill_seeds, launch_browser, streamlit_server, wait_idle  # noqa: E402
 

@@ -13,15 +13,11 @@ import os
 import random
 import re
 import signal
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from bench.load_test import server  # noqa: E402
 from bench.ui_speed import CHROMIUM, launch_browser, wait_idle  # noqa: E402

@@ -15,7 +15,6 @@ import gzip
 import io
 import json
 import re
-import sys
 import tomllib
 from pathlib import Path
 
@@ -25,8 +24,6 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 import recommender.catalog as catalog_module  # noqa: E402
 from recommender.catalog import load_catalog  # noqa: E402

@@ -6,14 +6,10 @@ session saw another's seeds or labels, and the server holds the catalog and mode
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from bench.load_test import CHROMIUM, run  # noqa: E402
 

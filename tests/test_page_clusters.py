@@ -1,15 +1,12 @@
 """Clusters page: k by hand or automatic, charts, profiles, browsing and recommending from a cluster."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 PAGE = "pages/2_Clusters.py"
 

@@ -1,14 +1,11 @@
 """Explore page: every chart renders, choices persist, a chart selection becomes seeds."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from ui.widgets import selected_track_ids  # noqa: E402
 

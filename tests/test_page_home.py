@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import gzip
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -10,8 +9,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 DEFAULT_DATA = ROOT / "data" / "spotify_songs.csv.gz"
 HOSTILE_NAMES = [

@@ -1,7 +1,6 @@
 """Recommend page: paste -> results, bad paste -> reasons, empty filters -> message, links restore."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -9,8 +8,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from recommender.ids import parse_track_ids  # noqa: E402
 from ui.query import query_to_state, state_to_query  # noqa: E402
