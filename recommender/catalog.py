@@ -93,22 +93,7 @@ FEATURE_RANGES: dict[str, tuple[float, float]] = {
     "popularity": (0.0, 100.0),
 }
 # The tunable attributes of Spotify's retired recommendations endpoint (min_/max_/target_).
-TUNABLE_FEATURES: tuple[str, ...] = (
-    "acousticness",
-    "danceability",
-    "duration_ms",
-    "energy",
-    "instrumentalness",
-    "key",
-    "liveness",
-    "loudness",
-    "mode",
-    "popularity",
-    "speechiness",
-    "tempo",
-    "time_signature",
-    "valence",
-)
+TUNABLE_FEATURES: tuple[str, ...] = tuple(sorted(AUDIO_FEATURES + ("popularity",) + OPTIONAL_FEATURES))
 
 LIST_SEP = "; "  # joins several artists / genres / playlists in one cell
 
