@@ -49,6 +49,7 @@ clean:
 fuzz: venv
 	$(PY) -m bench.fuzz_long
 
-# 20 concurrent headless Chromium sessions for 2 minutes against one `streamlit run` server.
-load: venv browser
-	$(PY) -m bench.load_test
+# 20 concurrent sessions for 2 minutes against one `streamlit run` server, spoken over Streamlit's
+# websocket protocol from one process (no browser). In Chromium: $(PY) -m bench.load_test --client browser
+load: venv
+	$(PY) -m bench.load_test --client ws --sessions 20 --duration 120
