@@ -106,49 +106,6 @@ with left:
             st.session_state["seed_text"] = "\n".join(picks)
             st.rerun()
 
-with right:
-    st.subheader("2. How to recommend")
-    method = bound(st.radio, "Method", "rec_method", "hybrid", valid=in_options(METHODS, "hybrid"),
-                   options=list(METHODS), format_func=lambda m: METHOD_HELP.get(m, m))
-    k = bound(st.slider, "Number of recommendations", "rec_k", 20, valid=within(5, 100, pair=False),
-              min_value=5, max_value=100, step=5)
-    pop = bound(st.slider, "Popularity range (0 = obscure, 100 = a hit)", "rec_pop", (0, 100),
-                valid=within(0, 100), min_value=0, max_value=100)
-
-with st.expander("Advanced filters: audio features, genres, years, artists"):
-    feat_options = [f for f in FEATURES if f in bounds]
-    chosen_features = bound(
-        st.multiselect, "Audio features to limit or aim at", "rec_features", [],
-        valid=subset_of(feat_options), options=feat_options, format_func=charts.feature_label,
-        help="For each feature: a min-max range, and optionally a target value the ranking is pulled towards.",
-    )
-    for f in chosen_features:
-        lo, hi, step = bounds[f]
-        c1, c2, c3 = st.columns([3, 1, 2])
-        bound(c1.slider, f"{charts.feature_label(f)}: allowed range", f"rec_range_{f}", (lo, hi),
-              valid=within(lo, hi), min_value=lo, max_value=hi, step=step)
-        on = bound(c2.toggle, "target", f"rec_target_on_{f}", False)
-        if on:
-            bound(c3.slider, f"{charts.feature_label(f)}: target", f"rec_target_{f}", (lo + hi) / 2,
-                  valid=within(lo, hi, pair=False), min_value=lo, max_value=hi, step=step)
-    g1, g2 = st.columns(2)
-    bound(g1.multiselect, "Only these genres", "rec_genres_in", [], valid=subset_of(genres), options=genres,
-          placeholder="any genre")
-    bound(g2.multiselect, "Never these genres", "rec_genres_out", [], valid=subset_of(genres), options=genres,
-          placeholder="none excluded")
-    a1, a2, a3 = st.columns(3)
-    if year_range and year_range[1] > year_range[0]:
-        year_lo, year_hi = int(year_range[0]), int(year_range[1])
-        bound(a1.slider, "Release years", "rec_years", (year_lo, year_hi),
-              valid=lambda v: within(year_lo, year_hi)(v or (year_lo, year_hi)),
-              min_value=year_lo, max_value=year_hi)
-    bound(a2.checkbox, "Leave out the seeds' artists", "rec_excl_artists", False,
-          help="Discover other artists than the ones you pasted")
-    bound(a3.number_input, "Max tracks per artist in the list (0 = no limit)", "rec_max_per_artist", 0,
-          valid=lambda v: int(v) if isinstance(v, (int, float)) and 0 <= v <= 100 else 0,
-          help="Without a limit, each page of 10 results still holds at most 2 tracks of one artist.",
-          min_value=0, max_value=100, step=1)
-
 # ---------------------------------------------------------------- parse and check seeds
 parsed = parse_track_ids(seed_text)
 pasted = list(parsed.ids)
@@ -158,7 +115,7 @@ missing = [t for t, p in zip(pasted, positions) if p < 0]
 seed_ids = list(dict.fromkeys(found + [t for t in search_ids if t in catalog]))
 
 if parsed.invalid or missing:
-    with left:
+    with right:
         problems = [{"you pasted": t.token[:200], "problem": t.reason} for t in parsed.invalid]
         problems += [{"you pasted": t, "problem": f"a valid track ID, but not in the catalog in use "
                       f"({catalog.name}); load a catalog that has it, or look it up on the Spotify page"}
@@ -168,123 +125,199 @@ if parsed.invalid or missing:
             "you pasted": st.column_config.TextColumn("You pasted"),
             "problem": st.column_config.TextColumn("Why it cannot be used", width="large")})
 if parsed.duplicates:
-    with left:
+    with right:
         st.caption(f"{parsed.duplicates} repeated item(s) were counted once.")
 if seed_ids:
-    with left:
+    with right:
+        st.subheader("Seeds in use")
         seeds_frame = catalog.tracks.iloc[catalog.positions(seed_ids)]
-        st.caption(f"Seeds in use ({len(seed_ids)}):")
         track_table(seeds_frame, columns=["track_name", "artists", "popularity", "genres"],
                     height=min(38 + 35 * len(seed_ids), 250))
 
-# ---------------------------------------------------------------- filters and the shareable link
-state = {key: st.session_state.get(key, default) for key, default in STATE_DEFAULTS.items()}
-for f in FEATURES:
-    for key in (f"rec_range_{f}", f"rec_target_on_{f}", f"rec_target_{f}"):
-        if key in st.session_state:
-            state[key] = st.session_state[key]
-flat_filters = filters_from_state(state, bounds, year_range)
-outgoing = state_to_query(seeds_for_query(seed_text, search_ids), method, k, flat_filters)
-if outgoing != st.query_params.to_dict():
-    st.query_params.from_dict(outgoing)
-st.session_state[APPLIED_QUERY] = outgoing
-if st.session_state.get("rec_link_notes"):  # notes about a link last until the user changes something
-    first = st.session_state.get("rec_link_first_out")
-    if first is None:
-        st.session_state["rec_link_first_out"] = outgoing
-    elif first != outgoing:
-        st.session_state["rec_link_notes"] = []
+def current_state() -> dict:
+    """The page's settings as stored under their plain session keys (see ui.query.STATE_DEFAULTS)."""
+    state = {key: st.session_state.get(key, default) for key, default in STATE_DEFAULTS.items()}
+    for f in FEATURES:
+        for key in (f"rec_range_{f}", f"rec_target_on_{f}", f"rec_target_{f}"):
+            if key in st.session_state:
+                state[key] = st.session_state[key]
+    return state
 
-# ---------------------------------------------------------------- recommend
-st.subheader("3. Recommendations")
-if not seed_ids and method != "popular":
-    if missing or parsed.invalid:
-        st.error("None of the items you pasted is a usable seed: fix the ones listed above, or search by title or artist.")
+
+def advanced_filters(state: dict, bounds: dict, year_range: tuple | None) -> dict:
+    """The filters set in the advanced panel (everything but the popularity range)."""
+    flat = filters_from_state(state, bounds, year_range)
+    return {k: v for k, v in flat.items() if k not in ("min_popularity", "max_popularity")}
+
+
+# ---------------------------------------------------------------- method, filters, results
+# One fragment: changing the method, a slider or a filter reruns and redraws only this part of
+# the page, not the seed box, the search and the seeds table above it (issue 4: < 300 ms).
+@st.fragment
+def recommendations(seed_text: str, search_ids: list[str], seed_ids: list[str], missing: list[str],
+                    any_invalid: bool) -> None:
+    st.subheader("2. How to recommend")
+    how_left, how_right = st.columns([3, 2], gap="large")
+    with how_left:
+        method = bound(st.radio, "Method", "rec_method", "hybrid", valid=in_options(METHODS, "hybrid"),
+                       options=list(METHODS), format_func=lambda m: METHOD_HELP.get(m, m))
+    with how_right:
+        k = bound(st.slider, "Number of recommendations", "rec_k", 20, valid=within(5, 100, pair=False),
+                  min_value=5, max_value=100, step=5)
+        bound(st.slider, "Popularity range (0 = obscure, 100 = a hit)", "rec_pop", (0, 100),
+                    valid=within(0, 100), min_value=0, max_value=100)
+
+    # The advanced widgets are drawn only while the panel is open: closed, they cost the browser
+    # nothing on each rerun. Their values live under plain session keys either way.
+    active = len(advanced_filters(current_state(), bounds, year_range))
+    advanced = st.expander("Advanced filters: audio features, genres, years, artists"
+                           + (f" ({active} active)" if active else ""),
+                           key="rec_advanced", on_change="rerun")
+    if advanced.open:
+        with advanced:
+            feat_options = [f for f in FEATURES if f in bounds]
+            chosen_features = bound(
+                st.multiselect, "Audio features to limit or aim at", "rec_features", [],
+                valid=subset_of(feat_options), options=feat_options, format_func=charts.feature_label,
+                help="For each feature: a min-max range, and optionally a target value the ranking is pulled towards.",
+            )
+            for f in chosen_features:
+                lo, hi, step = bounds[f]
+                c1, c2, c3 = st.columns([3, 1, 2])
+                bound(c1.slider, f"{charts.feature_label(f)}: allowed range", f"rec_range_{f}", (lo, hi),
+                      valid=within(lo, hi), min_value=lo, max_value=hi, step=step)
+                on = bound(c2.toggle, "target", f"rec_target_on_{f}", False)
+                if on:
+                    bound(c3.slider, f"{charts.feature_label(f)}: target", f"rec_target_{f}", (lo + hi) / 2,
+                          valid=within(lo, hi, pair=False), min_value=lo, max_value=hi, step=step)
+            g1, g2 = st.columns(2)
+            bound(g1.multiselect, "Only these genres", "rec_genres_in", [], valid=subset_of(genres), options=genres,
+                  placeholder="any genre")
+            bound(g2.multiselect, "Never these genres", "rec_genres_out", [], valid=subset_of(genres), options=genres,
+                  placeholder="none excluded")
+            a1, a2, a3 = st.columns(3)
+            if year_range and year_range[1] > year_range[0]:
+                year_lo, year_hi = int(year_range[0]), int(year_range[1])
+                bound(a1.slider, "Release years", "rec_years", (year_lo, year_hi),
+                      valid=lambda v: within(year_lo, year_hi)(v or (year_lo, year_hi)),
+                      min_value=year_lo, max_value=year_hi)
+            bound(a2.checkbox, "Leave out the seeds' artists", "rec_excl_artists", False,
+                  help="Discover other artists than the ones you pasted")
+            bound(a3.number_input, "Max tracks per artist in the list (0 = no limit)", "rec_max_per_artist", 0,
+                  valid=lambda v: int(v) if isinstance(v, (int, float)) and 0 <= v <= 100 else 0,
+                  help="Without a limit, each page of 10 results still holds at most 2 tracks of one artist.",
+                  min_value=0, max_value=100, step=1)
+
+    # ---------------------------------------------------------------- filters and the shareable link
+    flat_filters = filters_from_state(current_state(), bounds, year_range)
+    outgoing = state_to_query(seeds_for_query(seed_text, search_ids), method, k, flat_filters)
+    if outgoing != st.query_params.to_dict():
+        st.query_params.from_dict(outgoing)
+    st.session_state[APPLIED_QUERY] = outgoing
+    if st.session_state.get("rec_link_notes"):  # notes about a link last until the user changes something
+        first = st.session_state.get("rec_link_first_out")
+        if first is None:
+            st.session_state["rec_link_first_out"] = outgoing
+        elif first != outgoing:
+            st.session_state["rec_link_notes"] = []
+
+    # ---------------------------------------------------------------- recommend
+    st.subheader("3. Recommendations")
+    if not seed_ids and method != "popular":
+        if missing or any_invalid:
+            st.error("None of the items you pasted is a usable seed: fix the ones listed above, or search by title or artist.")
+        else:
+            st.info("Paste at least one track, search for one, or choose **Popular** to start.")
+        return
+
+    memo_key = (catalog.content_hash, method, tuple(seed_ids), k, repr(sorted(flat_filters.items())))
+    memo = st.session_state.get("rec_memo")
+    if memo is not None and memo[0] == memo_key:
+        result = memo[1]
     else:
-        st.info("Paste at least one track, search for one, or choose **Popular** to start.")
-    st.stop()
-
-memo_key = (catalog.content_hash, method, tuple(seed_ids), k, repr(sorted(flat_filters.items())))
-memo = st.session_state.get("rec_memo")
-if memo is not None and memo[0] == memo_key:
-    result = memo[1]
-else:
-    try:
-        model = recommender_for(method, catalog)
-        with st.spinner("Finding tracks…"):
-            result = model.recommend(seed_ids, k=int(k), filters=flat_filters)
-    except (SeedError, FilterError) as exc:
-        show_error(exc)
-        st.stop()
-    except TastemapError as exc:
-        show_error(exc, prefix="The recommender could not answer:")
-        st.stop()
-    st.session_state["rec_memo"] = (memo_key, result)
-
-recs = result.recommendations
-# The listener's taste model (trained on the Taste page) can score, hide or re-rank these.
-recs = taste_filter_widget(recs)
-st.session_state[LAST_RECOMMENDATIONS_KEY] = recs
-
-if result.message:
-    st.warning(md_escape(result.message))
-if recs.empty and not result.recommendations.empty:
-    st.warning("The taste filter hid every recommendation: lower its threshold, or choose “Show score”.")
-    st.stop()
-if recs.empty:
-    if not result.message:
-        st.warning("No track passes these filters: widen the popularity range or the advanced filters.")
-    st.stop()
-
-st.caption(
-    f"{len(recs)} tracks by the {method} method"
-    + (f" for {len(seed_ids)} seed(s)" if seed_ids and method != "popular" else "")
-    + ". Click a row to play it below; “Open ↗” opens it on Spotify."
-)
-shown = ["rank", "track_name", "artists", "popularity", "score"]
-shown += ["like_probability"] if "like_probability" in recs else []
-table = track_table(recs, columns=shown + ["why"], key="rec_table",
-                    select="single-row")
-rows = table.selection.rows if table is not None and hasattr(table, "selection") else []
-row = rows[0] if rows else 0
-play_id = str(recs["track_id"].iat[row])
-
-# The plot is drawn only when its tab is open: redrawing it costs more than the rest of the page.
-tab_listen, tab_plot = st.tabs(["Listen and share", "Plot: seeds and results"], key="rec_view", on_change="rerun")
-with tab_listen:
-    col_player, col_share = st.columns([2, 3], gap="large")
-    with col_player:
-        st.text(f"{recs['track_name'].iat[row]} — {recs['artists'].iat[row]}")
-        spotify_player(play_id)
-    with col_share:
-        st.download_button(
-            "Download these recommendations (CSV)",
-            data=to_safe_csv(recs.drop(columns=[c for c in recs.columns if c in FEATURES], errors="ignore")),
-            file_name="tastemap_recommendations.csv",
-            mime="text/csv",
-            icon=":material/download:",
-            help="Cells that a spreadsheet would run as a formula are neutralised.",
-        )
-        st.markdown("**Share**: the address bar now holds these seeds and filters; copy it, or this link:")
         try:
-            base = st.context.url.split("?")[0] if st.context.url else ""
-        except Exception:  # no browser context (tests, bare mode)
-            base = ""
-        if outgoing:
-            st.code(base + "?" + urlencode(outgoing, safe=",:"), language=None, wrap_lines=True)
+            model = recommender_for(method, catalog)
+            with st.spinner("Finding tracks…"):
+                result = model.recommend(seed_ids, k=int(k), filters=flat_filters)
+        except (SeedError, FilterError) as exc:
+            show_error(exc)
+            return
+        except TastemapError as exc:
+            show_error(exc, prefix="The recommender could not answer:")
+            return
+        st.session_state["rec_memo"] = (memo_key, result)
 
-if tab_plot.open:
-    with tab_plot:
-        plot_feats = [f for f in ("energy", "valence", "danceability", "acousticness", "tempo", "loudness",
-                                  "popularity", "release_year", "speechiness", "instrumentalness", "liveness",
-                                  "duration_ms") if f in recs]
-        p1, p2 = st.columns(2)
-        x = bound(p1.selectbox, "X", "rec_plot_x", plot_feats[0], valid=in_options(plot_feats, plot_feats[0]),
-                  options=plot_feats, format_func=charts.feature_label)
-        y = bound(p2.selectbox, "Y", "rec_plot_y", plot_feats[1 % len(plot_feats)],
-                  valid=in_options(plot_feats, plot_feats[0]), options=plot_feats, format_func=charts.feature_label)
-        background = plot_frame(catalog).iloc[:1_500]  # context only; fewer points redraw faster
-        shown_seeds = catalog.tracks.iloc[catalog.positions(seed_ids)] if seed_ids else catalog.tracks.iloc[:0]
-        shown_seeds = shown_seeds.assign(label=hover_labels(shown_seeds["track_name"], shown_seeds["artists"]))
-        shown_recs = recs.assign(label=hover_labels(recs["track_name"], recs["artists"]))
-        st.plotly_chart(charts.seeds_vs_results(shown_seeds, shown_recs, background, x, y), key="rec_plot")
+    recs = result.recommendations
+    # The listener's taste model (trained on the Taste page) can score, hide or re-rank these.
+    recs = taste_filter_widget(recs)
+    st.session_state[LAST_RECOMMENDATIONS_KEY] = recs
+
+    if result.message:
+        st.warning(md_escape(result.message))
+    if recs.empty and not result.recommendations.empty:
+        st.warning("The taste filter hid every recommendation: lower its threshold, or choose “Show score”.")
+        return
+    if recs.empty:
+        if not result.message:
+            st.warning("No track passes these filters: widen the popularity range or the advanced filters.")
+        return
+
+    st.caption(
+        f"{len(recs)} tracks by the {method} method"
+        + (f" for {len(seed_ids)} seed(s)" if seed_ids and method != "popular" else "")
+        + ". Click a row to play it below; “Open ↗” opens it on Spotify."
+    )
+    shown = ["rank", "track_name", "artists", "popularity", "score"]
+    shown += ["like_probability"] if "like_probability" in recs else []
+    table = track_table(recs, columns=shown + ["why"], key="rec_table",
+                        select="single-row")
+    rows = table.selection.rows if table is not None and hasattr(table, "selection") else []
+    row = rows[0] if rows and rows[0] < len(recs) else None
+
+    # The plot is drawn only when its tab is open: redrawing it costs more than the rest of the page.
+    tab_listen, tab_plot = st.tabs(["Listen and share", "Plot: seeds and results"], key="rec_view", on_change="rerun")
+    with tab_listen:
+        col_player, col_share = st.columns([2, 3], gap="large")
+        with col_player:
+            # The player loads only for a row the listener picks: an embed per rerun would reload
+            # Spotify's page in the browser each time the list changes.
+            if row is None:
+                st.caption("Click a row of the table to play that track here.")
+            else:
+                st.text(f"{recs['track_name'].iat[row]} — {recs['artists'].iat[row]}")
+                spotify_player(str(recs["track_id"].iat[row]))
+        with col_share:
+            st.download_button(
+                "Download these recommendations (CSV)",
+                data=to_safe_csv(recs.drop(columns=[c for c in recs.columns if c in FEATURES], errors="ignore")),
+                file_name="tastemap_recommendations.csv",
+                mime="text/csv",
+                icon=":material/download:",
+                help="Cells that a spreadsheet would run as a formula are neutralised.",
+            )
+            st.markdown("**Share**: the address bar now holds these seeds and filters; copy it, or this link:")
+            try:
+                base = st.context.url.split("?")[0] if st.context.url else ""
+            except Exception:  # no browser context (tests, bare mode)
+                base = ""
+            if outgoing:
+                st.code(base + "?" + urlencode(outgoing, safe=",:"), language=None, wrap_lines=True)
+
+    if tab_plot.open:
+        with tab_plot:
+            plot_feats = [f for f in ("energy", "valence", "danceability", "acousticness", "tempo", "loudness",
+                                      "popularity", "release_year", "speechiness", "instrumentalness", "liveness",
+                                      "duration_ms") if f in recs]
+            p1, p2 = st.columns(2)
+            x = bound(p1.selectbox, "X", "rec_plot_x", plot_feats[0], valid=in_options(plot_feats, plot_feats[0]),
+                      options=plot_feats, format_func=charts.feature_label)
+            y = bound(p2.selectbox, "Y", "rec_plot_y", plot_feats[1 % len(plot_feats)],
+                      valid=in_options(plot_feats, plot_feats[0]), options=plot_feats, format_func=charts.feature_label)
+            background = plot_frame(catalog).iloc[:1_500]  # context only; fewer points redraw faster
+            shown_seeds = catalog.tracks.iloc[catalog.positions(seed_ids)] if seed_ids else catalog.tracks.iloc[:0]
+            shown_seeds = shown_seeds.assign(label=hover_labels(shown_seeds["track_name"], shown_seeds["artists"]))
+            shown_recs = recs.assign(label=hover_labels(recs["track_name"], recs["artists"]))
+            st.plotly_chart(charts.seeds_vs_results(shown_seeds, shown_recs, background, x, y), key="rec_plot")
+
+
+recommendations(seed_text, search_ids, seed_ids, missing, bool(parsed.invalid))

@@ -114,7 +114,16 @@ def test_recommend_three_pasted_ids_give_results_and_a_player(app_page):
     # The result grid is a canvas; its row count is checked through the caption above and
     # the shareable link, and the player is an iframe on Spotify's embed URL.
     assert "seeds=" + SEEDS[0] in page.url
+    # The player loads for the row the listener clicks: click the first result row's marker.
     iframe = page.locator('iframe[src^="https://open.spotify.com/embed/track/"]')
+    assert iframe.count() == 0
+    grid = page.locator('[data-testid="stDataFrame"]').last
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)  # let the scroll settle before reading the grid's position
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
+    iframe.first.wait_for(state="attached", timeout=LONG)
+    wait_idle(page, LONG)
     assert iframe.count() == 1
     assert re.fullmatch(r"https://open\.spotify\.com/embed/track/[0-9A-Za-z]{22}", iframe.get_attribute("src"))
     no_exception_shown(page)

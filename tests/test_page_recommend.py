@@ -30,6 +30,12 @@ def paste(at: AppTest, text: str) -> AppTest:
     return at.run()
 
 
+def open_advanced(at: AppTest) -> AppTest:
+    """Open the advanced filters panel (its widgets are drawn only while it is open)."""
+    at.session_state["rec_advanced"] = True
+    return at.run()
+
+
 def results(at: AppTest) -> pd.DataFrame | None:
     for frame in at.dataframe:
         if "why" in frame.value.columns:
@@ -109,6 +115,7 @@ def test_a_paste_with_no_usable_seed_is_an_error_not_a_crash(default_catalog):
 def test_filters_that_empty_the_list_show_which_filter(default_catalog):
     at = open_recommend()
     at = paste(at, "\n".join(SEEDS))
+    at = open_advanced(at)
     at.slider(key="w_rec_pop").set_value((100, 100))
     at.multiselect(key="w_rec_genres_in").set_value(["rock"])
     at.run()
@@ -122,6 +129,7 @@ def test_filters_that_empty_the_list_show_which_filter(default_catalog):
 def test_popularity_and_feature_filters_are_respected(default_catalog):
     at = open_recommend()
     at = paste(at, "\n".join(SEEDS))
+    at = open_advanced(at)
     at.slider(key="w_rec_pop").set_value((60, 90))
     at.multiselect(key="w_rec_features").set_value(["energy"])
     at.run()
@@ -279,3 +287,22 @@ def test_taste_filter_scores_hides_likely_dislikes(default_catalog, tmp_path, mo
     assert not at.exception
     assert results(at) is None
     assert any("taste filter hid every recommendation" in w.value for w in at.warning)
+
+
+def test_advanced_panel_is_drawn_only_when_open_and_counts_active_filters(default_catalog):
+    at = open_recommend()
+    at = paste(at, "\n".join(SEEDS))
+    assert not [w for w in at.multiselect if w.key == "w_rec_genres_in"]  # closed: not drawn
+    at = open_advanced(at)
+    at.multiselect(key="w_rec_genres_in").set_value(["pop"])
+    at.checkbox(key="w_rec_excl_artists").check()
+    at.run()
+    at.session_state["rec_advanced"] = False
+    at.run()
+    assert not at.exception
+    assert not [w for w in at.multiselect if w.key == "w_rec_genres_in"]
+    # Closed, the filters still apply, and the panel's label says how many are set.
+    assert at.query_params["include_genres"] == "pop"
+    assert (at.session_state["last_recommendations"]["genres"].str.contains("pop")).all()
+    labels = [e.label for e in at.expander]
+    assert any("(2 active)" in label for label in labels), labels
