@@ -17,7 +17,7 @@ import streamlit as st
 from recommender.catalog import DATA_DIR, load_catalog
 from recommender.errors import TastemapError
 from recommender.ids import parse_track_ids
-from recommender.store import DEFAULT_PROFILE, LABEL_COLUMNS, LabelStore, to_safe_csv
+from recommender.store import DEFAULT_PROFILE, LABEL_COLUMNS, LabelStore, label_store_path, to_safe_csv
 from recommender.taste import (
     DEFAULT_MODEL,
     IMBALANCE_NOTE,
@@ -31,7 +31,7 @@ from recommender.taste import (
     read_labels,
     tune,
 )
-from ui.data import active_catalog
+from ui.data import active_catalog, search_tracks
 from ui.text import md_escape
 
 MODEL_KEY = "taste_model"
@@ -42,8 +42,20 @@ EDITOR_COLUMNS = ["label", "track_name", "artists", "track_id", "genres"]
 
 
 def label_store() -> LabelStore:
-    """The label store (a fresh handle per call: it holds no connection, only a path)."""
-    return LabelStore()
+    """The label store. A handle holds only a path (each operation opens its own connection), so
+    one is shared by all sessions; opening checks the schema, which is too slow to repeat for
+    every call of every rerun. A file replaced or removed since (new inode) gets a new handle."""
+    path = label_store_path()
+    try:
+        inode = path.stat().st_ino
+    except OSError:
+        inode = None
+    return _shared_store(str(path), inode)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _shared_store(path: str, inode: int | None) -> LabelStore:  # noqa: ARG001 - inode is the cache key
+    return LabelStore(path)
 
 
 def current_profile() -> str:
@@ -176,12 +188,10 @@ def label_sources(profile: str) -> None:
     with tabs[2]:
         query = st.text_input("Track or artist contains", key="taste_search")
         if query.strip():
-            t = catalog.tracks
-            hit = (t["track_name"].fillna("").str.contains(query, case=False, regex=False)
-                   | t["artists"].fillna("").str.contains(query, case=False, regex=False))
-            found = t.loc[hit, ["track_id", "track_name", "artists", "genres"]].head(50)
+            found = search_tracks(catalog, query)  # cached index, most popular first
+            names = dict(zip(found["track_id"], found["label"]))
             picked = st.multiselect("Tracks", found["track_id"].tolist(), key="taste_search_pick",
-                                    format_func=lambda tid: _track_label(found, tid))
+                                    format_func=lambda tid: names.get(tid, tid))
             _like_buttons(profile, picked, "search")
     with tabs[3]:
         recs = st.session_state.get("last_recommendations")
@@ -196,18 +206,20 @@ def label_sources(profile: str) -> None:
                 st.session_state["pending_likes"] = []
                 st.success(f"Added {n} liked tracks.")
         if ids:
+            names = _labels_of(recs)
             picked = st.multiselect("Recommended tracks", ids, key="taste_recs_pick",
-                                    format_func=lambda tid: _track_label(recs, tid))
+                                    format_func=lambda tid: names.get(tid, tid))
             _like_buttons(profile, picked, "recs")
         elif not pending:
             st.info("No recommendations yet: get some on the Recommend page, then label them here.")
 
 
-def _track_label(frame: pd.DataFrame, track_id: str) -> str:
-    row = frame.loc[frame["track_id"].astype(str) == track_id]
-    if row.empty:
-        return track_id
-    return f"{row.iloc[0].get('track_name', '')} — {row.iloc[0].get('artists', '')}"
+def _labels_of(frame: pd.DataFrame) -> dict[str, str]:
+    """'Title — Artists' per track ID of ``frame``, built once per rerun (not once per option)."""
+    names = frame["track_name"] if "track_name" in frame else pd.Series("", index=frame.index)
+    artists = frame["artists"] if "artists" in frame else pd.Series("", index=frame.index)
+    text = names.fillna("").astype(str) + " — " + artists.fillna("").astype(str)
+    return dict(zip(frame["track_id"].astype(str), text))
 
 
 def _like_buttons(profile: str, picked: list[str], key: str) -> None:
