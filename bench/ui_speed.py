@@ -95,6 +95,12 @@ def streamlit_server(script: str | Path = "app.py", *, timeout: float = 60.0,
         yield url, accepted_at
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by process ``pid`` (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def launch_browser(playwright):  # noqa: ANN001 - playwright's types are optional here
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
@@ -187,12 +193,14 @@ def browser_first_page(script: str | Path, expect: str, *, timeout_s: float = 60
     return elapsed
 
 
-def browser_interactions(repeats: int = 9) -> dict[str, list[float]]:
-    """Milliseconds per interaction on Explore and Recommend (warm server)."""
+def browser_interactions(repeats: int = 9) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Milliseconds per interaction on Explore and Recommend (warm server), and the server's CPU
+    milliseconds per interaction."""
     from playwright.sync_api import sync_playwright
 
     out: dict[str, list[float]] = {}
-    with sync_playwright() as p, streamlit_server("app.py") as (url, _):
+    cpu: dict[str, float] = {}
+    with sync_playwright() as p, streamlit_process("app.py") as (url, proc, _):
         browser = launch_browser(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url + "/Recommend", timeout=120_000)
@@ -206,6 +214,7 @@ def browser_interactions(repeats: int = 9) -> dict[str, list[float]]:
             page.get_by_text(f"tracks by the {name} method").first.wait_for(timeout=120_000)
             wait_idle(page)
         times = []
+        cpu_start = process_cpu_seconds(proc.pid)
         for i in range(repeats):
             name, label = methods[i % len(methods)]
             start = time.perf_counter()
@@ -214,11 +223,13 @@ def browser_interactions(repeats: int = 9) -> dict[str, list[float]]:
             wait_idle(page)
             times.append((time.perf_counter() - start) * 1000)
         out["Recommend: change method"] = times
+        cpu["Recommend: change method"] = (process_cpu_seconds(proc.pid) - cpu_start) * 1000 / repeats
 
         page.goto(url + "/Explore", timeout=60_000)
         wait_idle(page, 120_000)
         page.get_by_role("tab", name="By genre").click()
         times = []
+        cpu_start = process_cpu_seconds(proc.pid)
         for i in range(repeats):
             kind = "violin" if i % 2 == 0 else "box"
             start = time.perf_counter()
@@ -227,8 +238,9 @@ def browser_interactions(repeats: int = 9) -> dict[str, list[float]]:
             wait_idle(page)
             times.append((time.perf_counter() - start) * 1000)
         out["Explore: box/violin toggle"] = times
+        cpu["Explore: box/violin toggle"] = (process_cpu_seconds(proc.pid) - cpu_start) * 1000 / repeats
         browser.close()
-    return out
+    return out, cpu
 
 
 BASELINE_APP = (
@@ -239,26 +251,30 @@ BASELINE_APP = (
 )
 
 
-def browser_baseline(script: Path, repeats: int) -> list[float]:
-    """Milliseconds per radio click on a bare Streamlit app (what Streamlit itself costs)."""
+def browser_baseline(script: Path, repeats: int) -> tuple[list[float], float]:
+    """Milliseconds per radio click on a bare Streamlit app (what Streamlit itself costs), and
+    the server's CPU milliseconds per click."""
     from playwright.sync_api import sync_playwright
 
     times = []
-    with sync_playwright() as p, streamlit_server(script) as (url, _):
+    with sync_playwright() as p, streamlit_process(script) as (url, proc, _):
         browser = launch_browser(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url, timeout=60_000)
         page.get_by_text("picked alpha now").wait_for(timeout=60_000)
         wait_idle(page)
         for i in range(repeats + 1):
+            if i == 1:
+                cpu_start = process_cpu_seconds(proc.pid)
             name = ["beta", "gamma", "alpha"][i % 3]
             start = time.perf_counter()
             page.get_by_text(name, exact=True).first.click()
             page.get_by_text(f"picked {name} now").wait_for(timeout=30_000)
             wait_idle(page)
             times.append((time.perf_counter() - start) * 1000)
+        cpu_ms = (process_cpu_seconds(proc.pid) - cpu_start) * 1000 / repeats
         browser.close()
-    return times[1:]
+    return times[1:], cpu_ms
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -285,17 +301,21 @@ def main(argv: list[str] | None = None) -> int:
         empty = Path(tmp) / "baseline_app.py"
         empty.write_text(BASELINE_APP, encoding="utf-8")
         baseline = browser_first_page(empty, "picked alpha")
-        base_clicks = statistics.median(browser_baseline(empty, args.repeats))
+        base_times, base_cpu = browser_baseline(empty, args.repeats)
+        base_clicks = statistics.median(base_times)
     first = browser_first_page("app.py", "Catalog in use")
     print("\nBrowser (headless Chromium, streamlit run on loopback)")
     print(f"{'measure':40s} {'value':>9s} {'baseline':>9s} {'ratio':>6s} {'goal':>8s}")
     print(f"{'first page after server accepts (s)':40s} {first:9.2f} {baseline:9.2f} {first / baseline:6.1f} "
           f"{'ok' if first <= FIRST_PAGE_GOAL_S else 'SLOW':>8s}")
-    for name, times in browser_interactions(args.repeats).items():
+    interactions, server_cpu = browser_interactions(args.repeats)
+    for name, times in interactions.items():
         med = statistics.median(times)
         print(f"{name + ' median (ms)':40s} {med:9.0f} {base_clicks:9.0f} {med / base_clicks:6.1f} "
               f"{'ok' if med <= INTERACTION_GOAL_MS else 'SLOW':>8s}   (n={len(times)}, min {min(times):.0f}, "
               f"max {max(times):.0f})")
+    for name, ms in server_cpu.items():
+        print(f"{name + ' server CPU (ms)':40s} {ms:9.0f} {base_cpu:9.0f} {ms / base_cpu:6.1f}")
     print(f"load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
 

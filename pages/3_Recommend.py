@@ -289,7 +289,9 @@ def recommendations(seed_text: str, search_ids: list[str], seed_ids: list[str], 
         with col_share:
             st.download_button(
                 "Download these recommendations (CSV)",
-                data=to_safe_csv(recs.drop(columns=[c for c in recs.columns if c in FEATURES], errors="ignore")),
+                # Built when clicked, not on every rerun (the table changes with each setting).
+                data=lambda: to_safe_csv(recs.drop(columns=[c for c in recs.columns if c in FEATURES],
+                                                   errors="ignore")),
                 file_name="tastemap_recommendations.csv",
                 mime="text/csv",
                 icon=":material/download:",

@@ -118,12 +118,13 @@ def link_column(label: str = "Spotify") -> Any:
 def track_table(frame: pd.DataFrame, *, columns: list[str] | None = None, key: str | None = None,
                 height: int | str = "auto", select: str | None = None) -> Any:
     """A read-only grid of tracks with a Spotify link column. Names render as plain text."""
-    view = frame.copy()
-    if "track_id" in view:
-        view["spotify"] = [track_url(t) if is_track_id(t) else None for t in view["track_id"].astype(str)]
-    cols = columns or [c for c in view.columns if c != "track_id"]
-    if "spotify" in view and "spotify" not in cols:
-        cols = [*cols, "spotify"]
+    cols = columns or [c for c in frame.columns if c != "track_id"]
+    # Only the shown columns go to the browser: Streamlit converts every column it is given.
+    view = frame[[c for c in dict.fromkeys([*cols, "track_id"]) if c in frame.columns]].copy()
+    if "track_id" in frame:
+        view["spotify"] = [track_url(t) if is_track_id(t) else None for t in frame["track_id"].astype(str)]
+        if "spotify" not in cols:
+            cols = [*cols, "spotify"]
     config = {
         "spotify": link_column(),
         "rank": st.column_config.NumberColumn("#", width="small"),
