@@ -120,18 +120,18 @@ class FeatureSpace:
 
     @staticmethod
     def _raw(frame: pd.DataFrame, names: list[str]) -> np.ndarray:
-        cols = []
-        for f in names:
+        # Filled column by column into one matrix: a list of column copies stacked at the end
+        # held the matrix twice (56 MB each on a million tracks).
+        out = np.empty((len(frame), len(names)), dtype=np.float32)
+        for j, f in enumerate(names):
             if f in frame:
                 v = frame[f].to_numpy(dtype=np.float32, na_value=np.nan)
             else:
                 v = np.full(len(frame), np.nan, dtype=np.float32)
             if f in SKEWED_FEATURES:
                 v = np.sqrt(np.clip(v, 0.0, None))
-            cols.append(v)
-        if not cols:
-            return np.zeros((len(frame), 0), dtype=np.float32)
-        return np.column_stack(cols).astype(np.float32, copy=False)
+            out[:, j] = v
+        return out
 
     def _check(self) -> None:
         if not hasattr(self, "feature_names_"):
@@ -141,12 +141,16 @@ class FeatureSpace:
     def standardize(self, frame: pd.DataFrame) -> np.ndarray:
         """Standardized but unweighted values (z-scores, 0 where unknown)."""
         self._check()
-        z = (self._raw(frame, self.feature_names_) - self.mean_) / self.scale_
-        return np.nan_to_num(z, nan=0.0).astype(np.float32, copy=False)
+        z = self._raw(frame, self.feature_names_)  # a fresh matrix: scaled in place
+        z -= self.mean_
+        z /= self.scale_
+        return np.nan_to_num(z, nan=0.0, copy=False)
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """Rows of ``frame`` (a tracks table) as standardized, weighted float32 vectors."""
-        return np.ascontiguousarray(self.standardize(frame) * self.weights_)
+        z = self.standardize(frame)
+        z *= self.weights_
+        return np.ascontiguousarray(z)
 
     def transform_catalog(self) -> np.ndarray:
         """The fitted catalog's matrix (computed once in :meth:`fit`)."""

@@ -41,17 +41,20 @@ __all__ = [
     "build_index",
     "normalize_rows",
     "recall_at_k",
+    "sorted_unique",
 ]
 
 ANN_THRESHOLD = 2_000_000  # rows; see the module docstring for why
-# 4,096 rows x 15 float32 features = 240 KB: the block and its scores stay in L2 cache, and
-# OpenBLAS runs products this small on the calling thread. Measured on the 2-core bench
-# machine (1M rows, mean of 5 seeds): 9 ms per scan with 4k-row blocks, 19 ms with 16k,
-# up to 10x slower with 64k blocks, where OpenBLAS starts threads per call and waits on a
-# busy core; one product over the whole matrix took 17 ms.
-BLOCK_ROWS = 4_096
-# Rows whose scores are filtered and merged into the running top-k at once (16 products of
-# BLOCK_ROWS): the Python-level bookkeeping runs ~15 times per million rows, not ~250.
+# Rows per matrix-vector product: 65,536 x 14 float32 features = 3.7 MB. OpenBLAS splits
+# such products over both cores, and it threads 4k-row products too (9.0 ms per 1M-row scan
+# with two BLAS threads, 7.1 ms with one): small blocks only pay the thread hand-off ~250
+# times per million rows. Measured on the 2-core machine (1M rows, mean of 5 seeds, load
+# average 1-3): 9.0 ms per product pass with 4k-row blocks, 5.4 ms with 16k, 4.3 ms with 64k;
+# the whole exact search on the 1M-track benchmark catalog took 3.9-4.4 ms with 64k-row
+# blocks, 4.8-5.4 ms with 256k and 4.8-5.0 ms with one product over the whole matrix.
+BLOCK_ROWS = 65_536
+# Rows whose scores are filtered and merged into the running top-k at once: the Python-level
+# bookkeeping runs ~15 times per million rows.
 MERGE_ROWS = 65_536
 
 Aggregate = Literal["mean", "max"]
@@ -92,6 +95,15 @@ def normalize_rows(matrix: np.ndarray) -> np.ndarray:
     norms = np.sqrt(np.einsum("ij,ij->i", x, x))
     norms[norms == 0] = 1.0
     return x / norms[:, None]
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` of a 1-d integer array (sorted distinct values, same dtype) by one sort:
+    NumPy 2.4's hash-based ``np.unique`` took 0.6-0.8 ms on 7,000 integers, this 0.03-0.06 ms."""
+    values = np.sort(np.asarray(values).ravel())
+    if len(values) < 2:
+        return values
+    return values[np.concatenate(([True], values[1:] != values[:-1]))]
 
 
 def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
@@ -239,18 +251,23 @@ class ExactIndex(_Base):
         threshold = -np.inf
         step = max(self.block_rows, MERGE_ROWS // self.block_rows * self.block_rows)
         buffer = np.empty(min(step, self.n_rows), dtype=np.float32)
+        keep_buffer = np.empty(len(buffer), dtype=bool)  # reused: no allocation per step
         for start in range(0, self.n_rows, step):
             stop = min(start + step, self.n_rows)
             scores = buffer[: stop - start]
-            for sub in range(start, stop, self.block_rows):  # small products: one thread each
+            for sub in range(start, stop, self.block_rows):
                 sub_stop = min(sub + self.block_rows, stop)
                 scores[sub - start : sub_stop - start] = self._score_block(self.vectors[sub:sub_stop], q)
             if bias is not None:
                 scores += bias[start:stop]
             # Only rows that beat the current k-th best can enter: one comparison per row.
-            keep = scores >= threshold if np.isfinite(threshold) else np.isfinite(scores)
+            keep = keep_buffer[: stop - start]
+            if np.isfinite(threshold):
+                np.greater_equal(scores, threshold, out=keep)
+            else:
+                np.isfinite(scores, out=keep)
             if mask is not None:
-                keep &= mask[start:stop]
+                np.logical_and(keep, mask[start:stop], out=keep)
             hits = np.flatnonzero(keep)
             if len(hits) == 0:
                 continue
@@ -376,7 +393,7 @@ class IVFIndex(_Base):
             params.sel = faiss.IDSelectorBitmap(self.n_rows, faiss.swig_ptr(bitmap))
         _, labels = self._index.search(q, fetch, params=params)
         del bitmap  # had to outlive the search
-        cand = np.unique(labels[labels >= 0])
+        cand = sorted_unique(labels[labels >= 0])
         if mask is not None:
             cand = cand[mask[cand]]
         if len(cand) < k:

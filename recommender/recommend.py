@@ -35,7 +35,7 @@ from .clustering import ClusterModel
 from .errors import FilterError, ModelError, NotFittedError, SeedError
 from .features import FEATURE_WORDS, FeatureSpace
 from .ids import InvalidToken, is_track_id, parse_track_ids, track_id_from_token
-from .neighbors import build_index
+from .neighbors import build_index, sorted_unique
 
 _log = logging.getLogger(__name__)
 
@@ -257,6 +257,20 @@ class Filters:
         return "popularity" in self.min or "popularity" in self.max
 
 
+def _float32_bound(bound: float, kind: str) -> np.float32:
+    """The float32 ``b`` with ``value >= b`` (kind ``"min"``) or ``value <= b`` (``"max"``)
+    true for exactly the float32 values that pass the float64 ``bound``: the smallest float32
+    at or above a min bound, the largest at or below a max bound. Comparing a float32 column
+    to it gives the float64 comparison's answer without a float64 copy of the column."""
+    with np.errstate(over="ignore"):
+        b = np.float32(bound)  # nearest float32 (+-inf beyond its range)
+        if kind == "min" and float(b) < bound:
+            b = np.nextafter(b, np.float32(np.inf))
+        elif kind == "max" and float(b) > bound:
+            b = np.nextafter(b, np.float32(-np.inf))
+    return b
+
+
 def _coerce_filters(filters: Filters | Mapping[str, Any] | None) -> Filters:
     if filters is None:
         return Filters()
@@ -335,6 +349,55 @@ def _csr(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sp.csr_m
     return m
 
 
+def _row_entries(m: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The column indices stored in the given rows of a CSR matrix, row after row (what
+    ``m[rows].indices`` holds), and the number (0..len(rows)-1) of the row each came from.
+    Plain NumPy: scipy's fancy row indexing builds and validates a sub-matrix every call."""
+    rows = np.asarray(rows, dtype=np.int64)
+    starts = m.indptr[rows].astype(np.int64)
+    lengths = m.indptr[rows + 1] - starts
+    owner = np.repeat(np.arange(len(rows)), lengths)
+    within = np.arange(len(owner)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return m.indices[starts[owner] + within], owner
+
+
+def _take_rows(m: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:
+    """``m[rows]`` for a CSR matrix and non-negative ``rows``, gathered with NumPy."""
+    rows = np.asarray(rows, dtype=np.int64)
+    starts = m.indptr[rows]
+    lengths = m.indptr[rows + 1] - starts
+    indptr = np.zeros(len(rows) + 1, dtype=m.indptr.dtype)
+    np.cumsum(lengths, out=indptr[1:])
+    at = np.arange(indptr[-1]) + np.repeat(starts - indptr[:-1], lengths)
+    return sp.csr_matrix((m.data[at], m.indices[at], indptr), shape=(len(rows), m.shape[1]), copy=False)
+
+
+def _rows_touching(m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Per given row: does it store an entry in any of ``cols``? For 0/1 incidence matrices
+    this is ``m[rows][:, cols].sum(axis=1) > 0``, without building the sub-matrices."""
+    entries, owner = _row_entries(m, rows)
+    cols = sorted_unique(cols)
+    if len(cols) == 0:
+        return np.zeros(len(rows), dtype=bool)
+    found = cols[np.minimum(np.searchsorted(cols, entries), len(cols) - 1)] == entries
+    return np.bincount(owner[found], minlength=len(rows)) > 0
+
+
+def _member_positions(catalog: Catalog) -> np.ndarray:
+    """``catalog.positions(catalog.memberships["track_id"])`` by factorizing the track IDs
+    and the memberships' IDs together: distinct track IDs get codes 0..n-1 (their rows) and
+    a membership's code is its track's row. The strings stay in Arrow memory, where the
+    ID index takes ~1M Python strings (the fit's peak memory on a million tracks)."""
+    ids, member_ids = catalog.tracks["track_id"], catalog.memberships["track_id"]
+    codes, _ = pd.factorize(pd.concat([ids, member_ids], ignore_index=True))
+    n = len(ids)
+    if not np.array_equal(codes[:n], np.arange(n)):  # repeated or missing track IDs
+        return catalog.positions(member_ids)
+    pos = codes[n:].astype(np.int64)
+    pos[pos >= n] = -1  # not a catalog track
+    return pos
+
+
 class CatalogIndex:
     """Sparse incidence matrices and arrays every method needs (built once per fit)."""
 
@@ -354,7 +417,7 @@ class CatalogIndex:
         self.primary_artist = primary.astype(np.int64)
         # playlists and genre labels from the memberships.
         m = catalog.memberships
-        pos = catalog.positions(m["track_id"]) if len(m) else np.zeros(0, dtype=np.int64)
+        pos = _member_positions(catalog) if len(m) else np.zeros(0, dtype=np.int64)
         ok = pos >= 0
         pl = m["playlist_id"].astype("string")
         has_pl = ok & pl.notna().to_numpy()
@@ -386,18 +449,37 @@ class CatalogIndex:
         self.popularity = t["popularity"].to_numpy(dtype=np.float32, na_value=np.nan)
         self.year = t["release_year"].to_numpy(dtype=np.float32, na_value=np.nan)
 
-    def column(self, tracks: pd.DataFrame, name: str) -> np.ndarray:
-        """A numeric tracks column as float64 (NaN unknown), converted once per fit."""
-        cache = self.__dict__.setdefault("_columns", {})
+    def __getstate__(self) -> dict:
+        # Cached column views of the catalog are rebuilt on demand: not stored twice in pickles.
+        state = self.__dict__.copy()
+        for key in ("_columns", "_filter_values"):
+            state.pop(key, None)
+        return state
+
+    def filter_values(self, tracks: pd.DataFrame, name: str) -> tuple[np.ndarray, int]:
+        """A numeric tracks column for min/max filters (NaN unknown) and its number of
+        unknown values, looked up once per fit. A float32 column is used as it is stored (no
+        float64 copy: :func:`_float32_bound` keeps the comparisons exact)."""
+        cache = self.__dict__.setdefault("_filter_values", {})
         if name not in cache:
-            cache[name] = (
-                tracks[name].to_numpy(dtype=np.float64, na_value=np.nan)
-                if name in tracks else np.full(self.n, np.nan)
-            )
+            values = tracks[name].to_numpy() if name in tracks else None
+            if not (isinstance(values, np.ndarray) and values.dtype == np.float32):
+                values = (
+                    tracks[name].to_numpy(dtype=np.float64, na_value=np.nan)
+                    if name in tracks else np.full(self.n, np.nan)
+                )
+            cache[name] = (values, int(np.count_nonzero(np.isnan(values))))
         return cache[name]
 
+    @property
+    def n_albums(self) -> int:
+        """Number of distinct albums (codes 0..n_albums-1), counted once."""
+        if "_n_albums" not in self.__dict__:
+            self._n_albums = int(self.album.max()) + 1 if len(self.album) else 0
+        return self._n_albums
+
     def seed_artist_columns(self, seed_pos: np.ndarray) -> np.ndarray:
-        return np.unique(self.artists[seed_pos].indices)
+        return sorted_unique(_row_entries(self.artists, seed_pos)[0])
 
     def has_artist(self, artist_cols: np.ndarray) -> np.ndarray:
         if len(artist_cols) == 0:
@@ -425,6 +507,12 @@ class BaseRecommender:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({params})"
 
+    def __getstate__(self) -> dict:
+        # Views of the catalog's columns (rebuilt on demand) would be copied into pickles.
+        state = self.__dict__.copy()
+        state.pop("_table_columns_", None)
+        return state
+
     def get_params(self) -> dict[str, Any]:
         import inspect
 
@@ -434,10 +522,14 @@ class BaseRecommender:
     # ------------------------------------------------------------------ fitting
     def fit(self, catalog: Catalog) -> "BaseRecommender":
         """Index ``catalog`` and learn what the method needs; returns self."""
+        self.__dict__.pop("_table_columns_", None)
         self.catalog_ = catalog
         self.index_ = CatalogIndex(catalog)
         self.space_ = FeatureSpace().fit(catalog) if catalog.has_features else None
         self._fit(catalog)
+        # The seed lookup's ID index (~1M Python strings on a million tracks) is built now,
+        # once the fit's temporary arrays are freed, not by the first query.
+        catalog.positions([])
         return self
 
     def _fit(self, catalog: Catalog) -> None:
@@ -506,19 +598,19 @@ class BaseRecommender:
         masks: list[tuple[str, np.ndarray]] = []
         for kind in ("min", "max"):
             for name, bound in getattr(filters, kind).items():
-                values = idx.column(t, name)
-                known = ~np.isnan(values)
-                with np.errstate(invalid="ignore"):
-                    ok = values >= bound if kind == "min" else values <= bound
-                ok &= known
+                values, n_unknown = idx.filter_values(t, name)
+                limit = _float32_bound(bound, kind) if values.dtype == np.float32 else bound
+                with np.errstate(invalid="ignore"):  # an unknown (NaN) value fails both
+                    ok = values >= limit if kind == "min" else values <= limit
                 label = f"{kind}_{name}={bound:g}"
                 if name == "popularity":
                     if filters.unknown_popularity == "include":
-                        ok |= ~known
-                    elif (~known).any():
-                        label += f" (excludes the {int((~known).sum()):,} tracks with unknown popularity)"
-                elif (~known).any():
-                    label += f" ({name} is unknown for {int((~known).sum()):,} tracks)"
+                        if n_unknown:
+                            ok |= np.isnan(values)
+                    elif n_unknown:
+                        label += f" (excludes the {n_unknown:,} tracks with unknown popularity)"
+                elif n_unknown:
+                    label += f" ({name} is unknown for {n_unknown:,} tracks)"
                 masks.append((label, ok))
         if filters.include_genres or filters.exclude_genres:
             names = {g: i for i, g in enumerate(idx.genre_names)}
@@ -627,16 +719,19 @@ class BaseRecommender:
     def _spread_pages(self, order: np.ndarray, page_cap: int, k: int) -> np.ndarray:
         """Reorder so no page of PAGE_SIZE results holds more than ``page_cap`` tracks of
         one artist; a deferred track moves to the next page with room (never dropped)."""
-        artists = self.index_.primary_artist[order]
+        artists = self.index_.primary_artist[order].tolist()
         out: list[int] = []
         remaining = list(range(len(order)))  # loops over the top-k pool only, not the catalog
         while remaining and len(out) < k:
             counts: dict[int, int] = {}
             page: list[int] = []
             deferred: list[int] = []
-            for i in remaining:
-                a = int(artists[i])
-                if len(page) < PAGE_SIZE and counts.get(a, 0) < page_cap:
+            for j, i in enumerate(remaining):
+                if len(page) == PAGE_SIZE:  # page full: the rest waits for the next page
+                    deferred.extend(remaining[j:])
+                    break
+                a = artists[i]
+                if counts.get(a, 0) < page_cap:
                     counts[a] = counts.get(a, 0) + 1
                     page.append(i)
                 else:
@@ -648,7 +743,6 @@ class BaseRecommender:
 
     # ------------------------------------------------------------------ explanations
     def _explain(self, seed_pos: np.ndarray, rec_pos: np.ndarray) -> list[str]:
-        t = self.catalog_.tracks
         extra = self._signals(seed_pos, rec_pos)
         base = self._base_reason(rec_pos)
         if self.space_ is None or len(seed_pos) == 0:
@@ -664,29 +758,36 @@ class BaseRecommender:
         w = space.weights_
         Zr = R[:, cols] / np.where(w[cols] > 0, w[cols], 1)
         Zs = X[closest][:, cols] / np.where(w[cols] > 0, w[cols], 1)
-        # The closest seeds' names, gathered once (row-by-row .iloc costs ~1 ms per row on a
-        # wide million-track table).
-        seed_names = t["track_name"].iloc[closest].tolist()
-        seed_ids = t["track_id"].iloc[closest].tolist()
-        seed_artists = t["artists"].iloc[closest].tolist()
+        # The closest seeds' names, gathered once for all rows (not row by row).
+        columns = self._table_columns()
+        t = self.catalog_.tracks
+        seed_names, seed_ids, seed_artists = (
+            (columns[c].take(closest) if c in columns else t[c].iloc[closest]).tolist()
+            for c in ("track_name", "track_id", "artists")
+        )
+        if cols:
+            # Every row at once: the two closest features (a match counts more where the seed
+            # is distinctive: two tracks both near the catalog average instrumentalness, zero,
+            # is no reason worth telling) and the widest difference.
+            words = [FEATURE_WORDS[names[c]] for c in cols]
+            diff = Zr - Zs
+            closeness = np.abs(diff) - 0.5 * np.minimum(np.abs(Zs), 2.0)
+            closest_features = np.argsort(closeness, axis=1, kind="stable")[:, :2].tolist()
+            widest = np.argmax(np.abs(diff), axis=1)
+            widest_diff = diff[np.arange(len(rec_pos)), widest].tolist()
+            widest = widest.tolist()
         out = []
-        for i, pos in enumerate(rec_pos):
+        for i in range(len(rec_pos)):
             seed_name = seed_names[i] if pd.notna(seed_names[i]) else seed_ids[i]
             seed_artist = split_list(seed_artists[i])
             by = f" by {seed_artist[0]}" if seed_artist else ""
-            parts = [f"close to '{seed_name}'{by}"]
+            reason = f"close to '{seed_name}'{by}"
             if cols:
-                diff = Zr[i] - Zs[i]
-                # A match counts more where the seed is distinctive: two tracks both near the
-                # catalog average instrumentalness (zero) is no reason worth telling.
-                closeness = np.abs(diff) - 0.5 * np.minimum(np.abs(Zs[i]), 2.0)
-                same = [FEATURE_WORDS[names[cols[j]]][0] for j in np.argsort(closeness, kind="stable")[:2]]
-                j = int(np.argmax(np.abs(diff)))
-                noun, higher, lower = FEATURE_WORDS[names[cols[j]]]
-                reason = f"{parts[0]}: similar {' and '.join(same)}"
-                if abs(diff[j]) >= 0.5:
-                    reason += f"; {higher if diff[j] > 0 else lower}"
-                parts = [reason]
+                reason += f": similar {' and '.join(words[j][0] for j in closest_features[i])}"
+                if abs(widest_diff[i]) >= 0.5:
+                    _, higher, lower = words[widest[i]]
+                    reason += f"; {higher if widest_diff[i] > 0 else lower}"
+            parts = [reason]
             if base[i]:
                 parts.append(base[i])
             out.append("; ".join(parts + extra[i]))
@@ -726,26 +827,27 @@ class BaseRecommender:
         n = self.index_.n
         candidates = np.ones(n, dtype=bool)
         candidates[seed_pos] = False
+        left = n > len(sorted_unique(seed_pos))  # = candidates.any(), without a pass over n
         message = None
-        if not candidates.any():
+        if not left:
             message = "Every catalog track is a seed: there is nothing else to recommend."
         masks = self._filter_masks(filters, seed_pos)
         for label, mask in masks:
-            after = candidates & mask
-            if candidates.any() and not after.any():
+            candidates &= mask
+            was_left, left = left, bool(candidates.any())
+            if was_left and not left:
                 message = message or (
                     f"No track is left after the filter {label}"
                     + (" (with the filters before it)" if label != masks[0][0] else "")
                     + ": widen or remove it."
                 )
-            candidates = after
 
         ranked = None
-        if candidates.any():
+        if left:
             ranked = self._top_k_from_pool(seed_pos, candidates, k, filters)
         if ranked is not None:
             rec_pos, rec_scores = ranked
-        elif candidates.any():
+        elif left:
             scores = np.asarray(self._score(seed_pos), dtype=np.float32)
             scores = np.where(np.isfinite(scores), scores, np.float32(-1e30))
             scores = self._apply_targets(scores, candidates, filters)
@@ -760,11 +862,46 @@ class BaseRecommender:
             recommendations=frame, message=message, method=self.name,
         )
 
-    def _frame(self, rec_pos: np.ndarray, rec_scores: np.ndarray, seed_pos: np.ndarray) -> pd.DataFrame:
+    def _table_column_names(self) -> list[str]:
         t = self.catalog_.tracks
         extra_cols = [c for c in ("album_name", "genres", "release_year") if c in t]
-        feats = [f for f in self.catalog_.feature_names]
-        cols = ["track_id", "track_name", "artists", "popularity", *extra_cols, *feats]
+        return ["track_id", "track_name", "artists", "popularity", *extra_cols, *self.catalog_.feature_names]
+
+    def _table_columns(self) -> dict[str, Any]:
+        """The catalog columns of the result table as arrays (NumPy views or the Arrow-backed
+        arrays themselves: no copies), looked up once per fit: a column lookup on the tracks
+        table costs ~15 us, a row take on a million-row frame milliseconds. Empty when a
+        column is missing or repeated (the table is then taken from the frame)."""
+        columns = self.__dict__.get("_table_columns_")
+        if columns is None:
+            t = self.catalog_.tracks
+            names = self._table_column_names()
+            columns = {}
+            if len(set(names)) == len(names) and all(c in t for c in names) and t.columns.is_unique:
+                for c in names:
+                    col = t[c]
+                    columns[c] = col.to_numpy() if isinstance(col.dtype, np.dtype) else col.array
+            self.__dict__["_table_columns_"] = columns
+        return columns
+
+    def _frame(self, rec_pos: np.ndarray, rec_scores: np.ndarray, seed_pos: np.ndarray) -> pd.DataFrame:
+        """The result table: the k rows taken column by column (no whole-table operation)."""
+        columns = self._table_columns()
+        if not columns:
+            return self._frame_from_tracks(rec_pos, rec_scores, seed_pos)
+        rec_pos = np.asarray(rec_pos, dtype=np.int64)
+        names = list(columns)
+        data: dict[str, Any] = {"rank": np.arange(1, len(rec_pos) + 1)}
+        data.update((c, columns[c].take(rec_pos)) for c in names[:4])
+        data["score"] = np.asarray(rec_scores, dtype=np.float64)
+        data["why"] = self._explain(seed_pos, rec_pos) if len(rec_pos) else pd.Series([], dtype="string")
+        data.update((c, columns[c].take(rec_pos)) for c in names[4:])
+        return pd.DataFrame(data)
+
+    def _frame_from_tracks(self, rec_pos: np.ndarray, rec_scores: np.ndarray, seed_pos: np.ndarray) -> pd.DataFrame:
+        """The result table taken from the tracks frame (the reference for :meth:`_frame`)."""
+        t = self.catalog_.tracks
+        cols = self._table_column_names()
         # One take of the needed columns only (not every column, then a selection).
         frame = t.iloc[rec_pos, t.columns.get_indexer(cols)].reset_index(drop=True)
         frame.insert(4, "score", np.asarray(rec_scores, dtype=np.float64))
@@ -776,7 +913,7 @@ class BaseRecommender:
 # =============================================================================== methods
 def _unit_rows(X: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(X, axis=1, keepdims=True)
-    return (X / np.maximum(norms, 1e-9)).astype(np.float32)
+    return (X / np.maximum(norms, 1e-9)).astype(np.float32, copy=False)  # one n x d copy, not two
 
 
 class SimilarRecommender(BaseRecommender):
@@ -973,23 +1110,47 @@ class HybridRecommender(BaseRecommender):
 
     def _artist_playlist_scores(self, seed_pos: np.ndarray) -> np.ndarray | None:
         """Per artist: how much it is co-playlisted with the seeds' artists (or None)."""
+        scored = self._scored_artists(seed_pos)
+        return None if scored is None else scored[0]
+
+    def _scored_artists(self, seed_pos: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """:meth:`_artist_playlist_scores` and the artists it scores above zero."""
         if not (self.weights_["artist_playlists"] and self.artist_playlists_.shape[1]):
             return None
+        ap = self.artist_playlists_
         seed_artist_cols = self.index_.seed_artist_columns(seed_pos)
-        q = np.asarray(self.artist_playlists_[seed_artist_cols].sum(axis=0)).ravel() * self.playlist_weight_
-        return (self.artist_playlists_ @ q) / self.artist_degree_
+        seed_playlists = _row_entries(ap, seed_artist_cols)[0]
+        # Per playlist: how many seed artists it holds (the column sums of their rows).
+        q = np.bincount(seed_playlists, minlength=ap.shape[1]).astype(np.float32) * self.playlist_weight_
+        playlist_tracks = getattr(self, "playlist_tracks_", None)
+        if playlist_tracks is None:  # scores every artist (small catalogs)
+            per_artist = (ap @ q) / self.artist_degree_
+            return per_artist, np.flatnonzero(per_artist != 0)
+        # Only the artists with a track in one of those playlists score above zero (each
+        # such playlist has q > 0): their rows of the product, the same sums as in the
+        # product over every artist.
+        reached_tracks = _row_entries(playlist_tracks, sorted_unique(seed_playlists))[0]
+        reached = sorted_unique(_row_entries(self.index_.artists, reached_tracks)[0])
+        per_artist = np.zeros(ap.shape[0], dtype=np.float32)
+        per_artist[reached] = (_take_rows(ap, reached) @ q) / self.artist_degree_[reached]
+        return per_artist, reached
 
     def _components(
-        self, seed_pos: np.ndarray, rows: np.ndarray | None = None, per_artist: np.ndarray | None = None
+        self, seed_pos: np.ndarray, rows: np.ndarray | None = None, per_artist: np.ndarray | None = None,
+        artist_reach: np.ndarray | None = None,
     ) -> dict[str, np.ndarray]:
         """Each signal as a float32 vector over all tracks (see the class docstring), or
-        over the tracks at ``rows`` only, with the same values they have in the full vectors."""
+        over the tracks at ``rows`` only, with the same values they have in the full vectors.
+        ``artist_reach``: the tracks of the artists ``per_artist`` scores (computed when None)."""
         idx = self.index_
         s = len(seed_pos)
         w = self.weights_
 
-        def at(values):  # a per-track array (dense or sparse rows) restricted to ``rows``
-            return values if rows is None else values[rows]
+        def at_rows(values, positions):  # rows of a per-track array (dense or sparse)
+            return _take_rows(values, positions) if getattr(values, "format", None) == "csr" else values[positions]
+
+        def at(values):  # a per-track array restricted to ``rows``
+            return values if rows is None else at_rows(values, rows)
 
         artists = at(idx.artists)
         comp: dict[str, np.ndarray] = {}
@@ -1012,13 +1173,14 @@ class HybridRecommender(BaseRecommender):
             if rows is None:
                 seed_artists = np.asarray(idx.artists[seed_pos].sum(axis=0)).ravel()
             else:  # the same counts, without a dense sparse-sum over every artist
-                seed_artists = np.bincount(idx.artists[seed_pos].indices, minlength=idx.artists.shape[1]).astype(np.float32)
+                seed_artists = np.zeros(idx.artists.shape[1], dtype=np.float32)
+                np.add.at(seed_artists, _row_entries(idx.artists, seed_pos)[0], 1.0)
             comp["same_artist"] = np.minimum(artists @ (seed_artists / s), 1.0)
         if w["album"]:
             albums = idx.album[seed_pos]
             albums = albums[albums >= 0]
             if len(albums):
-                counts = np.bincount(albums, minlength=int(idx.album.max()) + 1).astype(np.float32) / s
+                counts = np.bincount(albums, minlength=idx.n_albums).astype(np.float32) / s
                 album = at(idx.album)
                 comp["album"] = np.where(album >= 0, counts[np.maximum(album, 0)], 0.0)
         if w["artist_playlists"] and self.artist_playlists_.shape[1]:
@@ -1026,21 +1188,31 @@ class HybridRecommender(BaseRecommender):
                 per_artist = self._artist_playlist_scores(seed_pos)
             if rows is None:
                 comp["artist_playlists"] = _max_scale(idx.artists @ per_artist)
-            else:  # one sparse product over every track (for the scale), read at ``rows``
-                comp["artist_playlists"] = _max_scale(idx.artists @ per_artist)[rows]
+            else:
+                # Scores are >= 0 and above zero only on the tracks of the scored artists:
+                # the scale (the maximum over every track) is read from those tracks alone.
+                if artist_reach is None:
+                    artist_reach = _row_entries(self.artist_tracks_, np.flatnonzero(per_artist != 0))[0]
+                top = float((_take_rows(idx.artists, artist_reach) @ per_artist).max()) if len(artist_reach) else 0.0
+                values = np.asarray(artists @ per_artist, dtype=np.float32)
+                comp["artist_playlists"] = values / top if top > 0 else values
         if w["cooccurrence"] and idx.playlists.shape[1]:
-            seed_rows = idx.playlists[seed_pos]
-            if seed_rows.nnz:
-                q = np.asarray(seed_rows.sum(axis=0)).ravel() * self.playlist_weight_
-                if rows is None:
+            if rows is None:
+                seed_rows = idx.playlists[seed_pos]
+                if seed_rows.nnz:
+                    q = np.asarray(seed_rows.sum(axis=0)).ravel() * self.playlist_weight_
                     comp["cooccurrence"] = _max_scale(idx.playlists @ q)
-                else:
-                    reached = np.unique(self.playlist_tracks_[np.unique(seed_rows.indices)].indices)
-                    top = float((idx.playlists[reached] @ q).max()) if len(reached) else 0.0
+            else:
+                seed_playlists = _row_entries(idx.playlists, seed_pos)[0]
+                if len(seed_playlists):
+                    # the column sums of the seeds' rows, as counts
+                    q = np.bincount(seed_playlists, minlength=idx.playlists.shape[1]).astype(np.float32) * self.playlist_weight_
+                    reached = sorted_unique(_row_entries(self.playlist_tracks_, sorted_unique(seed_playlists))[0])
+                    top = float((_take_rows(idx.playlists, reached) @ q).max()) if len(reached) else 0.0
                     values = np.asarray(at(idx.playlists) @ q, dtype=np.float32)
                     comp["cooccurrence"] = values / np.float32(top) if top > 0 else values
         if w["style"] and self.style_.shape[1]:
-            profile = np.asarray(self.style_[seed_pos].mean(axis=0)).ravel()
+            profile = np.asarray(at_rows(self.style_, seed_pos).mean(axis=0)).ravel()
             norm = np.linalg.norm(profile)
             if norm > 0:
                 comp["style"] = at(self.style_) @ (profile / norm).astype(np.float32)
@@ -1053,9 +1225,12 @@ class HybridRecommender(BaseRecommender):
             comp["popularity"] = np.where(np.isnan(pop), fill, pop) / 100.0
         return {k: np.asarray(v, dtype=np.float32).ravel() for k, v in comp.items()}
 
-    def _score(self, seed_pos: np.ndarray, rows: np.ndarray | None = None, per_artist: np.ndarray | None = None) -> np.ndarray:
+    def _score(
+        self, seed_pos: np.ndarray, rows: np.ndarray | None = None, per_artist: np.ndarray | None = None,
+        artist_reach: np.ndarray | None = None,
+    ) -> np.ndarray:
         score = np.zeros(self.index_.n if rows is None else len(rows), dtype=np.float32)
-        for name, vec in self._components(seed_pos, rows, per_artist).items():
+        for name, vec in self._components(seed_pos, rows, per_artist, artist_reach).items():
             score += np.float32(self.weights_[name]) * vec
         return score
 
@@ -1071,18 +1246,21 @@ class HybridRecommender(BaseRecommender):
         parts = [index.search(self.unit_[seed_pos], n_audio, mask=candidates).positions]
         artist_cols = idx.seed_artist_columns(seed_pos)
         if len(artist_cols):
-            parts.append(self.artist_tracks_[artist_cols].indices)
+            parts.append(_row_entries(self.artist_tracks_, artist_cols)[0])
         albums = idx.album[seed_pos]
         if (albums >= 0).any():
-            parts.append(self.album_tracks_[albums[albums >= 0]].indices)
+            parts.append(_row_entries(self.album_tracks_, albums[albums >= 0])[0])
         if idx.playlists.shape[1]:
-            parts.append(self.playlist_tracks_[np.unique(idx.playlists[seed_pos].indices)].indices)
-        per_artist = self._artist_playlist_scores(seed_pos)
-        if per_artist is not None:
-            parts.append(self.artist_tracks_[np.flatnonzero(per_artist)].indices)
-        rows = np.unique(np.concatenate(parts).astype(np.int64))
+            parts.append(_row_entries(self.playlist_tracks_, sorted_unique(_row_entries(idx.playlists, seed_pos)[0]))[0])
+        scored = self._scored_artists(seed_pos)
+        per_artist = artist_reach = None
+        if scored is not None:
+            per_artist, scored_artists = scored
+            artist_reach = _row_entries(self.artist_tracks_, scored_artists)[0]
+            parts.append(artist_reach)
+        rows = sorted_unique(np.concatenate(parts).astype(np.int64))
         rows = rows[candidates[rows]]
-        scores = self._score(seed_pos, rows, per_artist)
+        scores = self._score(seed_pos, rows, per_artist, artist_reach)
         scores = np.where(np.isfinite(scores), scores, np.float32(-1e30))
         order = np.lexsort((rows, -scores))[:size]
         return rows[order], scores[order]
@@ -1091,21 +1269,23 @@ class HybridRecommender(BaseRecommender):
         idx = self.index_
         out: list[list[str]] = [[] for _ in rec_pos]
         seed_artists = idx.seed_artist_columns(seed_pos)
+        # The incidence matrices hold ones: "shares one" is "has an entry in those columns".
         same = np.zeros(len(rec_pos), dtype=bool)
         if self.weights_["same_artist"] and len(seed_artists):
-            same = np.asarray(idx.artists[rec_pos][:, seed_artists].sum(axis=1)).ravel() > 0
+            same = _rows_touching(idx.artists, rec_pos, seed_artists)
         shared = np.zeros(len(rec_pos), dtype=bool)
         if self.weights_["cooccurrence"] and idx.playlists.shape[1]:
-            seed_pl = np.unique(idx.playlists[seed_pos].indices)
+            seed_pl = sorted_unique(_row_entries(idx.playlists, seed_pos)[0])
             if len(seed_pl):
-                shared = np.asarray(idx.playlists[rec_pos][:, seed_pl].sum(axis=1)).ravel() > 0
+                shared = _rows_touching(idx.playlists, rec_pos, seed_pl)
         co_artist = np.zeros(len(rec_pos), dtype=bool)
         if self.weights_["artist_playlists"] and len(seed_artists) and self.artist_playlists_.shape[1]:
-            seed_ap = np.unique(self.artist_playlists_[seed_artists].indices)
+            seed_ap = sorted_unique(_row_entries(self.artist_playlists_, seed_artists)[0])
             if len(seed_ap):
-                # rows first: slicing columns of the whole artist x playlist matrix is O(nnz)
-                rec_ap = (idx.artists[rec_pos] @ self.artist_playlists_).tocsc()[:, seed_ap]
-                co_artist = np.asarray(rec_ap.sum(axis=1)).ravel() > 0
+                # per (track, artist) pair: is the artist in one of the seed artists' playlists
+                rec_artists, owner = _row_entries(idx.artists, rec_pos)
+                hit = _rows_touching(self.artist_playlists_, rec_artists, seed_ap)
+                co_artist = np.bincount(owner[hit], minlength=len(rec_pos)) > 0
         same_album = np.zeros(len(rec_pos), dtype=bool)
         if self.weights_["album"]:
             albums = idx.album[seed_pos]
