@@ -31,7 +31,7 @@ from recommender.taste import (
     read_labels,
     tune,
 )
-from ui.data import active_catalog, search_tracks
+from ui.data import active_catalog, search_tracks, track_labels
 from ui.text import md_escape
 
 MODEL_KEY = "taste_model"
@@ -206,20 +206,12 @@ def label_sources(profile: str) -> None:
                 st.session_state["pending_likes"] = []
                 st.success(f"Added {n} liked tracks.")
         if ids:
-            names = _labels_of(recs)
+            names = track_labels(catalog, ids)
             picked = st.multiselect("Recommended tracks", ids, key="taste_recs_pick",
                                     format_func=lambda tid: names.get(tid, tid))
             _like_buttons(profile, picked, "recs")
         elif not pending:
             st.info("No recommendations yet: get some on the Recommend page, then label them here.")
-
-
-def _labels_of(frame: pd.DataFrame) -> dict[str, str]:
-    """'Title — Artists' per track ID of ``frame``, built once per rerun (not once per option)."""
-    names = frame["track_name"] if "track_name" in frame else pd.Series("", index=frame.index)
-    artists = frame["artists"] if "artists" in frame else pd.Series("", index=frame.index)
-    text = names.fillna("").astype(str) + " — " + artists.fillna("").astype(str)
-    return dict(zip(frame["track_id"].astype(str), text))
 
 
 def _like_buttons(profile: str, picked: list[str], key: str) -> None:
