@@ -33,10 +33,13 @@ def test_similar_uses_the_index_and_matches_scoring_every_track(similar, default
             np.testing.assert_allclose(fast["score"], dense["score"], atol=1e-5)
 
 
-def test_hybrid_candidate_mode_matches_scoring_every_track(default_catalog, monkeypatch):
+@pytest.mark.parametrize("index_kind", ["exact", "ivf"])
+def test_hybrid_candidate_mode_matches_scoring_every_track(default_catalog, monkeypatch, index_kind):
     monkeypatch.setattr(engine, "HYBRID_CANDIDATES_ABOVE", 1000)  # force it on 28k tracks
+    # audio candidates from the IVF index from this size on (the default: 500k tracks)
+    monkeypatch.setattr(engine, "HYBRID_APPROXIMATE_ABOVE", 1000 if index_kind == "ivf" else 10**9)
     model = engine.make_recommender("hybrid").fit(default_catalog)
-    assert model.neighbors_.kind == "exact"
+    assert model.neighbors_.kind == index_kind
     overlaps = []
     for seeds in _queries(default_catalog):
         fast = model.recommend(seeds, k=20, filters={"min_popularity": 30}).recommendations
