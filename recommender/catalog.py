@@ -657,6 +657,39 @@ def _spread(series: pd.Series, per_category: pd.Series) -> pd.Series:
     return pd.Series(pd.array(taken, dtype=per_category.dtype), index=series.index, name=series.name)
 
 
+def _recategorize(series: pd.Series, per_category: pd.Series) -> pd.Series:
+    """Like :func:`_spread`, but the rows stay categorical: the categories become the
+    distinct results (two raw values may clean to the same text; an empty result is a
+    missing value) and only the integer codes are remapped, no text is copied per row.
+    :func:`_as_text` turns it into text once the rows are final."""
+    codes = series.cat.codes.to_numpy()
+    result_codes, results = pd.factorize(per_category)  # per raw category: its result's code
+    result_codes = np.append(np.asarray(result_codes, dtype=np.int32), np.int32(-1))
+    mapped = result_codes[codes]  # code -1 (no value) reads the appended -1
+    categories = pd.Index(results, dtype=per_category.dtype)
+    return pd.Series(pd.Categorical.from_codes(mapped, dtype=pd.CategoricalDtype(categories)), index=series.index, name=series.name)
+
+
+def _clean_column(series: pd.Series) -> pd.Series:
+    """:func:`_clean_text` that keeps a categorical column categorical (see :func:`_recategorize`)."""
+    if _is_categorical(series):
+        return _recategorize(series, _clean_text(_categories(series)))
+    return _clean_text(series)
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    """A text column as Arrow-backed ``string``; a categorical one by one Arrow take."""
+    if _is_categorical(series):
+        return _spread(series, _categories(series))
+    return series.astype("string")
+
+
+def _contains(series: pd.Series, text: str) -> bool:
+    """Does any cell contain ``text``? (a categorical column: looked up in its categories)"""
+    values = _categories(series) if _is_categorical(series) else series.astype("string")
+    return bool(values.str.contains(text, regex=False).any())
+
+
 def _at_codes(per_category: np.ndarray, series: pd.Series, missing: object) -> np.ndarray:
     """Per-category NumPy values spread to the rows of categorical ``series`` (``missing``
     where a row has no value)."""
@@ -675,7 +708,7 @@ def _parse_ids_checked(series: pd.Series, kind: str = "track") -> tuple[pd.Serie
     """:func:`_parse_ids` and, per row, whether the result is a valid ID (:func:`_valid_ids`)."""
     if _is_categorical(series):  # once per distinct value
         ids, valid = _parse_ids_checked(_categories(series), kind)
-        return _spread(series, ids), _at_codes(valid, series, False)
+        return _recategorize(series, ids), _at_codes(valid, series, False)
     s = _clean_text(series)
     bare = _valid_ids(s)
     if bare.all():
@@ -751,7 +784,7 @@ _SIMPLE_LIST = r"\['[^'\"\\]*'(?:, '[^'\"\\]*')*\]"
 
 def _parse_artists(series: pd.Series, source_norm: str) -> pd.Series:
     if _is_categorical(series):  # once per distinct value
-        return _spread(series, _parse_artists(_categories(series), source_norm))
+        return _recategorize(series, _parse_artists(_categories(series), source_norm))
     s = _clean_text(series)
     sep = _ARTIST_SEPARATORS.get(source_norm)
     looks_listy = s.str.startswith("[").fillna(False).astype(bool)
@@ -888,7 +921,8 @@ def canonical_rows(raw: pd.DataFrame, mapping: dict[str, str], report: LoadRepor
     for col in ("track_name", "album_name", "album_id", "release_date", "playlist_id", "playlist_name", "genre", "subgenre"):
         if col == "album_id" and col in mapping:
             continue  # parsed (and cleaned) just below
-        out[col] = _clean_text(raw[mapping[col]]) if col in mapping else pd.Series(pd.NA, index=raw.index, dtype="string")
+        # Categorical source columns stay categorical until the rows are final (build_catalog).
+        out[col] = _clean_column(raw[mapping[col]]) if col in mapping else pd.Series(pd.NA, index=raw.index, dtype="string")
     if "album_id" in mapping:
         out["album_id"] = _parse_ids(raw[mapping["album_id"]], kind="album")
     if "artists" in mapping:
@@ -899,9 +933,9 @@ def canonical_rows(raw: pd.DataFrame, mapping: dict[str, str], report: LoadRepor
         # Exportify 'Genres' holds several artist genres joined by commas. Cells without a
         # separator are already clean: only the others go through the regex.
         genre = out["genre"]
-        listy = (genre.str.contains(",", regex=False) | genre.str.contains(";", regex=False)).fillna(False).astype(bool)
-        if listy.any():
-            genre = genre.copy()
+        if _contains(genre, ",") or _contains(genre, ";"):
+            genre = _as_text(genre)
+            listy = (genre.str.contains(",", regex=False) | genre.str.contains(";", regex=False)).fillna(False).astype(bool)
             genre[listy] = _tidy_list(genre[listy].str.replace(",", ";", regex=False), ";")
         out["genre"] = genre.mask(genre == "")
     date = raw[mapping["release_date"]] if "release_date" in mapping else None
@@ -994,6 +1028,54 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """Integer codes (-1 missing) and the distinct values, in first-seen order."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     return codes.astype(np.int64), pd.Index(uniques)
+
+
+# Odd 64-bit multipliers mixing an ID's three 8-byte words into one integer key.
+_ID_KEY_MULTIPLIERS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
+
+
+def _track_codes(ids: pd.Series) -> np.ndarray:
+    """``_codes(ids)[0]`` for the track ID column. When every ID is 22 bytes of Arrow text
+    (canonical IDs always are), each ID's bytes are mixed into one uint64 and those integers
+    are factorized: 60 ms instead of 225-390 ms for hashing 1.16M strings. A mix shared by two
+    different IDs is caught (every row is compared with its code's first row) and the strings
+    are factorized instead."""
+    words = _id_words(ids)
+    if words is None:
+        return _codes(ids)[0]
+    m1, m2, m3 = _ID_KEY_MULTIPLIERS
+    with np.errstate(over="ignore"):
+        key = (words[:, 0] * m1) ^ (words[:, 1] * m2) ^ (words[:, 2] * m3)
+    codes, distinct = pd.factorize(key)
+    first = np.empty(len(distinct), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the last write is the first row
+    if not np.array_equal(words[first[codes]], words):
+        return _codes(ids)[0]
+    return codes.astype(np.int64)
+
+
+def _id_words(ids: pd.Series) -> np.ndarray | None:
+    """Each 22-byte ID as three uint64 words (zero-padded), read from the Arrow buffer; None
+    unless the column is Arrow text of 22-byte values without missing ones."""
+    import pyarrow as pa
+
+    try:
+        arr = pa.array(ids.array)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        return None
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    n = len(arr)
+    if n == 0 or arr.null_count or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    _, offsets_buf, data_buf = arr.buffers()
+    offset_type = np.int32 if pa.types.is_string(arr.type) else np.int64
+    offsets = np.frombuffer(offsets_buf, dtype=offset_type)[arr.offset : arr.offset + n + 1]
+    if offsets[-1] - offsets[0] != 22 * n or not (np.diff(offsets) == 22).all():
+        return None
+    padded = np.zeros((n, 24), dtype=np.uint8)
+    padded[:, :22] = np.frombuffer(data_buf, dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(n, 22)
+    return padded.view(np.uint64)
 
 
 def _first_occurrences(keys: np.ndarray) -> np.ndarray:
@@ -1100,7 +1182,7 @@ def build_catalog(rows: pd.DataFrame, report: LoadReport, name: str = "catalog")
     every grouping below works on those codes, not on strings.
     """
     features = [f for f in AUDIO_FEATURES + OPTIONAL_FEATURES if f in rows]
-    codes, _ = _codes(rows["track_id"])
+    codes = _track_codes(rows["track_id"])
     repeated = np.bincount(codes)[codes] > 1
     if repeated.any():
         at = np.flatnonzero(repeated)
@@ -1121,9 +1203,9 @@ def build_catalog(rows: pd.DataFrame, report: LoadReport, name: str = "catalog")
     has_group = membership[["playlist_id", "playlist_name", "genre", "subgenre"]].notna().any(axis=1).to_numpy()
     membership = membership[has_group].copy()
     member_pos: np.ndarray | None = codes[has_group]
-    if membership["genre"].astype("string").str.contains(";", regex=False).any():
+    if _contains(membership["genre"], ";"):
         # Several genres in one cell (Exportify): one membership row per genre.
-        membership["genre"] = membership["genre"].map(split_list, na_action="ignore")
+        membership["genre"] = _as_text(membership["genre"]).map(split_list, na_action="ignore")
         membership = membership.explode("genre")
         member_pos = None  # rows were repeated: look the tracks up again below
     # Exact duplicate memberships, found on integer codes (hashing strings is the slow part).
@@ -1141,7 +1223,7 @@ def build_catalog(rows: pd.DataFrame, report: LoadReport, name: str = "catalog")
         # Dropping later repeats keeps every value's first row: the codes stay first-seen codes.
         summary_codes = {c: (member_codes[c][0][unique], member_codes[c][1]) for c in ("genre", "subgenre", "playlist_id")}
     for col in MEMBERSHIP_COLUMNS:
-        membership[col] = membership[col].astype("string")
+        membership[col] = _as_text(membership[col])
 
     first_at = np.empty(int(codes.max()) + 1, dtype=np.int64)
     first_at[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the last write is the first row
@@ -1154,7 +1236,7 @@ def build_catalog(rows: pd.DataFrame, report: LoadReport, name: str = "catalog")
     tracks["popularity"] = tracks["popularity"].astype("float32")
     tracks["release_year"] = tracks["release_year"].astype("float32")
     for col in ("track_id", "track_name", "artists", "album_name", "album_id", "release_date"):
-        tracks[col] = tracks[col].astype("string")
+        tracks[col] = _as_text(tracks[col])
     tracks = _attach_membership_summary(tracks, membership, member_pos, summary_codes)
     _release_arrow_memory()
     report.tracks = len(tracks)

@@ -346,3 +346,21 @@ def test_feature_matrix_equals_the_column_stack_formula(default_catalog):
     X = space.transform_catalog()
     np.testing.assert_array_equal(X, expected)
     assert X.dtype == np.float32 and X.flags["C_CONTIGUOUS"]
+
+
+def test_track_codes_equal_factorized_strings(monkeypatch):
+    rng = np.random.default_rng(4)
+    alphabet = np.array(list("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"))
+    distinct = ["".join(rng.choice(alphabet, 22)) for _ in range(300)]
+    ids = pd.Series(rng.choice(distinct, 2000), dtype="string")
+    expected = pd.factorize(ids)[0]
+    assert catalog_module._id_words(ids) is not None  # the byte path is the one tested
+    np.testing.assert_array_equal(catalog_module._track_codes(ids), expected)
+    # a key shared by different IDs is caught: every ID mixes to 0 here
+    monkeypatch.setattr(catalog_module, "_ID_KEY_MULTIPLIERS", (np.uint64(0),) * 3)
+    np.testing.assert_array_equal(catalog_module._track_codes(ids), expected)
+    # not all 22 bytes, or missing values: the strings are factorized
+    for other in (pd.Series(["a" * 22, "b" * 21, "a" * 22], dtype="string"),
+                  pd.Series(["a" * 22, None, "a" * 22], dtype="string")):
+        assert catalog_module._id_words(other) is None
+        np.testing.assert_array_equal(catalog_module._track_codes(other), pd.factorize(other)[0])
