@@ -7,8 +7,17 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from recommender.catalog import Catalog
 from recommender.errors import CatalogError
-from ui.data import active_catalog, catalog_summary, default_catalog, is_default, load_upload, set_active_catalog
+from ui.data import (
+    active_catalog,
+    catalog_summary,
+    default_catalog,
+    is_default,
+    load_upload,
+    set_active_catalog,
+    warm_up_steps,
+)
 from ui.text import md_escape
 from ui.widgets import track_table
 
@@ -23,6 +32,21 @@ PAGE_ICONS = {
     "Taste": ":material/favorite:",
     "Spotify": ":material/library_music:",
 }
+
+
+def load_with_progress(name: str, data: bytes) -> Catalog:
+    """Load an upload, then prepare what the pages need first, under a progress bar (a million
+    tracks take seconds: the listener sees each step)."""
+    bar = st.progress(0.02, text=f"Reading {md_escape(name)} ({len(data) / 1e6:,.1f} MB) …")
+    try:
+        catalog = load_upload(name, data)
+        steps = warm_up_steps(catalog)
+        for done, (label, step) in enumerate(steps, start=1):
+            bar.progress(done / (len(steps) + 1), text=f"{label} …")
+            step()
+        return catalog
+    finally:
+        bar.empty()
 
 
 def home() -> None:
@@ -47,8 +71,7 @@ def home() -> None:
         st.session_state[UPLOAD_DONE] = uploaded.file_id
         previous = active_catalog()
         try:
-            with st.spinner(f"Reading {uploaded.name} …"):
-                catalog = load_upload(uploaded.name, uploaded.getvalue())
+            catalog = load_with_progress(uploaded.name, uploaded.getvalue())
         except CatalogError as exc:
             st.session_state[UPLOAD_NOTE] = ("error", str(exc), previous.name)
         except MemoryError:

@@ -1,4 +1,5 @@
 """Clusters: K-means groups of tracks that sound alike, what each group is, and its tracks."""
+import numpy as np
 import streamlit as st
 
 from ui import charts
@@ -100,11 +101,14 @@ def browse_section() -> None:
     cluster = bound(st.selectbox, "Cluster", "clusters_browse", 0, valid=in_options(range(model.n_clusters_), 0),
                     options=list(range(model.n_clusters_)),
                     format_func=lambda c: f"{labels[c]} ({int(profile['size'].iat[c]):,} tracks)")
-    members = catalog.tracks[model.labels_ == cluster]
-    members = members.sort_values("popularity", ascending=False, na_position="last")
+    # Sort only the cluster's popularity column and take 500 rows: copying and sorting every
+    # member row of the tracks table took a noticeable part of a second on a million tracks.
+    members = np.flatnonzero(model.labels_ == cluster)
+    popularity = catalog.tracks["popularity"].to_numpy(dtype="float64", na_value=np.nan)[members]
+    top = members[np.argsort(-np.nan_to_num(popularity, nan=-np.inf), kind="stable")[:500]]
     st.caption(md_escape(f"Top genres: {profile['top_genres'].iat[cluster] or 'none'}") +
-               f". Showing the {min(len(members), 500):,} most popular tracks; select rows to use them as seeds.")
-    shown = members.head(500)
+               f". Showing the {len(top):,} most popular tracks; select rows to use them as seeds.")
+    shown = catalog.tracks.iloc[top]
     event = track_table(shown, columns=["track_name", "artists", "popularity", "release_year", "genres"],
                         key="clusters_members", height=360, select="multi-row")
     rows = list(event.selection.rows) if event is not None and hasattr(event, "selection") else []

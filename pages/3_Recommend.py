@@ -12,6 +12,7 @@ from ui import charts
 from ui.data import (
     LAST_RECOMMENDATIONS_KEY,
     active_catalog,
+    catalog_key,
     catalog_summary,
     genre_list,
     plot_frame,
@@ -230,7 +231,7 @@ def recommendations(seed_text: str, search_ids: list[str], seed_ids: list[str], 
             st.info("Paste at least one track, search for one, or choose **Popular** to start.")
         return
 
-    memo_key = (catalog.content_hash, method, tuple(seed_ids), k, repr(sorted(flat_filters.items())))
+    memo_key = (catalog_key(catalog), method, tuple(seed_ids), k, repr(sorted(flat_filters.items())))
     memo = st.session_state.get("rec_memo")
     if memo is not None and memo[0] == memo_key:
         result = memo[1]

@@ -6,6 +6,8 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from ui.data import cluster_model
+
 ROOT = Path(__file__).resolve().parent.parent
 
 PAGE = "pages/2_Clusters.py"
@@ -53,6 +55,20 @@ def test_changing_k_reclusters_and_browse_lists_the_cluster(default_catalog):
     assert 0 < len(members) <= 500
     pops = members["popularity"].dropna().to_numpy()
     assert np.all(pops[:-1] >= pops[1:]), "most popular first"
+
+
+def test_browse_shows_the_clusters_most_popular_members(default_catalog):
+    at = open_clusters()
+    at.slider(key="w_clusters_k").set_value(4).run()
+    show_tab(at, "Browse a cluster")
+    at.selectbox(key="w_clusters_browse").set_value(1).run()
+    assert not at.exception
+    members = next(d.value for d in at.dataframe if "release_year" in d.value.columns)
+    labels = cluster_model(default_catalog, 4).labels_  # the page's cached model
+    in_cluster = default_catalog.tracks[labels == 1]
+    assert set(members["track_id"]) <= set(in_cluster["track_id"])
+    expected = in_cluster["popularity"].sort_values(ascending=False, na_position="last").head(500)
+    np.testing.assert_array_equal(members["popularity"].to_numpy(dtype="float64"), expected.to_numpy(dtype="float64"))
 
 
 def test_recommend_from_a_cluster_opens_recommend_with_seeds(default_catalog):

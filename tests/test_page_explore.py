@@ -7,6 +7,9 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+from recommender.catalog import split_list  # noqa: E402
+from ui.data import plot_frame, primary_genres  # noqa: E402
+from ui.text import hover_escape  # noqa: E402
 from ui.widgets import selected_track_ids  # noqa: E402
 
 PAGE = "pages/1_Explore.py"
@@ -108,3 +111,16 @@ def test_a_catalog_without_genres_or_years_still_renders(default_catalog):
     assert any("too few release years" in i.value for i in at.info)
     show_tab(at, "Free scatter")
     assert not at.exception and len(charts(at)) == 1
+
+
+def test_plot_genre_is_each_tracks_first_genre_escaped(default_catalog):
+    small = default_catalog.subset(default_catalog.tracks.index < 400)
+    small.tracks.loc[:4, "genres"] = None  # no genre
+    small.tracks.loc[5, "genres"] = "<b>odd</b>; pop"
+    small.tracks.loc[6, "genres"] = "rock; pop"
+    expected = [(split_list(g) or ["(no genre)"])[0] for g in small.tracks["genres"]]
+    assert primary_genres(small).tolist() == expected
+    assert expected[:7] == ["(no genre)"] * 5 + ["<b>odd</b>", "rock"]
+    frame = plot_frame(small)  # 400 tracks: every one is in the plot sample, in order
+    assert frame["track_id"].tolist() == small.tracks["track_id"].tolist()
+    assert frame["genre"].tolist() == [hover_escape(g) for g in expected]

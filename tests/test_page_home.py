@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from ui.data import catalog_key
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,6 +72,28 @@ def test_good_upload_replaces_catalog_shows_report_and_back_button_restores_defa
     at.button[0].click().run()  # "Back to the default catalog"
     assert not at.exception
     assert metric(at, "Tracks") == "28,356"
+
+
+def test_upload_is_keyed_by_its_bytes_so_no_page_hashes_every_row():
+    # Hashing every row costs seconds on a million tracks (issue 7): the shared caches of an
+    # upload are keyed by its bytes' digest, and no page may compute content_hash.
+    at = open_home()
+    data = csv_bytes(raw_csv(300))
+    at = upload(at, "mine.csv", data)
+    assert not at.exception
+    assert not at.get("progress"), "the progress bar is gone once the upload is ready"
+    catalog = at.session_state["catalog"]
+    assert catalog_key(catalog) == "upload-" + hashlib.sha256(data).hexdigest()[:20]
+    for page in ("pages/1_Explore.py", "pages/2_Clusters.py", "pages/3_Recommend.py"):
+        at.switch_page(page).run()
+        assert not at.exception, page
+    at.text_area(key="w_seed_text").input(str(catalog.tracks["track_id"].iat[0])).run()
+    assert not at.exception
+    assert len(at.session_state["last_recommendations"]) > 0
+    assert "content_hash" not in vars(catalog), "a page hashed every row of the upload"
+    # The same bytes again (another session) reuse the loaded catalog and its key.
+    again = upload(open_home(), "mine.csv", data)
+    assert again.session_state["catalog"] is catalog
 
 
 @pytest.mark.parametrize(

@@ -168,6 +168,22 @@ def test_search_by_title_or_artist_adds_seeds(default_catalog):
     assert hits["track_id"].iloc[0] in at.query_params["seeds"]
 
 
+def test_search_finds_title_or_artist_case_insensitively_most_popular_first(default_catalog):
+    from ui.data import search_tracks
+
+    small = default_catalog.subset(default_catalog.tracks.index < 2_000)
+    small.tracks.loc[0, "track_name"] = None  # shown as "(no title)", still found by its artist
+    t = small.tracks
+    label = t["track_name"].fillna("(no title)").astype(object) + " — " + t["artists"].fillna("(unknown artist)").astype(object)
+    for query in ["love", "LOVE", "(no title)", str(t["artists"].iat[0])[:6].upper(), "zzzz-none"]:
+        order = t.assign(label=label, pop=t["popularity"].fillna(-1)).iloc[::-1].sort_values("pop", ascending=False, kind="stable")
+        expected = order[order["label"].str.lower().str.contains(query.lower(), regex=False)].head(50)
+        hits = search_tracks(small, query)
+        assert hits["track_id"].tolist() == expected["track_id"].tolist(), query
+        assert hits["label"].tolist() == expected["label"].tolist(), query
+    assert search_tracks(small, "  ").empty
+
+
 def test_a_shared_link_restores_seeds_method_and_filters(default_catalog):
     query = {
         "seeds": ",".join(SEEDS),

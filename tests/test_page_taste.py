@@ -77,3 +77,38 @@ def test_private_profiles_keep_sessions_apart(data_dir, monkeypatch):
     # Knowing the exact name opens it (the name works like a passphrase).
     bob.text_input(key="taste_new_profile").input("alice-7f3k").run()
     assert any("2,009 labels" in c.value for c in bob.caption)
+
+
+def test_discover_scores_the_catalog_once_per_model_not_per_rerun(data_dir, monkeypatch, default_catalog):
+    # discover() scores every catalog track (seconds on a million): moving the slider cuts the
+    # list it already has; a new model scores again.
+    import ui.taste
+
+    real = ui.taste.discover
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("k"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ui.taste, "discover", counting)
+    at = fresh()
+    at.button(key="taste_demo").click().run()
+    at.selectbox(key="taste_model_choice").set_value("logreg").run()
+    at.button(key="taste_train").click().run()
+    assert not at.exception
+    assert len(calls) == 1
+
+    def shown() -> list[str]:
+        return next(d.value for d in reversed(at.dataframe) if "track_id" in d.value.columns)["track_id"].tolist()
+
+    assert len(shown()) == 20
+    labels = LabelStore(data_dir / "labels.sqlite3").load("default")
+    for k in (10, 45):
+        at.slider(key="taste_discover_k").set_value(k).run()
+        assert not at.exception
+        expected, _ = real(at.session_state["taste_model"], default_catalog, labels, k=k)
+        assert shown() == expected["track_id"].tolist()
+    assert len(calls) == 1
+    at.button(key="taste_train").click().run()
+    assert len(calls) == 2

@@ -31,7 +31,7 @@ from recommender.taste import (
     read_labels,
     tune,
 )
-from ui.data import active_catalog, search_tracks, track_labels
+from ui.data import active_catalog, catalog_key, search_tracks, track_labels
 from ui.text import md_escape
 
 MODEL_KEY = "taste_model"
@@ -334,12 +334,28 @@ def clean_panel(model: TasteModel) -> None:
                        file_name="cleaned_playlist.csv", mime="text/csv", key="taste_clean_download")
 
 
+DISCOVER_MEMO_KEY = "taste_discover_memo"
+DISCOVER_MAX_K = 100
+
+
 def discover_panel(model: TasteModel, labels: pd.DataFrame) -> None:
-    k = st.slider("Tracks", 5, 100, 20, key="taste_discover_k")
-    try:
-        found, note = discover(model, active_catalog(), labels, k=k)
-    except TastemapError as exc:
-        st.error(md_escape(exc))
-        return
+    k = st.slider("Tracks", 5, DISCOVER_MAX_K, 20, key="taste_discover_k")
+    catalog = active_catalog()
+    # discover() scores every track of the catalog (seconds on a million tracks): run it once per
+    # model, catalog and labels, for the largest k, and cut the list on each rerun. The memo holds
+    # the model itself, so an identity check cannot mistake a new model for a freed one.
+    labels_digest = int(pd.util.hash_pandas_object(labels.astype(str), index=False).sum()) if len(labels) else 0
+    memo = st.session_state.get(DISCOVER_MEMO_KEY)
+    if memo is not None and memo[0] is model and memo[1] == (catalog_key(catalog), labels_digest):
+        found, note = memo[2]
+    else:
+        try:
+            with st.spinner(f"Scoring the {len(catalog):,} tracks of the catalog with your taste model…"):
+                found, note = discover(model, catalog, labels, k=DISCOVER_MAX_K)
+        except TastemapError as exc:
+            st.error(md_escape(exc))
+            return
+        st.session_state[DISCOVER_MEMO_KEY] = (model, (catalog_key(catalog), labels_digest), (found, note))
+    found = found.head(k)
     st.caption(md_escape(note))
     st.dataframe(found, hide_index=True, key="taste_discover_table")
