@@ -312,7 +312,8 @@ class Catalog:
     def summary(self) -> dict:
         """Counts and ranges for a first look (the CLI ``info`` command, the home page)."""
         t = self.tracks
-        artists = {a for cell in t["artists"].dropna() for a in split_list(cell)}
+        # each distinct cell split once (a million cells took 2.5 s, their 300k distinct values 0.8 s)
+        artists = {a for cell in t["artists"].dropna().unique() for a in split_list(cell)}
         pop = t["popularity"].dropna()
         year = t["release_year"].dropna()
         out = {

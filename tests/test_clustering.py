@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
@@ -76,3 +77,26 @@ def test_default_catalog_clusters_have_readable_profiles(default_catalog):
     assert profile["size"].sum() == len(default_catalog)
     assert all(isinstance(n, str) and n for n in model.cluster_names_)
     assert len(set(model.cluster_names_)) == 6
+
+
+def test_top_genres_equal_a_counter_over_every_track():
+    from collections import Counter
+
+    from recommender.clustering import _top_genres
+
+    rng = np.random.default_rng(2)
+    names = ["pop", "rock", "rap", "latin", "edm", "r&b"]
+    cells = [None, "", "pop", "rock; pop", "rap;latin", " edm ", "pop; pop", "r&b; rock; rap"]
+    for _ in range(20):
+        n = int(rng.integers(1, 300))
+        genres = pd.Series(rng.choice(np.array(cells, dtype=object), n), dtype="string")
+        labels = rng.integers(0, 4, n)
+        expected = []
+        for c in range(4):
+            counter = Counter(
+                g.strip() for cell, label in zip(genres, labels) if label == c and not pd.isna(cell)
+                for g in cell.split(";") if g.strip()
+            )
+            expected.append(", ".join(g for g, _ in counter.most_common(3)))
+        assert _top_genres(genres, labels, 4) == expected
+    assert set(names) >= {g for row in _top_genres(genres, labels, 4) for g in row.split(", ") if g}
