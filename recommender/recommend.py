@@ -74,14 +74,15 @@ HYBRID_CANDIDATES_ABOVE = 200_000
 CANDIDATES_PER_RESULT = 10
 MIN_CANDIDATES = 1_000
 # From this many tracks the hybrid's audio candidates come from the IVF index (faiss, see
-# recommender.neighbors) instead of the exact scan, which costs one pass over the whole matrix
-# per query (~6 ms at 1M tracks, as much as the benchmark's floor). The 1,200 neighbours are
-# candidates, each rescored exactly with every signal, so the approximation only touches the
-# pool's margin: at 1M tracks the IVF search took ~2.3 ms instead of ~6.2 ms, found 98.8% of
-# the exact top 200 audio neighbours, and the hybrid's top 20 was the same on every checked
-# query (python -m bench reports it as recall@20 against scoring every track). The build
-# adds ~2 s to the fit at 1M tracks.
-HYBRID_APPROXIMATE_ABOVE = 500_000
+# recommender.neighbors) instead of the exact scan: every candidate-mode catalog. The 1,200
+# neighbours are candidates, each rescored exactly with every signal, so the approximation only
+# touches the pool's margin: at 1M tracks the IVF search took ~2.3 ms instead of ~6.2 ms and
+# found 98.8% of the exact top 200 audio neighbours, and the hybrid's top 20 was the same on
+# every checked query (python -m bench reports it as recall@20 against scoring every track).
+# The exact scan of 1,200 neighbours also slows down most when another process holds a core
+# (300k tracks: 8 ms quiet, 55 ms in a run sharing the machine). The build adds ~0.5 s to the
+# fit at 300k tracks, ~2 s at 1M.
+HYBRID_APPROXIMATE_ABOVE = HYBRID_CANDIDATES_ABOVE
 UNKNOWN_POPULARITY_POLICIES = ("exclude", "include")
 # Features named in explanations (key / mode / meter rarely mean much to a listener).
 _EXPLAIN_FEATURES = (
