@@ -1290,8 +1290,10 @@ class HybridRecommender(BaseRecommender):
             albums = albums[albums >= 0]
             if len(albums):
                 album = idx.album[rows]
-                counts = (album[:, None] == albums[None, :]).sum(axis=1).astype(np.float32) / s
-                comp["album"] = np.where(album >= 0, counts, 0.0)
+                counts = np.zeros(n_rows, dtype=np.float32)
+                for seed_album in albums:  # a handful of seeds, each a vector op over the rows
+                    counts += album == seed_album
+                comp["album"] = np.where(album >= 0, counts / s, 0.0)
         if reach.per_artist is not None:
             values = over_artists(reach.per_artist[row_artists])
             reached = reach.artist_tracks
@@ -1348,6 +1350,10 @@ class HybridRecommender(BaseRecommender):
         rows = rows[candidates[rows]]
         scores = self._weighted_sum(self._row_components(seed_pos, rows, reach), len(rows))
         scores = np.where(np.isfinite(scores), scores, np.float32(-1e30))
+        if len(rows) > size:  # sort only the best `size` and every track tied with the last of them
+            kth = np.partition(-scores, size - 1)[size - 1]
+            best = -scores <= kth
+            rows, scores = rows[best], scores[best]
         order = np.lexsort((rows, -scores))[:size]
         return rows[order], scores[order]
 
