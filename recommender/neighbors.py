@@ -15,12 +15,15 @@ cosine similarity to the queries plus optional per-row terms, among the rows a b
   selective filters) it falls back to the exact scan of the allowed rows, so a filter never
   silently shortens the answer.
 
-:func:`build_index` picks one by size: exact below :data:`ANN_THRESHOLD` rows. The threshold
-is where the exact scan stops being interactive on a 2-core laptop: one pass over the matrix
-is bounded by memory bandwidth (~60 MB per million 15-feature rows). In the benchmark run
-(``python -m bench``, 2 busy cores) the scan took 20 ms per query at 1M rows and 58 ms at
-3M, while the IVF index answered in 2 ms at 3M with recall@20 0.977 against the scan, after
-a 32 s build. Below ~2M rows the exact answer is fast enough and needs no build.
+:func:`build_index` picks one by size: exact below :data:`ANN_THRESHOLD` rows. One pass of the
+exact scan is bounded by memory bandwidth (~55 MB per million 13-15-feature rows): on the
+2-core machine, with nothing else running, it took 4-6.5 ms per query at 1M rows and 17-20 ms
+at 3M (``python -m bench``), against 1.0-1.7 ms and 2.3 ms for the IVF index with recall@20
+0.998 and 0.977 against the scan. The scan also suffers most when another process holds a
+core (OpenBLAS splits each block's product over both cores and every block waits for the
+slower one): in a run sharing the machine ``similar`` on the exact scan took 120 ms per query
+at 1M rows. Below 500k rows the scan costs ~2 ms and stays exact with no build; from 500k rows
+the IVF index (a ~2.5 s build at 1M rows) answers faster and more steadily.
 """
 from __future__ import annotations
 
@@ -44,7 +47,7 @@ __all__ = [
     "sorted_unique",
 ]
 
-ANN_THRESHOLD = 2_000_000  # rows; see the module docstring for why
+ANN_THRESHOLD = 500_000  # rows; see the module docstring for why
 # Rows per matrix-vector product: 65,536 x 14 float32 features = 3.7 MB. OpenBLAS splits
 # such products over both cores, and it threads 4k-row products too (9.0 ms per 1M-row scan
 # with two BLAS threads, 7.1 ms with one): small blocks only pay the thread hand-off ~250
