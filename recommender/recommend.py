@@ -387,15 +387,6 @@ def _row_dot(m: sp.csr_matrix, rows: np.ndarray, vector: np.ndarray) -> np.ndarr
     return np.bincount(owner, weights=products, minlength=len(rows)).astype(np.float32)
 
 
-def _take_rows(m: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:
-    """``m[rows]`` for a CSR matrix and non-negative ``rows``, gathered with NumPy."""
-    rows = np.asarray(rows, dtype=np.int64)
-    slots, _ = _row_slots(m, rows)
-    indptr = np.zeros(len(rows) + 1, dtype=m.indptr.dtype)
-    np.cumsum(m.indptr[rows + 1] - m.indptr[rows], out=indptr[1:])
-    return sp.csr_matrix((m.data[slots], m.indices[slots], indptr), shape=(len(rows), m.shape[1]), copy=False)
-
-
 def _rows_touching(m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Per given row: does it store an entry in any of ``cols``? For 0/1 incidence matrices
     this is ``m[rows][:, cols].sum(axis=1) > 0``, without building the sub-matrices."""
