@@ -740,31 +740,47 @@ def _base62(codes: np.ndarray) -> np.ndarray:
     return digit | letter
 
 
-def _valid_id_bytes(ids: pd.Series) -> np.ndarray | None:
-    """What ``fullmatch('[0-9A-Za-z]{22}')`` answers, read from the Arrow string buffers: 22
-    bytes that are all ASCII letters or digits (68 ms instead of the regex's 108 ms on a
-    million IDs). None when ``ids`` is not Arrow-backed text."""
+def _text_chunks(texts: pd.Series) -> list | None:
+    """The Arrow chunks behind a text column (None when it is not Arrow-backed text)."""
     import pyarrow as pa
 
     try:
-        arr = pa.array(ids.array)
+        arr = pa.array(texts.array)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
         return None
     chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
     if not all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in chunks):
+        return None
+    return chunks
+
+
+def _text_buffers(chunk) -> tuple[np.ndarray, np.ndarray]:
+    """An Arrow text chunk's value offsets (``len(chunk) + 1`` of them, int64) and its bytes."""
+    import pyarrow as pa
+
+    _, offsets_buf, data_buf = chunk.buffers()
+    offset_type = np.int32 if pa.types.is_string(chunk.type) else np.int64
+    offsets = np.frombuffer(offsets_buf, dtype=offset_type)[chunk.offset : chunk.offset + len(chunk) + 1]
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    return offsets.astype(np.int64), data
+
+
+def _valid_id_bytes(ids: pd.Series) -> np.ndarray | None:
+    """What ``fullmatch('[0-9A-Za-z]{22}')`` answers, read from the Arrow string buffers: 22
+    bytes that are all ASCII letters or digits (68 ms instead of the regex's 108 ms on a
+    million IDs). None when ``ids`` is not Arrow-backed text."""
+    chunks = _text_chunks(ids)
+    if chunks is None:
         return None
     out = []
     for chunk in chunks:
         n = len(chunk)
         if n == 0:
             continue
-        _, offsets_buf, data_buf = chunk.buffers()
-        offset_type = np.int32 if pa.types.is_string(chunk.type) else np.int64
-        offsets = np.frombuffer(offsets_buf, dtype=offset_type)[chunk.offset : chunk.offset + n + 1].astype(np.int64)
+        offsets, data = _text_buffers(chunk)
         ok = np.diff(offsets) == 22
         if chunk.null_count:
             ok &= chunk.is_valid().to_numpy(zero_copy_only=False)
-        data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
         for lo in range(0, n, _ID_ROWS_PER_STEP):
             rows = lo + np.flatnonzero(ok[lo : lo + _ID_ROWS_PER_STEP])
             if len(rows) == 0:
@@ -1048,34 +1064,34 @@ def _track_codes(ids: pd.Series) -> np.ndarray:
     with np.errstate(over="ignore"):
         key = (words[:, 0] * m1) ^ (words[:, 1] * m2) ^ (words[:, 2] * m3)
     codes, distinct = pd.factorize(key)
-    first = np.empty(len(distinct), dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the last write is the first row
+    first = _first_rows(codes, len(distinct))
     if not np.array_equal(words[first[codes]], words):
         return _codes(ids)[0]
     return codes.astype(np.int64)
 
 
-def _id_words(ids: pd.Series) -> np.ndarray | None:
-    """Each 22-byte ID as three uint64 words (zero-padded), read from the Arrow buffer; None
-    unless the column is Arrow text of 22-byte values without missing ones."""
-    import pyarrow as pa
+def _first_rows(codes: np.ndarray, n_codes: int) -> np.ndarray:
+    """Per code 0..n_codes-1: the first row that holds it (every code must occur)."""
+    first = np.empty(n_codes, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the last write is the first row
+    return first
 
-    try:
-        arr = pa.array(ids.array)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+
+def _id_words(ids: pd.Series) -> np.ndarray | None:
+    """Each 22-byte ID as three uint64 words (zero-padded), read from the Arrow buffers; None
+    unless the column is Arrow text of 22-byte values without missing ones."""
+    chunks = _text_chunks(ids)
+    if chunks is None or len(ids) == 0 or any(chunk.null_count for chunk in chunks):
         return None
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    n = len(arr)
-    if n == 0 or arr.null_count or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        return None
-    _, offsets_buf, data_buf = arr.buffers()
-    offset_type = np.int32 if pa.types.is_string(arr.type) else np.int64
-    offsets = np.frombuffer(offsets_buf, dtype=offset_type)[arr.offset : arr.offset + n + 1]
-    if offsets[-1] - offsets[0] != 22 * n or not (np.diff(offsets) == 22).all():
-        return None
-    padded = np.zeros((n, 24), dtype=np.uint8)
-    padded[:, :22] = np.frombuffer(data_buf, dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(n, 22)
+    padded = np.zeros((len(ids), 24), dtype=np.uint8)
+    start = 0
+    for chunk in chunks:
+        n = len(chunk)
+        offsets, data = _text_buffers(chunk)
+        if n and (offsets[-1] - offsets[0] != 22 * n or not (np.diff(offsets) == 22).all()):
+            return None
+        padded[start : start + n, :22] = data[offsets[0] : offsets[-1]].reshape(n, 22)
+        start += n
     return padded.view(np.uint64)
 
 
@@ -1226,8 +1242,7 @@ def build_catalog(rows: pd.DataFrame, report: LoadReport, name: str = "catalog")
     for col in MEMBERSHIP_COLUMNS:
         membership[col] = _as_text(membership[col])
 
-    first_at = np.empty(int(codes.max()) + 1, dtype=np.int64)
-    first_at[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the last write is the first row
+    first_at = _first_rows(codes, int(codes.max()) + 1)
     tracks = rows[[c for c in TRACK_COLUMNS if c in rows] + features].iloc[first_at].reset_index(drop=True)
     if repeated.any():
         # Popularity can differ between snapshots of the same track: keep the highest known.

@@ -355,6 +355,10 @@ def test_track_codes_equal_factorized_strings(monkeypatch):
     expected = pd.factorize(ids)[0]
     assert catalog_module._id_words(ids) is not None  # the byte path is the one tested
     np.testing.assert_array_equal(catalog_module._track_codes(ids), expected)
+    # an Arrow column in several chunks reads each chunk's own buffers
+    chunked = pd.concat([ids[:700], ids[700:]], ignore_index=True)
+    assert len(catalog_module._text_chunks(chunked)) == 2
+    np.testing.assert_array_equal(catalog_module._track_codes(chunked), expected)
     # a key shared by different IDs is caught: every ID mixes to 0 here
     monkeypatch.setattr(catalog_module, "_ID_KEY_MULTIPLIERS", (np.uint64(0),) * 3)
     np.testing.assert_array_equal(catalog_module._track_codes(ids), expected)
