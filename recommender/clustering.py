@@ -21,7 +21,7 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
 
-from .catalog import Catalog
+from .catalog import Catalog, split_list
 from .errors import CatalogError, NotFittedError
 from .features import FeatureSpace
 
@@ -125,16 +125,17 @@ def _top_genres(genres: pd.Series | None, labels: np.ndarray, n_clusters: int, t
     distinct_keys, first_at = np.unique(key, return_index=True)
     first_track[distinct_keys] = tracks[first_at]
     first_track = first_track.reshape(n_clusters, len(cells))
-    parts = [[g for g in (p.strip() for p in str(cell).split(";")) if g] for cell in cells]
+    parts = [split_list(cell) for cell in cells]
     out = []
     for c in range(n_clusters):
-        stats: dict[str, tuple[int, tuple[int, int]]] = {}  # genre -> (tracks, first (track, place in cell))
-        for j in np.flatnonzero(count[c]):
-            for place, genre in enumerate(parts[j]):
-                n, first = stats.get(genre, (0, (len(codes), 0)))
-                stats[genre] = (n + int(count[c, j]), min(first, (int(first_track[c, j]), place)))
-        best = sorted(stats.items(), key=lambda item: (-item[1][0], item[1][1]))[:top]
-        out.append(", ".join(genre for genre, _ in best))
+        # Cells in the order their first track appears: a Counter's insertion order is then each
+        # genre's first-seen order, which most_common keeps among equal counts.
+        counter: Counter[str] = Counter()
+        present = np.flatnonzero(count[c])
+        for j in present[np.argsort(first_track[c, present], kind="stable")]:
+            for genre in parts[j]:
+                counter[genre] += int(count[c, j])
+        out.append(", ".join(genre for genre, _ in counter.most_common(top)))
     return out
 
 
