@@ -467,8 +467,7 @@ class CatalogIndex:
     def __getstate__(self) -> dict:
         # Cached column views of the catalog are rebuilt on demand: not stored twice in pickles.
         state = self.__dict__.copy()
-        for key in ("_columns", "_filter_values"):
-            state.pop(key, None)
+        state.pop("_filter_values", None)
         return state
 
     def filter_values(self, tracks: pd.DataFrame, name: str) -> tuple[np.ndarray, int]:
@@ -1131,7 +1130,7 @@ class HybridRecommender(BaseRecommender):
             self.playlist_tracks_ = idx.playlists.T.tocsr()
             has_album = idx.album >= 0
             self.album_tracks_ = _csr(
-                idx.album[has_album], np.flatnonzero(has_album), (int(idx.album.max()) + 1, idx.n)
+                idx.album[has_album], np.flatnonzero(has_album), (idx.n_albums, idx.n)
             )
 
     def _candidate_index(self) -> ExactIndex | IVFIndex:
@@ -1146,15 +1145,19 @@ class HybridRecommender(BaseRecommender):
         scored = self._scored_artists(seed_pos)
         return None if scored is None else scored[0]
 
-    def _scored_artists(self, seed_pos: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """:meth:`_artist_playlist_scores` and the artists it scores above zero."""
+    def _scored_artists(
+        self, seed_pos: np.ndarray, seed_artist_cols: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """:meth:`_artist_playlist_scores` and the artists it scores above zero.
+        ``seed_artist_cols``: ``index_.seed_artist_columns(seed_pos)``, when the caller has it."""
         if not (self.weights_["artist_playlists"] and self.artist_playlists_.shape[1]):
             return None
         ap = self.artist_playlists_
-        seed_artist_cols = self.index_.seed_artist_columns(seed_pos)
+        if seed_artist_cols is None:
+            seed_artist_cols = self.index_.seed_artist_columns(seed_pos)
         seed_playlists = _row_entries(ap, seed_artist_cols)[0]
         # Per playlist: how many seed artists it holds (the column sums of their rows).
-        q = np.bincount(seed_playlists, minlength=ap.shape[1]).astype(np.float32) * self.playlist_weight_
+        q = self._playlist_query(seed_playlists)
         playlist_tracks = getattr(self, "playlist_tracks_", None)
         if playlist_tracks is None:  # scores every artist (small catalogs)
             per_artist = (ap @ q) / self.artist_degree_
@@ -1218,20 +1221,25 @@ class HybridRecommender(BaseRecommender):
             fill = np.nanmedian(pop) if (~np.isnan(pop)).any() else 0.0
         return np.where(np.isnan(popularity), fill, popularity) / 100.0
 
+    def _playlist_query(self, playlist_entries: np.ndarray) -> np.ndarray:
+        """Per playlist: how often it occurs in ``playlist_entries``, times its size weight."""
+        return np.bincount(playlist_entries, minlength=len(self.playlist_weight_)).astype(np.float32) * self.playlist_weight_
+
     def _reach(self, seed_pos: np.ndarray) -> _Reach:
         """What the seeds reach through the sparse signals (candidate mode, once per query)."""
         idx = self.index_
         seed_playlists = _row_entries(idx.playlists, seed_pos)[0]
         distinct = sorted_unique(seed_playlists)
         # Per playlist: how many seeds it holds, down-weighted by its size.
-        query = np.bincount(seed_playlists, minlength=idx.playlists.shape[1]).astype(np.float32) * self.playlist_weight_
-        scored = self._scored_artists(seed_pos)
+        query = self._playlist_query(seed_playlists)
+        seed_artists = idx.seed_artist_columns(seed_pos)
+        scored = self._scored_artists(seed_pos, seed_artists)
         per_artist = artist_tracks = None
         if scored is not None:
             per_artist = scored[0]
             artist_tracks = _row_entries(self.artist_tracks_, scored[1])[0]
         return _Reach(
-            seed_artists=idx.seed_artist_columns(seed_pos),
+            seed_artists=seed_artists,
             playlist_query=query,
             playlist_tracks=sorted_unique(_row_entries(self.playlist_tracks_, distinct)[0]),
             per_artist=per_artist,
@@ -1299,7 +1307,7 @@ class HybridRecommender(BaseRecommender):
             values = np.where(reached[at] == rows, on_reached[at], np.float32(0))
             comp["cooccurrence"] = values / np.float32(top) if top > 0 else values
         if w["style"] and self.style_.shape[1]:
-            style_slots, style_owner = _row_slots(self.style_, seed_pos)
+            style_slots, _ = _row_slots(self.style_, seed_pos)
             profile = np.bincount(
                 self.style_.indices[style_slots], weights=self.style_.data[style_slots], minlength=self.style_.shape[1]
             ) / s
