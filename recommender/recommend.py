@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterable, Mapping
+from typing import Any, Callable, ClassVar, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -83,7 +83,13 @@ MIN_CANDIDATES = 1_000
 # (300k tracks: 8 ms quiet, 55 ms in a run sharing the machine). The build adds ~0.5 s to the
 # fit at 300k tracks, ~2 s at 1M.
 HYBRID_APPROXIMATE_ABOVE = HYBRID_CANDIDATES_ABOVE
+# Cells of the IVF index the hybrid's candidate search scans (the index's default for
+# `similar` is 32). Half the cells: the search costs ~0.5 ms less at 1M tracks, and since
+# every candidate is rescored with all signals, the hybrid's top 20 stayed the one found by
+# scoring every track (recall@20 in python -m bench at 1M and 10M tracks).
+HYBRID_N_PROBE = 16
 UNKNOWN_POPULARITY_POLICIES = ("exclude", "include")
+FILTER_MASKS_KEPT = 8  # min/max filter masks remembered per fitted model (1 MB each at 1M tracks)
 # Features named in explanations (key / mode / meter rarely mean much to a listener).
 _EXPLAIN_FEATURES = (
     "energy", "danceability", "valence", "acousticness", "tempo", "loudness",
@@ -525,6 +531,7 @@ class BaseRecommender:
         # Views of the catalog's columns (rebuilt on demand) would be copied into pickles.
         state = self.__dict__.copy()
         state.pop("_table_columns_", None)
+        state.pop("_filter_masks_", None)
         return state
 
     def get_params(self) -> dict[str, Any]:
@@ -537,6 +544,7 @@ class BaseRecommender:
     def fit(self, catalog: Catalog) -> "BaseRecommender":
         """Index ``catalog`` and learn what the method needs; returns self."""
         self.__dict__.pop("_table_columns_", None)
+        self.__dict__.pop("_filter_masks_", None)
         self.catalog_ = catalog
         self.index_ = CatalogIndex(catalog)
         self.space_ = FeatureSpace().fit(catalog) if catalog.has_features else None
@@ -605,27 +613,54 @@ class BaseRecommender:
         )
 
     # ------------------------------------------------------------------ filters
+    def _remembered_mask(self, key: tuple, compute: Callable[[], tuple[str, np.ndarray]]) -> tuple[str, np.ndarray]:
+        """A filter's (label, mask), computed once per fit for the last few distinct filters:
+        a listener (or a page of results) asks many seed sets under one filter, and a mask
+        costs a pass over every track. The masks are read-only; FILTER_MASKS_KEPT bounds
+        the memory (one byte per track each)."""
+        memo = self.__dict__.setdefault("_filter_masks_", {})
+        found = memo.get(key)
+        if found is None:
+            label, mask = compute()
+            mask.flags.writeable = False
+            found = memo[key] = (label, mask)
+            while len(memo) > FILTER_MASKS_KEPT:
+                memo.pop(next(iter(memo)), None)  # the oldest
+        return found
+
     def _filter_masks(self, filters: Filters, seed_pos: np.ndarray) -> list[tuple[str, np.ndarray]]:
         """(label, mask) per active filter, in the order they are reported."""
-        t = self.catalog_.tracks
+        masks = [
+            self._remembered_mask(("range", kind, name, bound, filters.unknown_popularity),
+                                  lambda kind=kind, name=name, bound=bound: self._range_mask(kind, name, bound, filters))
+            for kind in ("min", "max")
+            for name, bound in getattr(filters, kind).items()
+        ]
+        masks += self._other_filter_masks(filters, seed_pos)
+        return masks
+
+    def _range_mask(self, kind: str, name: str, bound: float, filters: Filters) -> tuple[str, np.ndarray]:
+        """A min_/max_ filter's (label, mask); tracks with an unknown value fail it, except
+        unknown popularity under ``unknown_popularity="include"``."""
+        values, n_unknown = self.index_.filter_values(self.catalog_.tracks, name)
+        limit = _float32_bound(bound, kind) if values.dtype == np.float32 else bound
+        with np.errstate(invalid="ignore"):  # an unknown (NaN) value fails both
+            ok = values >= limit if kind == "min" else values <= limit
+        label = f"{kind}_{name}={bound:g}"
+        if name == "popularity":
+            if filters.unknown_popularity == "include":
+                if n_unknown:
+                    ok |= np.isnan(values)
+            elif n_unknown:
+                label += f" (excludes the {n_unknown:,} tracks with unknown popularity)"
+        elif n_unknown:
+            label += f" ({name} is unknown for {n_unknown:,} tracks)"
+        return label, ok
+
+    def _other_filter_masks(self, filters: Filters, seed_pos: np.ndarray) -> list[tuple[str, np.ndarray]]:
+        """(label, mask) of the genre, year and seed-artist filters."""
         idx = self.index_
         masks: list[tuple[str, np.ndarray]] = []
-        for kind in ("min", "max"):
-            for name, bound in getattr(filters, kind).items():
-                values, n_unknown = idx.filter_values(t, name)
-                limit = _float32_bound(bound, kind) if values.dtype == np.float32 else bound
-                with np.errstate(invalid="ignore"):  # an unknown (NaN) value fails both
-                    ok = values >= limit if kind == "min" else values <= limit
-                label = f"{kind}_{name}={bound:g}"
-                if name == "popularity":
-                    if filters.unknown_popularity == "include":
-                        if n_unknown:
-                            ok |= np.isnan(values)
-                    elif n_unknown:
-                        label += f" (excludes the {n_unknown:,} tracks with unknown popularity)"
-                elif n_unknown:
-                    label += f" ({name} is unknown for {n_unknown:,} tracks)"
-                masks.append((label, ok))
         if filters.include_genres or filters.exclude_genres:
             names = {g: i for i, g in enumerate(idx.genre_names)}
             for kind, wanted in (("include_genres", filters.include_genres), ("exclude_genres", filters.exclude_genres)):
@@ -1138,7 +1173,9 @@ class HybridRecommender(BaseRecommender):
         if self.index_.n < HYBRID_APPROXIMATE_ABOVE:
             return ExactIndex(self.unit_, normalized=True)
         # fetch_factor=1: faiss's inner products are exact, and every candidate is rescored.
-        return IVFIndex(self.unit_, normalized=True, fetch_factor=1, random_state=self.random_state or 0)
+        return IVFIndex(
+            self.unit_, normalized=True, fetch_factor=1, n_probe=HYBRID_N_PROBE, random_state=self.random_state or 0
+        )
 
     def _artist_playlist_scores(self, seed_pos: np.ndarray) -> np.ndarray | None:
         """Per artist: how much it is co-playlisted with the seeds' artists (or None)."""
@@ -1246,13 +1283,16 @@ class HybridRecommender(BaseRecommender):
             artist_tracks=artist_tracks,
         )
 
-    def _row_components(self, seed_pos: np.ndarray, rows: np.ndarray, reach: _Reach | None = None) -> dict[str, np.ndarray]:
+    def _row_components(
+        self, seed_pos: np.ndarray, rows: np.ndarray, reach: _Reach | None = None, with_style: bool = True
+    ) -> dict[str, np.ndarray]:
         """The signals of :meth:`_components` at ``rows`` only (candidate mode).
 
         Same values as the full vectors at those rows (sums of a row's entries are taken in
         another order, so up to float32 rounding), read from the rows' sparse entries with
         NumPy: nothing is computed over every track or every artist. The scale of the
         max-scaled signals is read from the tracks they reach (zero everywhere else).
+        ``with_style=False`` leaves out ``style`` (see :meth:`_row_style`).
         """
         idx = self.index_
         reach = reach if reach is not None else self._reach(seed_pos)
@@ -1277,8 +1317,9 @@ class HybridRecommender(BaseRecommender):
                 comp["artist_audio"] = over_artists(self.artist_sound_[row_artists] @ centre) / self.artists_per_track_[rows]
         if w["release_date"]:
             comp["release_date"] = _kernel_mean(self.date_[rows], self.date_[seed_pos], self.date_scale)
+        popularity = idx.popularity[rows]  # one gather for both popularity signals
         if w["popularity_match"]:
-            comp["popularity_match"] = _kernel_mean(idx.popularity[rows], idx.popularity[seed_pos], self.popularity_scale)
+            comp["popularity_match"] = _kernel_mean(popularity, idx.popularity[seed_pos], self.popularity_scale)
         if w["same_artist"]:
             # how many seeds list each of the row's artists (the seeds' artists, with repeats)
             seed_artists = np.sort(_row_entries(idx.artists, seed_pos)[0])
@@ -1295,8 +1336,14 @@ class HybridRecommender(BaseRecommender):
                 comp["album"] = np.where(album >= 0, counts / s, 0.0)
         if reach.per_artist is not None:
             values = over_artists(reach.per_artist[row_artists])
+            # The scale: the largest value over the reached tracks. A track's value is the sum
+            # of its artists' scores (all >= 0), so it is the best artist's score unless a
+            # track with several artists sums to more: only those need their sums.
             reached = reach.artist_tracks
-            top = float(_row_dot(idx.artists, reached, reach.per_artist).max()) if len(reached) else 0.0
+            several = reached[self.artists_per_track_[reached] > 1]
+            top = float(reach.per_artist.max()) if len(reached) else 0.0
+            if len(several):
+                top = max(top, float(_row_dot(idx.artists, several, reach.per_artist).max()))
             comp["artist_playlists"] = values / top if top > 0 else values
         if w["cooccurrence"] and len(reach.playlist_tracks):
             # Non-zero only on the tracks of the seeds' playlists: score those, look the rows up.
@@ -1306,17 +1353,27 @@ class HybridRecommender(BaseRecommender):
             at = np.minimum(np.searchsorted(reached, rows), len(reached) - 1)
             values = np.where(reached[at] == rows, on_reached[at], np.float32(0))
             comp["cooccurrence"] = values / np.float32(top) if top > 0 else values
-        if w["style"] and self.style_.shape[1]:
-            style_slots, _ = _row_slots(self.style_, seed_pos)
-            profile = np.bincount(
-                self.style_.indices[style_slots], weights=self.style_.data[style_slots], minlength=self.style_.shape[1]
-            ) / s
-            norm = np.linalg.norm(profile)
-            if norm > 0:
-                comp["style"] = _row_dot(self.style_, rows, (profile / norm).astype(np.float32))
+        if with_style:
+            style = self._row_style(seed_pos, rows)
+            if style is not None:
+                comp["style"] = style
         if w["popularity"]:
-            comp["popularity"] = self._popularity_prior(idx.popularity[rows])
+            comp["popularity"] = self._popularity_prior(popularity)
         return {k: np.asarray(v, dtype=np.float32).ravel() for k, v in comp.items()}
+
+    def _row_style(self, seed_pos: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
+        """The ``style`` signal at ``rows`` (None when it is off or the seeds have no style).
+        A cosine of non-negative profiles: it lies in 0..1, which :meth:`_pool` relies on."""
+        if not (self.weights_["style"] and self.style_.shape[1]):
+            return None
+        style_slots, _ = _row_slots(self.style_, seed_pos)
+        profile = np.bincount(
+            self.style_.indices[style_slots], weights=self.style_.data[style_slots], minlength=self.style_.shape[1]
+        ) / len(seed_pos)
+        norm = np.linalg.norm(profile)
+        if norm == 0:
+            return None
+        return _row_dot(self.style_, rows, (profile / norm).astype(np.float32))
 
     def _score(self, seed_pos: np.ndarray) -> np.ndarray:
         return self._weighted_sum(self._components(seed_pos), self.index_.n)
@@ -1347,8 +1404,20 @@ class HybridRecommender(BaseRecommender):
             parts.append(reach.artist_tracks)
         rows = sorted_unique(np.concatenate(parts).astype(np.int64))
         rows = rows[candidates[rows]]
-        scores = self._weighted_sum(self._row_components(seed_pos, rows, reach), len(rows))
+        scores = self._weighted_sum(self._row_components(seed_pos, rows, reach, with_style=False), len(rows))
         scores = np.where(np.isfinite(scores), scores, np.float32(-1e30))
+        style_weight = np.float32(self.weights_["style"])
+        if len(rows) > size and style_weight > 0:
+            # Bound and prune: style adds at most its weight (a cosine in 0..1; the slack
+            # covers float32 rounding), so a row that stays below the size-th best score
+            # even with it cannot enter the pool. Style costs several scattered reads per
+            # row; at 1M tracks ~10% of the rows survive.
+            kth = -np.partition(-scores, size - 1)[size - 1]
+            live = scores + style_weight * np.float32(1.001) >= kth
+            rows, scores = rows[live], scores[live]
+        style = self._row_style(seed_pos, rows)
+        if style is not None:
+            scores = scores + style_weight * style
         if len(rows) > size:  # sort only the best `size` and every track tied with the last of them
             kth = np.partition(-scores, size - 1)[size - 1]
             best = -scores <= kth

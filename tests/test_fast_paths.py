@@ -144,6 +144,66 @@ def test_hybrid_candidate_scores_equal_the_full_vectors(default_catalog, monkeyp
             np.testing.assert_allclose(part[signal], full[signal][rows], rtol=1e-5, atol=1e-7, err_msg=signal)
 
 
+def _with_featured_artists(catalog: Catalog, share: float = 0.2, seed: int = 4) -> Catalog:
+    """The catalog with a share of its tracks credited to a second artist (another track's)."""
+    rng = np.random.default_rng(seed)
+    tracks = catalog.tracks.copy()
+    artists = tracks["artists"].astype("string")
+    chosen = rng.random(len(tracks)) < share
+    guests = artists.iloc[rng.integers(0, len(tracks), len(tracks))].to_numpy()
+    tracks["artists"] = np.where(chosen & (guests != artists.to_numpy()), artists + "; " + guests, artists)
+    return Catalog(tracks=tracks, memberships=catalog.memberships, report=catalog.report, name=catalog.name)
+
+
+def test_hybrid_candidate_scores_equal_the_full_vectors_with_several_artists(default_catalog, monkeypatch):
+    """Tracks with two artists: the artist-playlist scale (a track's value is the sum of its
+    artists' scores) read from the reached tracks still equals the full vector's maximum."""
+    monkeypatch.setattr(engine, "HYBRID_CANDIDATES_ABOVE", 1000)
+    catalog = _with_featured_artists(default_catalog)
+    model = make_recommender("hybrid").fit(catalog)
+    assert (model.artists_per_track_ > 1).mean() > 0.1
+    rng = np.random.default_rng(6)
+    for seeds in _seed_sets(catalog, 8, seed=7):
+        seed_pos = catalog.positions(seeds)
+        rows = np.unique(rng.choice(len(catalog), 3000, replace=False))
+        full = model._components(seed_pos)
+        part = model._row_components(seed_pos, rows)
+        assert part.keys() == full.keys()
+        for signal in full:
+            np.testing.assert_allclose(part[signal], full[signal][rows], rtol=1e-5, atol=1e-7, err_msg=signal)
+
+
+@pytest.mark.parametrize("style_weight", [0.25, 3.0])
+def test_hybrid_pool_pruned_by_the_style_bound_equals_scoring_every_candidate(default_catalog, monkeypatch, style_weight):
+    """The pool leaves style out of rows that cannot reach it even with the largest style
+    score; its result equals ranking every candidate row on all signals."""
+    monkeypatch.setattr(engine, "HYBRID_CANDIDATES_ABOVE", 1000)
+    model = make_recommender("hybrid", weights={"style": style_weight}).fit(default_catalog)
+    scored_rows = []
+    row_components = model._row_components
+
+    def remember_rows(seed_pos, rows, reach=None, with_style=True):
+        scored_rows.append(rows)
+        return row_components(seed_pos, rows, reach, with_style)
+
+    monkeypatch.setattr(model, "_row_components", remember_rows)
+    candidates = np.ones(len(default_catalog), dtype=bool)
+    candidates[::3] = False
+    pruned_some = False
+    for seeds in _seed_sets(default_catalog, 10, seed=8):
+        seed_pos = default_catalog.positions(seeds)
+        size = 120
+        positions, scores = model._pool(seed_pos, candidates, size)
+        rows = scored_rows[-1]
+        every = model._weighted_sum(row_components(seed_pos, rows), len(rows))
+        order = np.lexsort((rows, -every))[:size]
+        np.testing.assert_array_equal(np.sort(positions), np.sort(rows[order]))
+        np.testing.assert_allclose(scores, every[np.searchsorted(rows, positions)], rtol=1e-6, atol=1e-6)
+        kth = np.sort(every)[::-1][size - 1]
+        pruned_some |= bool(np.count_nonzero(every + style_weight < kth))
+    assert pruned_some  # the bound did leave rows out
+
+
 def test_row_dot_equals_the_sparse_product():
     rng = np.random.default_rng(0)
     m = sp.random(500, 40, density=0.1, format="csr", dtype=np.float32, random_state=1)
@@ -367,3 +427,22 @@ def test_track_codes_equal_factorized_strings(monkeypatch):
                   pd.Series(["a" * 22, None, "a" * 22], dtype="string")):
         assert catalog_module._id_words(other) is None
         np.testing.assert_array_equal(catalog_module._track_codes(other), pd.factorize(other)[0])
+
+
+def test_remembered_filter_masks_give_the_answers_of_a_fresh_model(default_catalog):
+    """Filter masks are remembered per fitted model (a few of them): asking under one
+    filter, then others, then the first again gives each time what a fresh model gives."""
+    model = make_recommender("similar").fit(default_catalog)
+    seeds = _seed_sets(default_catalog, 1, seed=11)[0]
+    filters = [{"min_popularity": 30}, {"min_popularity": 60, "max_energy": 0.5},
+               {"min_popularity": 30, "unknown_popularity": "include"}, {"max_energy": 0.5}]
+    many = [{"min_popularity": p} for p in range(0, 2 * engine.FILTER_MASKS_KEPT * 5, 5)]  # evicts the first ones
+    asked = filters + many + filters
+    for f in asked:
+        got = model.recommend(seeds, k=20, filters=f).recommendations
+        expected = make_recommender("similar").fit(default_catalog).recommend(seeds, k=20, filters=f).recommendations
+        pd.testing.assert_frame_equal(got, expected)
+    memo = model.__dict__["_filter_masks_"]
+    assert 0 < len(memo) <= engine.FILTER_MASKS_KEPT
+    assert all(not mask.flags.writeable for _, mask in memo.values())
+    assert "_filter_masks_" not in model.__getstate__()
