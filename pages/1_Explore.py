@@ -2,7 +2,7 @@
 import streamlit as st
 
 from ui import charts
-from ui.data import active_catalog, figure, plot_frame
+from ui.data import active_catalog, figure, plot_frame, point_frame
 from ui.text import md_escape
 from ui.widgets import bound, in_options, selected_track_ids, send_seeds, subset_of, track_table
 
@@ -16,11 +16,12 @@ if not catalog.has_features:
 
 features = list(catalog.feature_names)
 frame = plot_frame(catalog)
+points = len(point_frame(catalog))  # tracks drawn by each chart of single tracks
 numeric = [c for c in ("popularity", "release_year", *features) if c in frame and frame[c].notna().any()]
-sampled = len(catalog) > len(frame)
+sampled = len(catalog) > points
 st.caption(
     f"{md_escape(catalog.name)}: {len(catalog):,} tracks. "
-    + (f"Plots of single tracks show a fixed random sample of {len(frame):,} tracks so the page stays fast; "
+    + (f"Plots of single tracks show a fixed random sample of {points:,} tracks so the page stays fast; "
        "the heatmap and the year chart use every track." if sampled else "Every track is plotted.")
 )
 
@@ -48,7 +49,8 @@ def free_scatter_section() -> None:
                  valid=in_options(size_options, "(same size)"), options=size_options,
                  format_func=lambda s: s if s.startswith("(") else charts.feature_label(s))
     fig = figure("free_scatter", catalog, x, y, color, None if size.startswith("(") else size)
-    event = st.plotly_chart(fig, key="explore_scatter", on_select="rerun", selection_mode=("box", "lasso"))
+    event = st.plotly_chart(fig, key="explore_scatter", on_select="rerun", selection_mode=("box", "lasso"),
+                            config=charts.WEBGL_CONFIG)
     selected = selected_track_ids(event)
     if selected:
         st.success(f"{len(selected):,} tracks selected.")
@@ -76,8 +78,9 @@ def pairs_section() -> None:
     if len(chosen) < 2:
         st.info("Choose at least two features.")
         return
-    st.plotly_chart(figure("scatter_matrix", catalog, tuple(chosen), source="pairs"), key="explore_pairs_chart")
-    st.caption(f"{min(len(frame), 2_000):,} tracks shown, coloured by their first genre.")
+    st.plotly_chart(figure("scatter_matrix", catalog, tuple(chosen)), key="explore_pairs_chart",
+                    config=charts.WEBGL_CONFIG)
+    st.caption(f"{points:,} tracks shown, coloured by their first genre.")
 
 
 @st.fragment
@@ -90,9 +93,9 @@ def genre_section() -> None:
                     valid=in_options(numeric, numeric[0]), options=numeric, format_func=charts.feature_label)
     kind = bound(cols[1].radio, "Plot", "explore_genre_kind", "box", valid=in_options(["box", "violin"], "box"),
                  options=["box", "violin"], horizontal=True)
-    # Box and violin statistics are computed in the browser: 2,000 tracks keep it quick.
-    st.plotly_chart(figure("genre_distribution", catalog, feature, kind, source="pairs"), key="explore_genre_chart")
-    st.caption(f"{min(len(frame), 2_000):,} tracks of the plot sample; each track counted under its first genre.")
+    # Box and violin statistics are computed in the browser: the point sample keeps it quick.
+    st.plotly_chart(figure("genre_distribution", catalog, feature, kind), key="explore_genre_chart")
+    st.caption(f"{points:,} tracks of the sample; each track counted under its first genre.")
 
 
 @st.fragment

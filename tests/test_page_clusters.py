@@ -1,12 +1,13 @@
 """Clusters page: k by hand or automatic, charts, profiles, browsing and recommending from a cluster."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from ui.data import cluster_model
+from ui.data import cluster_model, point_frame
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,6 +36,13 @@ def test_default_k_renders_map_profiles_and_names(default_catalog):
     assert metric(at, "Clusters") == "8"
     assert -1 <= float(metric(at, "Silhouette")) <= 1
     assert len(at.get("plotly_chart")) == 1  # the map
+    (cluster_map,) = at.get("plotly_chart")
+    assert json.loads(cluster_map.proto.config)["plotGlPixelRatio"] == 1  # WebGL at screen resolution
+    # The same fixed random tracks as Explore draws, each with its ID for the hover and seeds.
+    ids = [row[0] for trace in json.loads(cluster_map.proto.spec)["data"] for row in trace["customdata"]]
+    assert sorted(ids) == sorted(point_frame(default_catalog)["track_id"])
+    assert {t["name"] for t in json.loads(cluster_map.proto.spec)["data"]} == {f"{i}: {n}" for i, n in enumerate(
+        cluster_model(default_catalog, 8).cluster_names_)}
     show_tab(at, "Profiles")
     assert not at.exception
     profile = next(d.value for d in at.dataframe if "top_genres" in d.value.columns)

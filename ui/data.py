@@ -27,7 +27,14 @@ _log = logging.getLogger(__name__)
 CATALOG_KEY = "catalog"
 SEED_TEXT_KEY = "seed_text"  # pasted seeds, shared by Explore, Clusters, Taste, Spotify pages
 LAST_RECOMMENDATIONS_KEY = "last_recommendations"
-PLOT_SAMPLE = 5_000  # points drawn in scatter plots; more makes the browser slow
+PLOT_SAMPLE = 5_000  # tracks in the plot sample (plot_frame)
+# Tracks drawn by each chart of single tracks on Explore and Clusters (point_frame): a fixed
+# random subset of the plot sample. Streamlit draws every new figure into a new chart, so each
+# axis change or visit sets up WebGL again and re-encodes the whole figure in the browser to
+# theme it (about 100 bytes a point: hover label and track ID). On a 1M-track upload in headless
+# Chromium without a GPU, 2,000 points instead of 5,000 cut an axis change's browser time from
+# 450-520 ms to 310-360 ms (bench/ui_speed.py --catalog).
+POINT_SAMPLE = 2_000
 NO_GENRE = "(no genre)"
 
 
@@ -245,6 +252,30 @@ def plot_frame(catalog: Catalog, size: int = PLOT_SAMPLE) -> pd.DataFrame:
     return _plot_frame(catalog_key(catalog), size, catalog)
 
 
+def _point_rows(n_rows: int) -> np.ndarray:
+    """Which rows of the plot sample are drawn: a fixed random subset, not the first rows (the
+    sample keeps the file's order, and files are often sorted by genre: the default catalog's
+    first 2,000 sampled rows held 3 of its 6 genres)."""
+    if n_rows <= POINT_SAMPLE:
+        return np.arange(n_rows)
+    return np.sort(np.random.default_rng(1).choice(n_rows, size=POINT_SAMPLE, replace=False))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _point_frame(catalog_hash: str, _catalog: Catalog) -> pd.DataFrame:
+    frame = _plot_frame(catalog_hash, PLOT_SAMPLE, _catalog)
+    return frame.iloc[_point_rows(len(frame))].reset_index(drop=True)
+
+
+def point_frame(catalog: Catalog) -> pd.DataFrame:
+    """The :data:`POINT_SAMPLE` tracks of :func:`plot_frame` that the charts of single tracks draw
+    (free scatter, pairs, by genre, and the cluster map).
+
+    Shared read-only between reruns and sessions: callers must not modify it.
+    """
+    return _point_frame(catalog_key(catalog), catalog)
+
+
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _search_index(catalog_hash: str, _catalog: Catalog) -> pd.DataFrame:
     # Arrow strings end to end: turning a million of them into Python objects took 1.3 s of the
@@ -296,17 +327,15 @@ def catalog_summary(catalog: Catalog) -> dict:
 def _figure(kind: str, catalog_hash: str, source: str, args: tuple, _catalog: Catalog) -> Any:
     from . import charts
 
-    data = _catalog.tracks if source == "tracks" else _plot_frame(catalog_hash, PLOT_SAMPLE, _catalog)
-    if source == "pairs":
-        data = data.iloc[: min(len(data), 2_000)]
+    data = _catalog.tracks if source == "tracks" else _point_frame(catalog_hash, _catalog)
     return getattr(charts, kind)(data, *args)
 
 
-def figure(kind: str, catalog: Catalog, *args: Any, source: str = "sample") -> Any:
+def figure(kind: str, catalog: Catalog, *args: Any, source: str = "points") -> Any:
     """``ui.charts.<kind>(data, *args)`` built once per catalog and arguments.
 
-    ``source`` is "sample" (the plot sample), "pairs" (its first 2,000 rows) or "tracks"
-    (every track). Streamlit serialises figures without changing them, so sharing is safe.
+    ``source`` is "points" (:func:`point_frame`) or "tracks" (every track). Streamlit
+    serialises figures without changing them, so sharing is safe.
     """
     return _figure(kind, catalog_key(catalog), source, tuple(args), catalog)
 
@@ -320,6 +349,7 @@ def _cluster_figures(k: int | str, catalog_hash: str, _catalog: Catalog, _model:
     from . import charts
 
     positions = _sample_positions(catalog_hash, len(_catalog), PLOT_SAMPLE)
+    positions = positions[_point_rows(len(positions))]  # the tracks Explore draws
     emb = _model.embedding_2d()
     names = np.array(_cluster_labels(_model), dtype=object)
     t = _catalog.tracks.iloc[positions]
@@ -380,5 +410,5 @@ def warm_up_steps(catalog: Catalog) -> list[tuple[str, Callable[[], object]]]:
         ("Indexing titles and artists for search", lambda: search_tracks(catalog, "")),
     ]
     if catalog.has_features:
-        steps.append(("Sampling tracks for the plots", lambda: plot_frame(catalog)))
+        steps.append(("Sampling tracks for the plots", lambda: point_frame(catalog)))
     return steps
