@@ -15,7 +15,7 @@ from ui.data import (
     catalog_key,
     catalog_summary,
     genre_list,
-    plot_frame,
+    point_frame,
     recommender_for,
     search_tracks,
     track_labels,
@@ -316,11 +316,12 @@ def recommendations(seed_text: str, search_ids: list[str], seed_ids: list[str], 
                       options=plot_feats, format_func=charts.feature_label)
             y = bound(p2.selectbox, "Y", "rec_plot_y", plot_feats[1 % len(plot_feats)],
                       valid=in_options(plot_feats, plot_feats[0]), options=plot_feats, format_func=charts.feature_label)
-            background = plot_frame(catalog).iloc[:1_500]  # context only; fewer points redraw faster
+            background = point_frame(catalog)  # a random sample (the file's first rows may be one genre)
             shown_seeds = catalog.tracks.iloc[catalog.positions(seed_ids)] if seed_ids else catalog.tracks.iloc[:0]
             shown_seeds = shown_seeds.assign(label=hover_labels(shown_seeds["track_name"], shown_seeds["artists"]))
             shown_recs = recs.assign(label=hover_labels(recs["track_name"], recs["artists"]))
-            st.plotly_chart(charts.seeds_vs_results(shown_seeds, shown_recs, background, x, y), key="rec_plot")
+            st.plotly_chart(charts.seeds_vs_results(shown_seeds, shown_recs, background, x, y), key="rec_plot",
+                            config=charts.WEBGL_CONFIG)
 
 
 recommendations(seed_text, search_ids, seed_ids, missing, bool(parsed.invalid))
