@@ -2,7 +2,7 @@
 import streamlit as st
 
 from ui import charts
-from ui.data import active_catalog, figure, plot_frame, point_frame
+from ui.data import active_catalog, figure, plot_frame
 from ui.text import md_escape
 from ui.widgets import bound, in_options, selected_track_ids, send_seeds, subset_of, track_table
 
@@ -15,8 +15,8 @@ if not catalog.has_features:
     st.stop()
 
 features = list(catalog.feature_names)
-frame = plot_frame(catalog)
-points = len(point_frame(catalog))  # tracks drawn by each chart of single tracks
+frame = plot_frame(catalog)  # the tracks each chart of single tracks draws
+points = len(frame)
 numeric = [c for c in ("popularity", "release_year", *features) if c in frame and frame[c].notna().any()]
 sampled = len(catalog) > points
 st.caption(

@@ -3,7 +3,7 @@ import numpy as np
 import streamlit as st
 
 from ui import charts
-from ui.data import POINT_SAMPLE, active_catalog, cluster_figures, cluster_model, k_scores, percentile_scale
+from ui.data import PLOT_SAMPLE, active_catalog, cluster_figures, cluster_model, k_scores, percentile_scale
 from ui.text import md_escape
 from ui.widgets import bound, in_options, send_seeds, subset_of, track_table, within
 
@@ -54,8 +54,8 @@ def map_section() -> None:
     st.plotly_chart(figures["map"], key="clusters_map", config=charts.WEBGL_CONFIG)
     st.caption(
         "Each dot is a track, placed by the two directions in which the audio features vary most (PCA). "
-        + (f"A fixed random sample of {POINT_SAMPLE:,} of the {len(catalog):,} tracks is drawn (the same tracks as "
-           "on Explore)." if len(catalog) > POINT_SAMPLE else "")
+        + (f"A fixed random sample of {PLOT_SAMPLE:,} of the {len(catalog):,} tracks is drawn (the same tracks as "
+           "on Explore)." if len(catalog) > PLOT_SAMPLE else "")
     )
 
 

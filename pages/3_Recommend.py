@@ -15,7 +15,7 @@ from ui.data import (
     catalog_key,
     catalog_summary,
     genre_list,
-    point_frame,
+    plot_frame,
     recommender_for,
     search_tracks,
     track_labels,
@@ -316,7 +316,7 @@ def recommendations(seed_text: str, search_ids: list[str], seed_ids: list[str], 
                       options=plot_feats, format_func=charts.feature_label)
             y = bound(p2.selectbox, "Y", "rec_plot_y", plot_feats[1 % len(plot_feats)],
                       valid=in_options(plot_feats, plot_feats[0]), options=plot_feats, format_func=charts.feature_label)
-            background = point_frame(catalog)  # a random sample (the file's first rows may be one genre)
+            background = plot_frame(catalog)  # a fixed random sample of the catalog
             shown_seeds = catalog.tracks.iloc[catalog.positions(seed_ids)] if seed_ids else catalog.tracks.iloc[:0]
             shown_seeds = shown_seeds.assign(label=hover_labels(shown_seeds["track_name"], shown_seeds["artists"]))
             shown_recs = recs.assign(label=hover_labels(recs["track_name"], recs["artists"]))

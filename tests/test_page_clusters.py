@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from ui.data import cluster_model, point_frame
+from ui.data import cluster_model, plot_frame
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,7 +40,7 @@ def test_default_k_renders_map_profiles_and_names(default_catalog):
     assert json.loads(cluster_map.proto.config)["plotGlPixelRatio"] == 1  # WebGL at screen resolution
     # The same fixed random tracks as Explore draws, each with its ID for the hover and seeds.
     ids = [row[0] for trace in json.loads(cluster_map.proto.spec)["data"] for row in trace["customdata"]]
-    assert sorted(ids) == sorted(point_frame(default_catalog)["track_id"])
+    assert sorted(ids) == sorted(plot_frame(default_catalog)["track_id"])
     assert {t["name"] for t in json.loads(cluster_map.proto.spec)["data"]} == {f"{i}: {n}" for i, n in enumerate(
         cluster_model(default_catalog, 8).cluster_names_)}
     show_tab(at, "Profiles")

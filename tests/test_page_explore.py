@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parent.parent
 
 from recommender.catalog import split_list  # noqa: E402
-from ui.data import POINT_SAMPLE, plot_frame, point_frame, primary_genres  # noqa: E402
+from ui.data import PLOT_SAMPLE, plot_frame, primary_genres  # noqa: E402
 from ui.text import hover_escape  # noqa: E402
 from ui.widgets import selected_track_ids  # noqa: E402
 
@@ -37,7 +37,7 @@ def test_every_tab_renders_its_chart_and_the_page_says_it_samples(default_catalo
     at = open_explore()
     assert not at.exception
     assert len(charts(at)) == 1  # only the open tab (free scatter) is drawn
-    assert any(f"random sample of {POINT_SAMPLE:,} tracks" in c.value for c in at.caption)
+    assert any(f"random sample of {PLOT_SAMPLE:,} tracks" in c.value for c in at.caption)
     for name in TABS[1:]:
         show_tab(at, name)
         assert not at.exception, name
@@ -136,20 +136,21 @@ def test_the_free_scatter_is_webgl_drawn_at_screen_resolution(default_catalog):
     assert {trace["type"] for trace in spec["data"]} == {"scattergl"}
     # Every sampled track is a point that carries its ID (for the selection) and its hover label.
     ids = [row[0] for trace in spec["data"] for row in trace["customdata"]]
-    assert sorted(ids) == sorted(point_frame(default_catalog)["track_id"])
-    assert len(ids) == POINT_SAMPLE
+    assert sorted(ids) == sorted(plot_frame(default_catalog)["track_id"])
+    assert len(ids) == PLOT_SAMPLE
     assert all(len(trace["hovertext"]) == len(trace["customdata"]) for trace in spec["data"])
     assert json.loads(chart.proto.config)["plotGlPixelRatio"] == 1
 
 
-def test_the_drawn_points_are_a_random_subset_that_keeps_every_genre(default_catalog):
-    # The default catalog is sorted by genre: the plot sample's first 2,000 rows held 3 of its 6 genres.
-    sample, points = plot_frame(default_catalog), point_frame(default_catalog)
-    assert len(sample) > POINT_SAMPLE == len(points)
-    assert points["track_id"].is_unique and set(points["track_id"]) <= set(sample["track_id"])
-    assert set(points["genre"]) == set(sample["genre"])
-    assert point_frame(default_catalog) is points  # fixed: the same tracks on every rerun
+def test_the_drawn_points_are_a_random_sample_that_keeps_every_genre(default_catalog):
+    # The default catalog is sorted by genre: its first 2,000 rows hold 3 of its 6 genres.
+    points = plot_frame(default_catalog)
+    assert len(default_catalog) > PLOT_SAMPLE == len(points)
+    assert points["track_id"].is_unique and set(points["track_id"]) <= set(default_catalog.tracks["track_id"])
+    every_genre = {hover_escape(g) for g in primary_genres(default_catalog)}
+    assert set(points["genre"]) == every_genre
+    assert plot_frame(default_catalog) is points  # fixed: the same tracks on every rerun
     at = show_tab(open_explore(), "By genre")
     (chart,) = charts(at)
-    assert {trace["name"] for trace in json.loads(chart.proto.spec)["data"]} == set(sample["genre"])
-    assert any(f"{POINT_SAMPLE:,} tracks of the sample" in c.value for c in at.caption)
+    assert {trace["name"] for trace in json.loads(chart.proto.spec)["data"]} == every_genre
+    assert any(f"{PLOT_SAMPLE:,} tracks of the sample" in c.value for c in at.caption)

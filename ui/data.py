@@ -27,14 +27,13 @@ _log = logging.getLogger(__name__)
 CATALOG_KEY = "catalog"
 SEED_TEXT_KEY = "seed_text"  # pasted seeds, shared by Explore, Clusters, Taste, Spotify pages
 LAST_RECOMMENDATIONS_KEY = "last_recommendations"
-PLOT_SAMPLE = 5_000  # tracks in the plot sample (plot_frame)
-# Tracks drawn by each chart of single tracks on Explore and Clusters (point_frame): a fixed
-# random subset of the plot sample. Streamlit draws every new figure into a new chart, so each
-# axis change or visit sets up WebGL again and re-encodes the whole figure in the browser to
-# theme it (about 100 bytes a point: hover label and track ID). On a 1M-track upload in headless
-# Chromium without a GPU, 2,000 points instead of 5,000 cut an axis change's browser time from
-# 450-520 ms to 310-360 ms (bench/ui_speed.py --catalog).
-POINT_SAMPLE = 2_000
+# Tracks in the plot sample (plot_frame), drawn by each chart of single tracks on Explore,
+# Clusters and Recommend. Streamlit draws every new figure into a new chart, so each axis change
+# or visit sets up WebGL again and re-encodes the whole figure in the browser to theme it (about
+# 100 bytes a point: hover label and track ID). On a 1M-track upload in headless Chromium
+# without a GPU, 2,000 points instead of 5,000 cut an axis change's browser time from 450-520 ms
+# to 310-360 ms (bench/ui_speed.py --catalog).
+PLOT_SAMPLE = 2_000
 NO_GENRE = "(no genre)"
 
 
@@ -223,11 +222,6 @@ def _sample_positions(catalog_hash: str, n_tracks: int, size: int) -> np.ndarray
     return np.sort(rng.choice(n_tracks, size=size, replace=False))
 
 
-def sample_positions(catalog: Catalog, size: int = PLOT_SAMPLE) -> np.ndarray:
-    """A fixed random sample of row positions (the same on every rerun and session)."""
-    return _sample_positions(catalog_key(catalog), len(catalog), size)
-
-
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _plot_frame(catalog_hash: str, size: int, _catalog: Catalog) -> pd.DataFrame:
     positions = _sample_positions(catalog_hash, len(_catalog), size)
@@ -245,35 +239,12 @@ def _plot_frame(catalog_hash: str, size: int, _catalog: Catalog) -> pd.DataFrame
 
 
 def plot_frame(catalog: Catalog, size: int = PLOT_SAMPLE) -> pd.DataFrame:
-    """A sample of the catalog ready to plot: features, primary genre, escaped hover label.
+    """A fixed random sample of the catalog ready to plot: features, primary genre, escaped
+    hover label, in file order. Random rows, not the first ones: files are often sorted by genre.
 
     Shared read-only between reruns and sessions: callers must not modify it.
     """
     return _plot_frame(catalog_key(catalog), size, catalog)
-
-
-def _point_rows(n_rows: int) -> np.ndarray:
-    """Which rows of the plot sample are drawn: a fixed random subset, not the first rows (the
-    sample keeps the file's order, and files are often sorted by genre: the default catalog's
-    first 2,000 sampled rows held 3 of its 6 genres)."""
-    if n_rows <= POINT_SAMPLE:
-        return np.arange(n_rows)
-    return np.sort(np.random.default_rng(1).choice(n_rows, size=POINT_SAMPLE, replace=False))
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _point_frame(catalog_hash: str, _catalog: Catalog) -> pd.DataFrame:
-    frame = _plot_frame(catalog_hash, PLOT_SAMPLE, _catalog)
-    return frame.iloc[_point_rows(len(frame))].reset_index(drop=True)
-
-
-def point_frame(catalog: Catalog) -> pd.DataFrame:
-    """The :data:`POINT_SAMPLE` tracks of :func:`plot_frame` that the charts of single tracks draw
-    (free scatter, pairs, by genre, and the cluster map).
-
-    Shared read-only between reruns and sessions: callers must not modify it.
-    """
-    return _point_frame(catalog_key(catalog), catalog)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -327,14 +298,14 @@ def catalog_summary(catalog: Catalog) -> dict:
 def _figure(kind: str, catalog_hash: str, source: str, args: tuple, _catalog: Catalog) -> Any:
     from . import charts
 
-    data = _catalog.tracks if source == "tracks" else _point_frame(catalog_hash, _catalog)
+    data = _catalog.tracks if source == "tracks" else _plot_frame(catalog_hash, PLOT_SAMPLE, _catalog)
     return getattr(charts, kind)(data, *args)
 
 
-def figure(kind: str, catalog: Catalog, *args: Any, source: str = "points") -> Any:
+def figure(kind: str, catalog: Catalog, *args: Any, source: str = "sample") -> Any:
     """``ui.charts.<kind>(data, *args)`` built once per catalog and arguments.
 
-    ``source`` is "points" (:func:`point_frame`) or "tracks" (every track). Streamlit
+    ``source`` is "sample" (:func:`plot_frame`) or "tracks" (every track). Streamlit
     serialises figures without changing them, so sharing is safe.
     """
     return _figure(kind, catalog_key(catalog), source, tuple(args), catalog)
@@ -348,8 +319,7 @@ def _cluster_labels(model: Any) -> list[str]:
 def _cluster_figures(k: int | str, catalog_hash: str, _catalog: Catalog, _model: Any) -> dict[str, Any]:
     from . import charts
 
-    positions = _sample_positions(catalog_hash, len(_catalog), PLOT_SAMPLE)
-    positions = positions[_point_rows(len(positions))]  # the tracks Explore draws
+    positions = _sample_positions(catalog_hash, len(_catalog), PLOT_SAMPLE)  # the tracks Explore draws
     emb = _model.embedding_2d()
     names = np.array(_cluster_labels(_model), dtype=object)
     t = _catalog.tracks.iloc[positions]
@@ -410,5 +380,5 @@ def warm_up_steps(catalog: Catalog) -> list[tuple[str, Callable[[], object]]]:
         ("Indexing titles and artists for search", lambda: search_tracks(catalog, "")),
     ]
     if catalog.has_features:
-        steps.append(("Sampling tracks for the plots", lambda: point_frame(catalog)))
+        steps.append(("Sampling tracks for the plots", lambda: plot_frame(catalog)))
     return steps
