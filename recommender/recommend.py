@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Iterable, Mapping
+from typing import Any, ClassVar, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -613,48 +613,44 @@ class BaseRecommender:
         )
 
     # ------------------------------------------------------------------ filters
-    def _remembered_mask(self, key: tuple, compute: Callable[[], tuple[str, np.ndarray]]) -> tuple[str, np.ndarray]:
-        """A filter's (label, mask), computed once per fit for the last few distinct filters:
-        a listener (or a page of results) asks many seed sets under one filter, and a mask
-        costs a pass over every track. The masks are read-only; FILTER_MASKS_KEPT bounds
-        the memory (one byte per track each)."""
-        memo = self.__dict__.setdefault("_filter_masks_", {})
-        found = memo.get(key)
-        if found is None:
-            label, mask = compute()
-            mask.flags.writeable = False
-            found = memo[key] = (label, mask)
-            while len(memo) > FILTER_MASKS_KEPT:
-                memo.pop(next(iter(memo)), None)  # the oldest
-        return found
-
     def _filter_masks(self, filters: Filters, seed_pos: np.ndarray) -> list[tuple[str, np.ndarray]]:
         """(label, mask) per active filter, in the order they are reported."""
         masks = [
-            self._remembered_mask(("range", kind, name, bound, filters.unknown_popularity),
-                                  lambda kind=kind, name=name, bound=bound: self._range_mask(kind, name, bound, filters))
+            self._range_mask(kind, name, bound, filters.unknown_popularity)
             for kind in ("min", "max")
             for name, bound in getattr(filters, kind).items()
         ]
-        masks += self._other_filter_masks(filters, seed_pos)
-        return masks
+        return masks + self._other_filter_masks(filters, seed_pos)
 
-    def _range_mask(self, kind: str, name: str, bound: float, filters: Filters) -> tuple[str, np.ndarray]:
+    def _range_mask(self, kind: str, name: str, bound: float, unknown_popularity: str) -> tuple[str, np.ndarray]:
         """A min_/max_ filter's (label, mask); tracks with an unknown value fail it, except
-        unknown popularity under ``unknown_popularity="include"``."""
+        unknown popularity under ``unknown_popularity="include"``.
+
+        Remembered per fit for the last FILTER_MASKS_KEPT distinct filters (read-only masks, one
+        byte per track each): a listener, or a page of results, asks many seed sets under one
+        filter, and a mask costs a pass over every track."""
+        memo = self.__dict__.setdefault("_filter_masks_", {})
+        key = (kind, name, bound, unknown_popularity)
+        found = memo.get(key)
+        if found is not None:
+            return found
         values, n_unknown = self.index_.filter_values(self.catalog_.tracks, name)
         limit = _float32_bound(bound, kind) if values.dtype == np.float32 else bound
         with np.errstate(invalid="ignore"):  # an unknown (NaN) value fails both
             ok = values >= limit if kind == "min" else values <= limit
         label = f"{kind}_{name}={bound:g}"
         if name == "popularity":
-            if filters.unknown_popularity == "include":
+            if unknown_popularity == "include":
                 if n_unknown:
                     ok |= np.isnan(values)
             elif n_unknown:
                 label += f" (excludes the {n_unknown:,} tracks with unknown popularity)"
         elif n_unknown:
             label += f" ({name} is unknown for {n_unknown:,} tracks)"
+        ok.flags.writeable = False
+        memo[key] = (label, ok)
+        while len(memo) > FILTER_MASKS_KEPT:
+            memo.pop(next(iter(memo)), None)  # the oldest
         return label, ok
 
     def _other_filter_masks(self, filters: Filters, seed_pos: np.ndarray) -> list[tuple[str, np.ndarray]]:
