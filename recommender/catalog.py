@@ -38,6 +38,8 @@ _log = logging.getLogger(__name__)
 __all__ = [
     "AUDIO_FEATURES",
     "OPTIONAL_FEATURES",
+    "LAYOUT_NAMES",
+    "MIN_SOUND_FEATURES",
     "FEATURE_RANGES",
     "TUNABLE_FEATURES",
     "DEFAULT_CATALOG_PATH",
@@ -45,6 +47,7 @@ __all__ = [
     "Catalog",
     "LoadReport",
     "identify_layout",
+    "layout_display_name",
     "load_catalog",
     "load_default_catalog",
     "map_columns",
@@ -56,7 +59,8 @@ __all__ = [
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_CATALOG_PATH = DATA_DIR / "spotify_songs.csv.gz"
 
-# Audio features every catalog track must have (Spotify's audio-features object).
+# Spotify's audio-features object. A catalog may hold only some of them (a dump keeping a
+# few columns): the others are unknown for every track (Catalog.feature_names lists those present).
 AUDIO_FEATURES: tuple[str, ...] = (
     "acousticness",
     "danceability",
@@ -124,6 +128,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
 # Features only Spotify's audio-features endpoint gave (duration comes with every track
 # object, so a post-Nov-2024 export still has it): all empty means "a track list".
 _ENDPOINT_FEATURES: tuple[str, ...] = tuple(f for f in AUDIO_FEATURES if f != "duration_ms")
+# Fewest endpoint features with values for "sounds alike" to mean anything: one number alone
+# (say tempo) ranks every track by that number only, so such a file is loaded as a track list.
+MIN_SOUND_FEATURES = 2
 # How several artists are written in a source column (others hold one name each).
 _ARTIST_SEPARATORS = {"artists": ";", "artistnames": ",", "trackartists": ","}
 
@@ -136,6 +143,16 @@ LAYOUTS: tuple[tuple[str, frozenset[str]], ...] = (
     ("kaggle_tracks_features_1m", frozenset({"id", "artistids", "albumid", "year"})),
     ("exportify", frozenset({"trackuri", "trackname", "artistnames"})),
 )
+# Plain names of the layouts for pages (the IDs above stay what the CLI prints).
+LAYOUT_NAMES: dict[str, str] = {
+    "tidytuesday_spotify_songs": "TidyTuesday Spotify songs (2020)",
+    "kaggle_spotify_tracks_dataset": "Kaggle Spotify tracks dataset (dataset.csv)",
+    "kaggle_spotify_features": "Kaggle Spotify features (SpotifyFeatures.csv)",
+    "kaggle_tracks_600k": "Kaggle Spotify 600k tracks (tracks.csv)",
+    "kaggle_tracks_features_1m": "Kaggle Spotify 1.2 million songs (tracks_features.csv)",
+    "exportify": "Exportify playlist export",
+    "generic": "a table with recognised column names",
+}
 
 _PITCHES = {
     "C": 0, "C#": 1, "DB": 1, "D": 2, "D#": 3, "EB": 3, "E": 4, "F": 5, "F#": 6, "GB": 6,
@@ -173,6 +190,16 @@ class LoadReport:
     warnings: list[str] = field(default_factory=list)
     track_list_only: bool = False
     unused_columns: list[str] = field(default_factory=list)
+    # Plain defaults (class attributes), so reports pickled before these fields still load.
+    merged_rows: int = 0  # rows repeating a track already read (same track, another playlist)
+    missing_features: tuple[str, ...] = ()  # audio features the file does not give (unknown)
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if "merged_rows" not in state:
+            # Pickled before rows were counted (an on-disk cache): every row read was either
+            # dropped, kept as a track, or merged into one.
+            self.merged_rows = max(0, self.rows_read - self.tracks - sum(self.dropped.values()))
 
     @property
     def usable(self) -> bool:
@@ -189,6 +216,8 @@ class LoadReport:
             "warnings": list(self.warnings),
             "track_list_only": self.track_list_only,
             "unused_columns": list(self.unused_columns),
+            "merged_rows": self.merged_rows,
+            "missing_features": list(self.missing_features),
         }
 
     def summary_lines(self) -> list[str]:
@@ -199,6 +228,10 @@ class LoadReport:
             f"tracks: {self.tracks:,}" + (" (track list: no audio features)" if self.track_list_only else ""),
             "columns: " + ", ".join(f"{k} <- {v}" for k, v in self.columns.items()),
         ]
+        if self.merged_rows:
+            lines.append(f"merged {self.merged_rows:,} rows repeating a track already read (its other playlists kept)")
+        if self.missing_features and not self.track_list_only:
+            lines.append("audio features missing (unknown): " + ", ".join(self.missing_features))
         for reason, count in self.dropped.items():
             lines.append(f"dropped {count:,} rows: {reason}")
         lines += [f"warning: {w}" for w in self.warnings]
@@ -268,13 +301,20 @@ class Catalog:
 
     @cached_property
     def feature_names(self) -> tuple[str, ...]:
-        """Audio features present for every track (optional ones only when fully known)."""
+        """Audio features known for every track: those the file gives (a file may lack some,
+        see ``report.missing_features``), optional ones only when fully known."""
         if not self.has_features:
             return ()
+        missing = set(getattr(self.report, "missing_features", ()))
         optional = tuple(
             f for f in OPTIONAL_FEATURES if f in self.tracks and self.tracks[f].notna().all()
         )
-        return AUDIO_FEATURES + optional
+        return tuple(f for f in AUDIO_FEATURES if f not in missing) + optional
+
+    @property
+    def missing_features(self) -> tuple[str, ...]:
+        """Audio features this catalog does not know (all of them for a track list)."""
+        return tuple(f for f in AUDIO_FEATURES if f not in self.feature_names)
 
     def feature_matrix(self, names: Iterable[str] | None = None) -> np.ndarray:
         """The audio features as a C-contiguous float32 matrix (rows follow :attr:`tracks`)."""
@@ -591,6 +631,11 @@ def _cell_text(value: object) -> object:
 
 
 # ----------------------------------------------------------------------------- mapping
+
+def layout_display_name(layout: str) -> str:
+    """The plain name of a layout ID (``'exportify'`` -> ``'Exportify playlist export'``)."""
+    return LAYOUT_NAMES.get(layout, layout.replace("_", " "))
+
 
 def identify_layout(columns: Iterable[object]) -> str:
     """Name the known layout whose signature columns are all present, else ``'generic'``."""
@@ -992,14 +1037,19 @@ def canonical_rows(raw: pd.DataFrame, mapping: dict[str, str], report: LoadRepor
         f: (raw[mapping[f]].notna() if pd.api.types.is_numeric_dtype(raw[mapping[f]]) else _clean_text(raw[mapping[f]]).notna()).to_numpy()
         for f in present_features
     }
-    any_feature_value = any(bool(nonempty[f].any()) for f in present_features if f in _ENDPOINT_FEATURES)
+    # A feature column without a single value is as good as absent: unknown, not a reason to
+    # drop every row.
+    valued = [f for f in present_features if nonempty[f].any()]
+    sound = [f for f in valued if f in _ENDPOINT_FEATURES]
+    any_feature_value = len(sound) >= MIN_SOUND_FEATURES
     report.track_list_only = not any_feature_value
-    if any_feature_value:
-        missing_cols = [f for f in AUDIO_FEATURES if f not in mapping]
-        if missing_cols:
-            found = raw.attrs.get("source_columns") or list(raw.columns)
-            raise CatalogError(_missing_message(report.source, missing_cols, found))
-    for f in AUDIO_FEATURES if any_feature_value else ():
+    report.missing_features = tuple(f for f in AUDIO_FEATURES if f not in valued) if any_feature_value else AUDIO_FEATURES
+    if any_feature_value and report.missing_features:
+        report.warnings.append(
+            f"The file gives {len(valued)} of the {len(AUDIO_FEATURES)} audio features; these are unknown: "
+            + ", ".join(report.missing_features) + "."
+        )
+    for f in valued if any_feature_value else ():
         v = values[f]
         lo, hi = FEATURE_RANGES[f]
         finite = np.isfinite(v)
@@ -1031,7 +1081,13 @@ def canonical_rows(raw: pd.DataFrame, mapping: dict[str, str], report: LoadRepor
             out[f] = np.float32(np.nan)
 
     report.dropped.update({k: v for k, v in dropped.items() if v})
-    if report.track_list_only:
+    if report.track_list_only and sound:
+        report.warnings.append(
+            f"The file gives only one audio feature ({sound[0]}): comparing tracks by sound needs at least "
+            f"{MIN_SOUND_FEATURES}, so it was loaded as a track list, usable as seeds or labels for tracks "
+            "that are in the loaded catalog."
+        )
+    elif report.track_list_only:
         report.warnings.append(
             "The file has no audio feature values (Spotify stopped providing them to new apps "
             "in Nov 2024): it was loaded as a track list, usable as seeds or labels for tracks "
@@ -1256,6 +1312,7 @@ def build_catalog(rows: pd.DataFrame, report: LoadReport, name: str = "catalog")
     tracks = _attach_membership_summary(tracks, membership, member_pos, summary_codes)
     _release_arrow_memory()
     report.tracks = len(tracks)
+    report.merged_rows = len(rows) - len(tracks)  # same track again (another playlist): merged
     return Catalog(tracks=tracks, memberships=membership, report=report, name=name)
 
 

@@ -101,7 +101,14 @@ class FeatureSpace:
             raise ValueError(
                 f"unknown feature weight(s) {sorted(unknown)}; allowed: {sorted(self.DEFAULT_WEIGHTS)}"
             )
+        # Only the features the catalog has (a file may give a few): the rest are unknown for
+        # every track, so they cannot tell tracks apart and are left out, not filled in.
         names = [f for f in catalog.feature_names if weights.get(f, 0) > 0]
+        if not names:
+            raise CatalogError(
+                f"{catalog.name}: none of its audio features ({', '.join(catalog.feature_names)}) has a "
+                "weight above 0, so tracks cannot be compared by sound. Give at least one of them a weight."
+            )
         if self.use_year and YEAR_FEATURE in catalog.tracks and weights.get(YEAR_FEATURE, 0) > 0:
             if catalog.tracks[YEAR_FEATURE].notna().any():
                 names.append(YEAR_FEATURE)

@@ -14,9 +14,14 @@ import pytest
 from recommender.catalog import (
     AUDIO_FEATURES,
     FEATURE_RANGES,
+    LAYOUT_NAMES,
+    LAYOUTS as LAYOUT_SIGNATURES,
     LIST_SEP,
+    MIN_SOUND_FEATURES,
     Catalog,
+    LoadReport,
     identify_layout,
+    layout_display_name,
     load_catalog,
     map_columns,
     normalize_header,
@@ -362,9 +367,6 @@ def test_undecodable_text() -> None:
 
 
 def test_missing_required_columns_names_missing_and_found(tidy_frame: pd.DataFrame) -> None:
-    message = _message(_csv_bytes(tidy_frame.drop(columns=["energy", "tempo"])))
-    assert "missing: energy, tempo" in message
-    assert "track_album_name" in message and "playlist_id" in message
     message = _message(_csv_bytes(tidy_frame.drop(columns=["track_id"])))
     assert "missing: track_id" in message and "track_name" in message
     message = _message("song,singer,mood\na,b,c\n")
@@ -480,3 +482,84 @@ def test_gzip_bomb_is_refused(tidy_frame: pd.DataFrame) -> None:
     data = gzip.compress(_csv_bytes(tidy_frame) + b"\n" * 3_000_000)
     with pytest.raises(CatalogError, match="compression bomb"):
         load_catalog(data, max_bytes=1_000_000)
+
+
+# ----------------------------------------------------------------------------- some features only
+
+def test_a_file_with_some_audio_features_loads_with_the_rest_unknown(tidy_frame: pd.DataFrame) -> None:
+    catalog = load_catalog(_csv_bytes(tidy_frame.drop(columns=["energy", "tempo"])))
+    assert catalog.has_features and len(catalog) == 35
+    assert catalog.feature_names == tuple(f for f in AUDIO_FEATURES if f not in ("energy", "tempo"))
+    assert catalog.missing_features == catalog.report.missing_features == ("energy", "tempo")
+    assert catalog.tracks["energy"].isna().all() and catalog.tracks["tempo"].isna().all()  # unknown, not 0
+    assert catalog.tracks["danceability"].notna().all()
+    assert any("energy, tempo" in w for w in catalog.report.warnings)
+    assert "energy" not in catalog.summary()["feature_ranges"]
+    assert catalog.feature_matrix().shape == (35, len(AUDIO_FEATURES) - 2)
+
+
+def test_the_four_feature_sample_keeps_its_four_features_and_every_playlist() -> None:
+    catalog = _load("four_features.csv")
+    assert catalog.feature_names == ("danceability", "energy", "tempo", "valence")
+    assert len(catalog.missing_features) == len(AUDIO_FEATURES) - 4 and "loudness" in catalog.missing_features
+    assert not catalog.report.dropped and len(catalog) == 300
+    assert catalog.report.merged_rows == catalog.report.rows_read - 300 > 0
+    assert catalog.tracks["playlist_count"].max() > 1
+
+
+def test_an_empty_feature_column_counts_as_missing_not_as_a_reason_to_drop_every_row(tidy_frame: pd.DataFrame) -> None:
+    frame = tidy_frame.copy()
+    frame["liveness"] = ""
+    catalog = load_catalog(_csv_bytes(frame))
+    assert len(catalog) == 35 and not catalog.report.dropped
+    assert catalog.missing_features == ("liveness",)
+
+
+def test_fewer_than_the_minimum_sound_features_is_a_track_list_with_a_reason(tidy_frame: pd.DataFrame) -> None:
+    assert MIN_SOUND_FEATURES == 2
+    keep = ["track_id", "track_name", "track_artist", "playlist_id", "playlist_genre"]
+    one = load_catalog(_csv_bytes(tidy_frame[keep + ["tempo", "duration_ms"]]))
+    assert not one.has_features and one.feature_names == () and one.report.track_list_only
+    assert len(one) == 35  # nothing dropped: a track list keeps its tracks
+    assert any("only one audio feature (tempo)" in w and "at least 2" in w for w in one.report.warnings)
+    assert one.missing_features == AUDIO_FEATURES
+    two = load_catalog(_csv_bytes(tidy_frame[keep + ["tempo", "valence"]]))
+    assert two.has_features and two.feature_names == ("tempo", "valence")
+
+
+def test_merged_rows_count_the_same_track_read_again_in_another_playlist(default_catalog: Catalog) -> None:
+    report = default_catalog.report
+    assert (report.rows_read, report.tracks, report.dropped) == (32_833, 28_356, {})
+    assert report.merged_rows == 4_477
+    assert report.to_dict()["merged_rows"] == 4_477
+    assert any("merged 4,477 rows" in line for line in report.summary_lines())
+    tidy = _load("tidytuesday_spotify_songs.csv").report
+    assert tidy.merged_rows == 2  # the track in three playlists: two of its rows merged
+    assert tidy.rows_read == tidy.tracks + tidy.merged_rows + sum(tidy.dropped.values())
+
+
+def test_conflicting_duplicates_are_dropped_not_merged(tidy_frame: pd.DataFrame) -> None:
+    frame = tidy_frame.copy()
+    rows = frame.index[frame["track_id"] == THREE_PLAYLISTS]
+    frame.loc[rows[1], "energy"] = "0.01"  # the same ID with other audio features
+    report = load_catalog(_csv_bytes(frame)).report
+    assert report.dropped == {"duplicate track ID with conflicting audio features": 1}
+    assert report.merged_rows == 1
+
+
+def test_a_report_pickled_before_the_merge_count_still_knows_it() -> None:
+    report = LoadReport(rows_read=40, tracks=30, dropped={"missing track ID": 4}, merged_rows=6)
+    state = report.__dict__.copy()
+    del state["merged_rows"], state["missing_features"]  # as an older on-disk cache stored it
+    old = LoadReport.__new__(LoadReport)
+    old.__setstate__(state)
+    assert old.merged_rows == 6 and old.missing_features == ()
+
+
+def test_every_layout_has_a_plain_display_name() -> None:
+    for layout, _signature in LAYOUT_SIGNATURES:
+        name = layout_display_name(layout)
+        assert name == LAYOUT_NAMES[layout] and name != layout and " " in name
+    assert layout_display_name("tidytuesday_spotify_songs") == "TidyTuesday Spotify songs (2020)"
+    assert layout_display_name("generic") == "a table with recognised column names"
+    assert layout_display_name("some_new_layout") == "some new layout"

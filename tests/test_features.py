@@ -1,11 +1,14 @@
 """FeatureSpace: standardization, weights, unknown values, errors."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from planted import planted_catalog
-from recommender.errors import NotFittedError
+from recommender.catalog import load_catalog
+from recommender.errors import CatalogError, NotFittedError
 from recommender.features import FeatureSpace
 
 
@@ -59,3 +62,35 @@ def test_groups_are_far_apart_in_feature_space(catalog):
     within = np.mean([np.linalg.norm(X[groups == g] - centres[g], axis=1).mean() for g in range(3)])
     between = np.linalg.norm(centres[0] - centres[1])
     assert between > 2 * within
+
+
+SAMPLES = Path(__file__).resolve().parent / "samples"
+
+
+@pytest.fixture(scope="module")
+def four_features():
+    return load_catalog(SAMPLES / "four_features.csv")
+
+
+def test_a_catalog_with_some_features_uses_only_those(four_features):
+    space = FeatureSpace().fit(four_features)
+    # The sample has no release dates either: four columns, the unknown features left out.
+    assert space.feature_names_ == ["danceability", "energy", "tempo", "valence"]
+    X = space.transform_catalog()
+    assert X.shape == (300, 4) and np.isfinite(X).all()
+    np.testing.assert_allclose(X.std(axis=0), space.weights_, rtol=1e-3)
+    # A frame that happens to hold a feature the catalog lacks: it is ignored, not used.
+    frame = four_features.tracks.head(3).assign(loudness=-5.0)
+    np.testing.assert_allclose(space.transform(frame), X[:3], atol=1e-6)
+
+
+def test_zero_weights_on_every_known_feature_is_a_clear_error(four_features):
+    zero = {f: 0.0 for f in four_features.feature_names}
+    with pytest.raises(CatalogError, match="weight above 0"):
+        FeatureSpace(weights=zero).fit(four_features)
+
+
+def test_a_track_list_cannot_be_placed_in_the_feature_space():
+    track_list = load_catalog(SAMPLES / "exportify_no_features.csv")
+    with pytest.raises(CatalogError, match="no audio features"):
+        FeatureSpace().fit(track_list)

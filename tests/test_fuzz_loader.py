@@ -48,10 +48,16 @@ def check(data: bytes) -> Catalog | None:
     assert report.rows_read >= len(t)
     assert sum(report.dropped.values()) <= report.rows_read
     assert all(count > 0 for count in report.dropped.values())
+    # Every row read is accounted for: dropped (by reason), kept as a track, or merged into one.
+    assert report.rows_read == sum(report.dropped.values()) + report.tracks + report.merged_rows
     if catalog.has_features:
+        assert set(catalog.feature_names) | set(catalog.missing_features) >= set(AUDIO_FEATURES)
         for feature in AUDIO_FEATURES:
             lo, hi = FEATURE_RANGES[feature]
             values = t[feature].to_numpy(dtype=float)
+            if feature in catalog.missing_features:  # unknown for every track, never made up
+                assert np.isnan(values).all(), feature
+                continue
             assert np.isfinite(values).all() and (values >= lo).all() and (values <= hi).all(), feature
     pop = t["popularity"].dropna()
     assert ((pop >= 0) & (pop <= 100)).all()

@@ -245,6 +245,16 @@ def exportify_no_features(songs: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def four_features(songs: pd.DataFrame) -> pd.DataFrame:
+    """A playlist dump with only four audio features (no key, mode, loudness, duration, ...):
+    300 tracks of every genre, each with all its playlist rows (so some rows repeat a track)."""
+    picked = _pick(songs, 300, 4)
+    rows = songs[songs["track_id"].isin(picked["track_id"])]
+    columns = ["track_id", "track_name", "track_artist", "track_popularity", "playlist_id", "playlist_name",
+               "playlist_genre", "danceability", "energy", "tempo", "valence"]
+    return rows[columns]
+
+
 def main() -> None:
     songs = pd.read_csv(SOURCE, dtype={"track_album_release_date": str})
     _write_csv(tidytuesday(songs), "tidytuesday_spotify_songs.csv")
@@ -254,6 +264,7 @@ def main() -> None:
     _write_csv(tracks_features_1m(songs), "tracks_features_1m.csv")
     _write_csv(exportify_with_features(songs), "exportify_with_features.csv")
     _write_csv(exportify_no_features(songs), "exportify_no_features.csv")
+    _write_csv(four_features(songs), "four_features.csv")
 
     # Compressed and Parquet variants of the default layout (same rows as the CSV sample).
     tidy = tidytuesday(songs)
