@@ -17,6 +17,7 @@ from recommender.playlist import (
     spotify_links,
 )
 from recommender.store import to_safe_csv
+from ui.charts import WEBGL_CONFIG
 from ui.data import active_catalog, load_upload, plot_frame
 from ui.playlist import (
     PLOT_FEATURES,
@@ -183,7 +184,8 @@ with m3:
                          help="A random sample of the catalog in use, to see where the playlist sits.")
     show_path = bound(st.toggle, "Connect the tracks in the new order", "pl_path", False)
 background = plot_frame(catalog) if show_catalog and catalog.has_features else None
-st.plotly_chart(playlist_map(kept, filtered_out, background, x, y, path=show_path), key="pl_map")
+st.plotly_chart(playlist_map(kept, filtered_out, background, x, y, path=show_path), key="pl_map",
+                config=WEBGL_CONFIG)
 
 # ---------------------------------------------------------------- 4. take it with you
 st.subheader("4. Take the new order with you")

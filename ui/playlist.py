@@ -104,19 +104,21 @@ def playlist_map(kept: pd.DataFrame, filtered_out: pd.DataFrame, background: pd.
     """The playlist's tracks (numbered in the new order) over an optional faint catalog sample;
     tracks the filters leave out stay visible as hollow grey rings."""
     fig = go.Figure()
+    # SVG markers are crisper and carry the numbers; past a few hundred points WebGL draws faster.
+    scatter = go.Scatter if len(kept) + len(filtered_out) <= 500 else go.Scattergl
     if background is not None and x in background and y in background and len(background):
         fig.add_trace(go.Scattergl(x=background[x], y=background[y], mode="markers", name="catalog (sample)",
                                    marker=dict(size=3, color=_BACKGROUND), hoverinfo="skip"))
     if len(filtered_out):
-        fig.add_trace(go.Scatter(x=filtered_out[x], y=filtered_out[y], mode="markers", name="filtered out",
+        fig.add_trace(scatter(x=filtered_out[x], y=filtered_out[y], mode="markers", name="filtered out",
                                  marker=dict(size=9, color="rgba(0,0,0,0)", line=dict(width=1.5, color=_FILTERED_OUT)),
                                  hovertext=_hover(filtered_out, x, y, numbered=False), hoverinfo="text"))
     if len(kept):
         numbered = len(kept) <= 60  # numbers on more points than that only cover each other
         if path and len(kept) > 1:
-            fig.add_trace(go.Scatter(x=kept[x], y=kept[y], mode="lines", name="new order",
+            fig.add_trace(scatter(x=kept[x], y=kept[y], mode="lines", name="new order",
                                      line=dict(width=1, color=_HIGHLIGHT), opacity=0.45, hoverinfo="skip"))
-        fig.add_trace(go.Scatter(
+        fig.add_trace(scatter(
             x=kept[x], y=kept[y], mode="markers+text" if numbered else "markers", name="your playlist",
             text=[str(i) for i in range(1, len(kept) + 1)] if numbered else None,
             textposition="top center", textfont=dict(size=10, color="#333"),
