@@ -194,3 +194,24 @@ def test_a_file_that_is_not_a_playlist_gets_the_loaders_message():
     assert not at.exception
     assert table(at) is None
     assert any("could not be used as a playlist" in e.value and "track" in plain(e.value) for e in at.error)
+
+
+def test_hostile_names_in_an_exportify_file_stay_plain_text(samples_dir, downloads):
+    # The suite's hostile names and its checker (tests/test_hostile.py), on this page.
+    from test_hostile import HOSTILE, assert_csv_safe, assert_no_markup_rendered, plotly_strings
+
+    raw = pd.read_csv(samples_dir / "exportify_with_features.csv", dtype=str, keep_default_na=False)
+    raw.loc[: len(HOSTILE) - 1, "Track Name"] = HOSTILE
+    raw.loc[: len(HOSTILE) - 1, "Artist Name(s)"] = HOSTILE[::-1]
+    at = upload(open_playlist(), "hostile.csv", raw.to_csv(index=False).encode())
+    assert_no_markup_rendered(at, "Playlist")
+    assert set(HOSTILE) <= set(table(at)["track_name"])  # the grid shows them verbatim
+    for sort_by in ("tempo", "energy", "valence", "danceability"):  # each puts another name in the caption
+        at.selectbox(key="w_pl_sort").set_value(sort_by).run()
+        assert_no_markup_rendered(at, f"Playlist sorted by {sort_by}")
+    hovers = " ".join(plotly_strings(at))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in hovers, "hover labels show the name, escaped"
+    exports = [data for name, data in downloads if name == "tastemap_playlist.csv"]
+    assert exports
+    rows = assert_csv_safe(exports[-1], "playlist export")
+    assert any("<script>alert(1)</script>" in cell for row in rows for cell in row)
