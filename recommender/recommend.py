@@ -33,9 +33,10 @@ import scipy.sparse as sp
 from .catalog import TUNABLE_FEATURES, Catalog, split_list
 from .clustering import ClusterModel
 from .errors import FilterError, ModelError, NotFittedError, SeedError
-from .features import FEATURE_WORDS, FeatureSpace
+from .features import FeatureSpace
 from .ids import InvalidToken, is_track_id, parse_track_ids, track_id_from_token
 from .neighbors import ExactIndex, IVFIndex, build_index, sorted_unique
+from .songs import catalog_song_codes
 
 _log = logging.getLogger(__name__)
 
@@ -90,12 +91,7 @@ HYBRID_APPROXIMATE_ABOVE = HYBRID_CANDIDATES_ABOVE
 HYBRID_N_PROBE = 16
 UNKNOWN_POPULARITY_POLICIES = ("exclude", "include")
 FILTER_MASKS_KEPT = 8  # min/max filter masks remembered per fitted model (1 MB each at 1M tracks)
-# Features named in explanations (key / mode / meter rarely mean much to a listener).
-_EXPLAIN_FEATURES = (
-    "energy", "danceability", "valence", "acousticness", "tempo", "loudness",
-    "speechiness", "instrumentalness", "liveness", "duration_ms", "release_year",
-)
-RESULT_COLUMNS = ["track_id", "track_name", "artists", "popularity", "score", "why"]
+RESULT_COLUMNS = ["track_id", "track_name", "artists", "popularity", "score", "match", "why"]
 
 
 # =============================================================================== filters
@@ -164,7 +160,10 @@ class Filters:
     artist: ``max_per_artist`` is a hard cap over the whole list (default ``None``: off);
     ``max_per_artist_per_page`` (default 2) allows at most that many tracks of one artist
     in each page of 10 results, moving the rest down a page, so every top 10 holds >= 5
-    artists (``None`` switches it off). ``unknown_popularity`` says how tracks whose popularity
+    artists (``None`` switches it off); the candidate pool grows until every page keeps it,
+    and only when the filters leave too few artists does a page break it (the result's
+    ``notes`` say so). Song identity (:mod:`recommender.songs`): a list never holds two
+    versions of one song, and holds no version of a seed song unless ``include_versions``. ``unknown_popularity`` says how tracks whose popularity
     is unknown are treated when a popularity bound is set: ``"exclude"`` (default) or
     ``"include"``; without a bound they always stay.
     """
@@ -177,13 +176,15 @@ class Filters:
     min_year: int | None = None
     max_year: int | None = None
     exclude_seed_artists: bool = False
+    include_versions: bool = False
     max_per_artist: int | None = None
     max_per_artist_per_page: int | None = DEFAULT_MAX_PER_ARTIST_PER_PAGE
     unknown_popularity: str = "exclude"
 
     FLAT_KEYS: ClassVar[tuple[str, ...]] = (
         "include_genres", "exclude_genres", "min_year", "max_year",
-        "exclude_seed_artists", "max_per_artist", "max_per_artist_per_page", "unknown_popularity",
+        "exclude_seed_artists", "include_versions", "max_per_artist", "max_per_artist_per_page",
+        "unknown_popularity",
     )
 
     def __post_init__(self) -> None:
@@ -215,6 +216,7 @@ class Filters:
                 f"min_year={self.min_year} is after max_year={self.max_year}; swap them."
             )
         self.exclude_seed_artists = _truthy("exclude_seed_artists", self.exclude_seed_artists)
+        self.include_versions = _truthy("include_versions", self.include_versions)
         for key in ("max_per_artist", "max_per_artist_per_page"):
             value = getattr(self, key)
             if value is None or value == "" or (isinstance(value, str) and value.lower() == "none"):
@@ -308,6 +310,7 @@ class RecommendationResult:
     recommendations: pd.DataFrame
     message: str | None = None
     method: str = ""
+    notes: list[str] = field(default_factory=list)  # plain-words notes for the listener
 
     def __len__(self) -> int:
         return len(self.recommendations)
@@ -324,6 +327,7 @@ class RecommendationResult:
                     "artists": None if pd.isna(row.artists) else str(row.artists),
                     "popularity": None if pd.isna(pop) else int(round(float(pop))),
                     "score": round(float(row.score), 6),
+                    "match": None if pd.isna(row.match) else int(row.match),
                     "why": str(row.why),
                 }
             )
@@ -469,11 +473,26 @@ class CatalogIndex:
         self.album = alb_codes.astype(np.int64)  # -1 unknown
         self.popularity = t["popularity"].to_numpy(dtype=np.float32, na_value=np.nan)
         self.year = t["release_year"].to_numpy(dtype=np.float32, na_value=np.nan)
+        self.song = catalog_song_codes(catalog)  # equal codes: versions of one song
+
+    def song_versions(self, positions: np.ndarray) -> np.ndarray:
+        """Every track that is a version of the songs at ``positions`` (them included),
+        from a song -> tracks index built on first use (no pass over the catalog per query)."""
+        if "_song_tracks" not in self.__dict__:
+            order = np.argsort(self.song, kind="stable")
+            starts = np.searchsorted(self.song[order], np.arange(int(self.song.max()) + 2 if self.n else 1))
+            self._song_tracks = (order, starts)
+        order, starts = self._song_tracks
+        songs = sorted_unique(self.song[np.asarray(positions, dtype=np.int64)])
+        if len(songs) == 0:
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate([order[starts[s]:starts[s + 1]] for s in songs.tolist()])
 
     def __getstate__(self) -> dict:
         # Cached column views of the catalog are rebuilt on demand: not stored twice in pickles.
         state = self.__dict__.copy()
         state.pop("_filter_values", None)
+        state.pop("_song_tracks", None)
         return state
 
     def filter_values(self, tracks: pd.DataFrame, name: str) -> tuple[np.ndarray, int]:
@@ -710,19 +729,42 @@ class BaseRecommender:
     def _pool_size(k: int, filters: Filters) -> int:
         return k + PAGE_SIZE * 10 if filters.max_per_artist is None else max(4 * k, k + 256)
 
-    def _apply_caps(self, order: np.ndarray, k: int, filters: Filters) -> np.ndarray:
-        """The artist caps over a ranked pool (best first)."""
+    def _apply_caps(self, order: np.ndarray, k: int, filters: Filters, strict: bool = True) -> np.ndarray:
+        """The listener's rules over a ranked pool (best first): one version per song (the best
+        scored), the artist caps. ``strict``: stop where a page of PAGE_SIZE could only be
+        filled by breaking the per-page artist cap (the caller grows the pool); not strict:
+        such a page takes the best of what is left (the pool holds every candidate)."""
+        if not filters.include_versions and len(order) > 1:
+            _, first = np.unique(self.index_.song[order], return_index=True)
+            if len(first) < len(order):
+                order = order[np.sort(first)]
         cap, page_cap = filters.max_per_artist, filters.max_per_artist_per_page
         if cap is not None:
             artist = self.index_.primary_artist[order]
             rank_in_artist = pd.Series(artist).groupby(artist).cumcount().to_numpy()
             order = order[rank_in_artist < cap]
         if page_cap is not None:
-            order = self._spread_pages(order, page_cap, k)
+            order = self._spread_pages(order, page_cap, k, strict)
         return order
 
-    def _top_k(self, scores: np.ndarray, candidates: np.ndarray, k: int, filters: Filters) -> np.ndarray:
-        """Best ``k`` candidates under the artist caps (ties broken by catalog order)."""
+    def _capped_or_relaxed(self, ranked: np.ndarray, order: np.ndarray, k: int, filters: Filters,
+                           notes: list[str]) -> np.ndarray:
+        """Every candidate is in ``ranked`` and the caps still leave fewer than ``k``: fill the
+        pages with what is left, breaking the per-page artist cap, and say so."""
+        relaxed = self._apply_caps(ranked, k, filters, strict=False)[:k]
+        if len(relaxed) > len(order) and filters.max_per_artist_per_page is not None:
+            artists = len(np.unique(self.index_.primary_artist[relaxed]))
+            notes.append(
+                f"Only {artists} artist{'s' if artists != 1 else ''} can fill this list with your "
+                f"filters, so some pages of {PAGE_SIZE} hold more than "
+                f"{filters.max_per_artist_per_page} tracks by one artist: widen the filters for more variety."
+            )
+            return relaxed
+        return order[:k]
+
+    def _top_k(self, scores: np.ndarray, candidates: np.ndarray, k: int, filters: Filters,
+               notes: list[str]) -> np.ndarray:
+        """Best ``k`` candidates under the caps (ties broken by catalog order)."""
         cand = np.flatnonzero(candidates)
         if len(cand) == 0:
             return cand
@@ -732,16 +774,19 @@ class BaseRecommender:
                 chosen = cand[np.argpartition(-scores[cand], pool - 1)[:pool]]
             else:
                 chosen = cand
-            order = self._apply_caps(chosen[np.lexsort((chosen, -scores[chosen]))], k, filters)
-            if len(order) >= k or pool >= len(cand):
+            ranked = chosen[np.lexsort((chosen, -scores[chosen]))]
+            order = self._apply_caps(ranked, k, filters)
+            if len(order) >= k:
                 return order[:k]
+            if pool >= len(cand):
+                return self._capped_or_relaxed(ranked, order, k, filters, notes)
             pool = len(cand)
 
     def _top_k_from_pool(
-        self, seed_pos: np.ndarray, candidates: np.ndarray, k: int, filters: Filters
+        self, seed_pos: np.ndarray, candidates: np.ndarray, k: int, filters: Filters, notes: list[str]
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """Like :meth:`_top_k` on the method's :meth:`_pool` shortcut, growing the pool
-        while the artist caps leave fewer than ``k``; None to score every track instead."""
+        while the caps leave fewer than ``k``; None to score every track instead."""
         if filters.target:  # a target reshapes every track's score: score them all
             return None
         n_cand = None
@@ -752,7 +797,10 @@ class BaseRecommender:
                 return None
             positions, scores = pool
             order = self._apply_caps(positions, k, filters)
-            if len(order) >= k or len(positions) < size:
+            exhausted = len(positions) < size  # the method returned every candidate
+            if len(order) >= k or exhausted:
+                if len(order) < k:
+                    order = self._capped_or_relaxed(positions, order, k, filters, notes)
                 lookup = dict(zip(positions.tolist(), scores.tolist()))
                 chosen = order[:k]
                 return chosen, np.asarray([lookup[p] for p in chosen.tolist()], dtype=np.float32)
@@ -761,9 +809,11 @@ class BaseRecommender:
                 return None
             size = min(n_cand, size * 4)
 
-    def _spread_pages(self, order: np.ndarray, page_cap: int, k: int) -> np.ndarray:
+    def _spread_pages(self, order: np.ndarray, page_cap: int, k: int, strict: bool = True) -> np.ndarray:
         """Reorder so no page of PAGE_SIZE results holds more than ``page_cap`` tracks of
-        one artist; a deferred track moves to the next page with room (never dropped)."""
+        one artist; a deferred track moves to the next page with room. ``strict``: stop at a
+        page that only a capped artist could fill (fewer than ``k`` come back); else such
+        tracks fill it."""
         artists = self.index_.primary_artist[order].tolist()
         out: list[int] = []
         remaining = list(range(len(order)))  # loops over the top-k pool only, not the catalog
@@ -781,17 +831,51 @@ class BaseRecommender:
                     page.append(i)
                 else:
                     deferred.append(i)
+            need = min(PAGE_SIZE, k - len(out)) - len(page)
             out.extend(page)
             remaining = deferred
-        out.extend(remaining)
+            if need > 0 and remaining:  # only capped artists are left for this page
+                if strict:
+                    break
+                out.extend(remaining[:need])
+                remaining = remaining[need:]
         return order[np.asarray(out, dtype=np.int64)]
 
     # ------------------------------------------------------------------ explanations
-    def _explain(self, seed_pos: np.ndarray, rec_pos: np.ndarray) -> list[str]:
+    def _explain(self, seed_pos: np.ndarray, rec_pos: np.ndarray, filters: Filters | None = None) -> list[str]:
+        """Why each track, in a listener's words, the strongest reason first: the user's
+        targets when they drove the pick, the method's signals (same artist, shared
+        playlists, ...), then how it sounds next to the closest seed."""
         extra = self._signals(seed_pos, rec_pos)
         base = self._base_reason(rec_pos)
+        targets = self._target_reasons(rec_pos, filters)
+        sound = self._sound_reasons(seed_pos, rec_pos)
+        out = []
+        for i in range(len(rec_pos)):
+            parts = [targets[i], *extra[i], base[i], sound[i]]
+            text = "; ".join(p for p in parts if p)
+            out.append(text[:1].upper() + text[1:])
+        return out
+
+    def _target_reasons(self, rec_pos: np.ndarray, filters: Filters | None) -> list[str]:
+        """"near your target tempo 120 BPM (118 BPM)" for each target the user set."""
+        if filters is None or not filters.target:
+            return ["" for _ in rec_pos]
+        t = self.catalog_.tracks
+        phrases = []
+        for name, goal in filters.target.items():
+            if name not in t:
+                continue
+            values = t[name].to_numpy(dtype=np.float64, na_value=np.nan)[rec_pos]
+            words = PLAIN_FEATURE_NAMES.get(name, name)
+            phrases.append([f"{words} {plain_value(name, v)} (your target: {plain_value(name, goal)})" for v in values])
+        return [", ".join(row) for row in zip(*phrases)] if phrases else ["" for _ in rec_pos]
+
+    def _sound_reasons(self, seed_pos: np.ndarray, rec_pos: np.ndarray) -> list[str]:
+        """"sounds like 'Seed' by Artist: similar energy and mood, but faster"; the seed is
+        named only when there are several (one seed: "like your seed")."""
         if self.space_ is None or len(seed_pos) == 0:
-            return ["; ".join([b, *e]) for b, e in zip(base, extra)]
+            return ["" for _ in rec_pos]
         space = self.space_
         X = space.transform_catalog()
         R, S = X[rec_pos], X[seed_pos]
@@ -799,43 +883,43 @@ class BaseRecommender:
         sn = S / np.maximum(np.linalg.norm(S, axis=1, keepdims=True), 1e-9)
         closest = seed_pos[np.argmax(rn @ sn.T, axis=1)]
         names = space.feature_names_
-        cols = [i for i, f in enumerate(names) if f in _EXPLAIN_FEATURES]
+        cols = [i for i, f in enumerate(names) if f in PLAIN_DIRECTIONS]
+        if not cols:
+            return ["" for _ in rec_pos]
         w = space.weights_
         Zr = R[:, cols] / np.where(w[cols] > 0, w[cols], 1)
         Zs = X[closest][:, cols] / np.where(w[cols] > 0, w[cols], 1)
         # The closest seeds' names, gathered once for all rows (not row by row).
         columns = self._table_columns()
         t = self.catalog_.tracks
-        seed_names, seed_ids, seed_artists = (
+        seed_names, seed_artists = (
             (columns[c].take(closest) if c in columns else t[c].iloc[closest]).tolist()
-            for c in ("track_name", "track_id", "artists")
+            for c in ("track_name", "artists")
         )
-        if cols:
-            # Every row at once: the two closest features (a match counts more where the seed
-            # is distinctive: two tracks both near the catalog average instrumentalness, zero,
-            # is no reason worth telling) and the widest difference.
-            words = [FEATURE_WORDS[names[c]] for c in cols]
-            diff = Zr - Zs
-            closeness = np.abs(diff) - 0.5 * np.minimum(np.abs(Zs), 2.0)
-            closest_features = np.argsort(closeness, axis=1, kind="stable")[:, :2].tolist()
-            widest = np.argmax(np.abs(diff), axis=1)
-            widest_diff = diff[np.arange(len(rec_pos)), widest].tolist()
-            widest = widest.tolist()
+        # Every row at once: the two closest features (a match counts more where the seed is
+        # distinctive: two tracks both near the catalog average instrumentalness, zero, is no
+        # reason worth telling) and the widest difference.
+        words = [PLAIN_FEATURE_NAMES[names[c]] for c in cols]
+        directions = [PLAIN_DIRECTIONS[names[c]] for c in cols]
+        diff = Zr - Zs
+        closeness = np.abs(diff) - 0.5 * np.minimum(np.abs(Zs), 2.0)
+        closest_features = np.argsort(closeness, axis=1, kind="stable")[:, :2].tolist()
+        widest = np.argmax(np.abs(diff), axis=1)
+        widest_diff = diff[np.arange(len(rec_pos)), widest].tolist()
+        widest = widest.tolist()
+        several = len(sorted_unique(seed_pos)) > 1
         out = []
         for i in range(len(rec_pos)):
-            seed_name = seed_names[i] if pd.notna(seed_names[i]) else seed_ids[i]
-            seed_artist = split_list(seed_artists[i])
-            by = f" by {seed_artist[0]}" if seed_artist else ""
-            reason = f"close to '{seed_name}'{by}"
-            if cols:
-                reason += f": similar {' and '.join(words[j][0] for j in closest_features[i])}"
-                if abs(widest_diff[i]) >= 0.5:
-                    _, higher, lower = words[widest[i]]
-                    reason += f"; {higher if widest_diff[i] > 0 else lower}"
-            parts = [reason]
-            if base[i]:
-                parts.append(base[i])
-            out.append("; ".join(parts + extra[i]))
+            if several and pd.notna(seed_names[i]):
+                artist = split_list(seed_artists[i])
+                like = f"sounds like '{seed_names[i]}'" + (f" by {artist[0]}" if artist else "")
+            else:
+                like = "sounds like your seed" if not several else "sounds like one of your seeds"
+            reason = f"{like}: similar {' and '.join(words[j] for j in closest_features[i])}"
+            if abs(widest_diff[i]) >= 0.5:
+                higher, lower = directions[widest[i]]
+                reason += f", but {higher if widest_diff[i] > 0 else lower}"
+            out.append(reason)
         return out
 
     def _base_reason(self, rec_pos: np.ndarray) -> list[str]:
@@ -872,10 +956,21 @@ class BaseRecommender:
         n = self.index_.n
         candidates = np.ones(n, dtype=bool)
         candidates[seed_pos] = False
-        left = n > len(sorted_unique(seed_pos))  # = candidates.any(), without a pass over n
+        notes: list[str] = []
+        if len(seed_pos) and not filters.include_versions:
+            versions = self.index_.song_versions(seed_pos)
+            other = np.count_nonzero(candidates[versions])
+            candidates[versions] = False
+            if other:
+                notes.append(
+                    f"{other} other version{'s' if other != 1 else ''} of your seed songs "
+                    "(remasters, mixes, live or remixed versions) left out."
+                )
+        left = bool(candidates.any()) if len(seed_pos) else n > 0
         message = None
         if not left:
-            message = "Every catalog track is a seed: there is nothing else to recommend."
+            message = "Every catalog track is a seed or a version of one: there is nothing else to recommend."
+        unfiltered = candidates.copy() if left else candidates
         masks = self._filter_masks(filters, seed_pos)
         for label, mask in masks:
             candidates &= mask
@@ -887,25 +982,54 @@ class BaseRecommender:
                     + ": widen or remove it."
                 )
 
+        scores = None
         ranked = None
         if left:
-            ranked = self._top_k_from_pool(seed_pos, candidates, k, filters)
+            ranked = self._top_k_from_pool(seed_pos, candidates, k, filters, notes)
         if ranked is not None:
             rec_pos, rec_scores = ranked
         elif left:
             scores = np.asarray(self._score(seed_pos), dtype=np.float32)
             scores = np.where(np.isfinite(scores), scores, np.float32(-1e30))
             scores = self._apply_targets(scores, candidates, filters)
-            rec_pos = self._top_k(scores, candidates, k, filters)
+            rec_pos = self._top_k(scores, candidates, k, filters, notes)
             rec_scores = scores[rec_pos]
         else:
             rec_pos = np.zeros(0, dtype=np.int64)
             rec_scores = np.zeros(0, dtype=np.float32)
-        frame = self._frame(rec_pos, rec_scores, seed_pos)
+        if left and masks:
+            notes.extend(self._unchanged_filter_notes(seed_pos, unfiltered, masks, k, filters, scores))
+        frame = self._frame(rec_pos, rec_scores, seed_pos, filters)
         return RecommendationResult(
             seeds=found, not_in_catalog=missing, invalid=invalid,
-            recommendations=frame, message=message, method=self.name,
+            recommendations=frame, message=message, method=self.name, notes=notes,
         )
+
+    def _unchanged_filter_notes(self, seed_pos: np.ndarray, unfiltered: np.ndarray,
+                                masks: list[tuple[str, np.ndarray]], k: int, filters: Filters,
+                                scores: np.ndarray | None) -> list[str]:
+        """A note for each filter that every track of the unfiltered list already passes
+        (a listener who sets popularity 60-100 and sees the same list deserves to know why)."""
+        scratch: list[str] = []
+        found = None if scores is not None else self._top_k_from_pool(seed_pos, unfiltered, k, filters, scratch)
+        if found is not None:
+            plain = found[0]
+        else:
+            if scores is None:
+                scores = np.asarray(self._score(seed_pos), dtype=np.float32)
+                scores = np.where(np.isfinite(scores), scores, np.float32(-1e30))
+                scores = self._apply_targets(scores, unfiltered, filters)
+            plain = self._top_k(scores, unfiltered, k, filters, scratch)
+        if len(plain) == 0:
+            return []
+        # One note per filter; a feature's min and max count as one range filter.
+        groups: dict[str, list[bool]] = {}
+        for label, mask in masks:
+            groups.setdefault(_plain_filter(label, filters), []).append(bool(mask[plain].all()))
+        return [
+            f"The filter “{phrase}” changed nothing here: the best matches already pass it."
+            for phrase, passed in groups.items() if all(passed)
+        ]
 
     def _table_column_names(self) -> list[str]:
         t = self.catalog_.tracks
@@ -929,30 +1053,129 @@ class BaseRecommender:
             self.__dict__["_table_columns_"] = columns
         return columns
 
-    def _frame(self, rec_pos: np.ndarray, rec_scores: np.ndarray, seed_pos: np.ndarray) -> pd.DataFrame:
+    def _frame(self, rec_pos: np.ndarray, rec_scores: np.ndarray, seed_pos: np.ndarray,
+               filters: Filters | None = None) -> pd.DataFrame:
         """The result table: the k rows taken column by column (no whole-table operation)."""
         columns = self._table_columns()
         if not columns:
-            return self._frame_from_tracks(rec_pos, rec_scores, seed_pos)
+            return self._frame_from_tracks(rec_pos, rec_scores, seed_pos, filters)
         rec_pos = np.asarray(rec_pos, dtype=np.int64)
         names = list(columns)
         data: dict[str, Any] = {"rank": np.arange(1, len(rec_pos) + 1)}
         data.update((c, columns[c].take(rec_pos)) for c in names[:4])
         data["score"] = np.asarray(rec_scores, dtype=np.float64)
-        data["why"] = self._explain(seed_pos, rec_pos) if len(rec_pos) else pd.Series([], dtype="string")
+        data["match"] = self._match(np.asarray(rec_scores, dtype=np.float64))
+        data["why"] = self._explain(seed_pos, rec_pos, filters) if len(rec_pos) else pd.Series([], dtype="string")
         data.update((c, columns[c].take(rec_pos)) for c in names[4:])
         return pd.DataFrame(data)
 
-    def _frame_from_tracks(self, rec_pos: np.ndarray, rec_scores: np.ndarray, seed_pos: np.ndarray) -> pd.DataFrame:
+    def _frame_from_tracks(self, rec_pos: np.ndarray, rec_scores: np.ndarray, seed_pos: np.ndarray,
+                           filters: Filters | None = None) -> pd.DataFrame:
         """The result table taken from the tracks frame (the reference for :meth:`_frame`)."""
         t = self.catalog_.tracks
         cols = self._table_column_names()
         # One take of the needed columns only (not every column, then a selection).
         frame = t.iloc[rec_pos, t.columns.get_indexer(cols)].reset_index(drop=True)
         frame.insert(4, "score", np.asarray(rec_scores, dtype=np.float64))
-        frame.insert(5, "why", self._explain(seed_pos, rec_pos) if len(rec_pos) else pd.Series([], dtype="string"))
+        frame.insert(5, "match", self._match(np.asarray(rec_scores, dtype=np.float64)))
+        frame.insert(6, "why", self._explain(seed_pos, rec_pos, filters) if len(rec_pos) else pd.Series([], dtype="string"))
         frame.insert(0, "rank", np.arange(1, len(frame) + 1))
         return frame
+
+    def _match(self, scores: np.ndarray) -> pd.array:
+        """The listener's 0-100 match, never rising down the list (a track the artist cap
+        moved down shows at most the match of the track above it). Default: the score
+        relative to the best of the list; methods with a natural scale override it."""
+        top = float(scores.max()) if len(scores) else 0.0
+        return _as_match(100.0 * scores / top if top > 0 else np.zeros(len(scores)))
+
+
+# =============================================================================== plain words
+# What a listener calls each feature (explanations, notes); units where they help.
+PLAIN_FEATURE_NAMES: dict[str, str] = {
+    "acousticness": "acoustic sound",
+    "danceability": "danceability",
+    "duration_ms": "length",
+    "energy": "energy",
+    "instrumentalness": "instrumental (no vocals)",
+    "key": "key",
+    "liveness": "live-concert feel",
+    "loudness": "loudness",
+    "mode": "major/minor",
+    "popularity": "popularity",
+    "release_year": "release year",
+    "speechiness": "spoken words",
+    "tempo": "tempo",
+    "time_signature": "beats per bar",
+    "valence": "mood",
+}
+# (higher, lower) in plain words, for "but ..." in explanations.
+PLAIN_DIRECTIONS: dict[str, tuple[str, str]] = {
+    "acousticness": ("more acoustic", "less acoustic"),
+    "danceability": ("more danceable", "less danceable"),
+    "duration_ms": ("longer", "shorter"),
+    "energy": ("more energetic", "calmer"),
+    "instrumentalness": ("more instrumental", "more vocal"),
+    "liveness": ("sounds more like a live recording", "sounds less like a live recording"),
+    "loudness": ("louder", "quieter"),
+    "release_year": ("newer", "older"),
+    "speechiness": ("more spoken words", "fewer spoken words"),
+    "tempo": ("faster", "slower"),
+    "valence": ("happier", "sadder"),
+}
+_KEY_NAMES = ("C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B")
+
+
+def plain_value(name: str, value: float) -> str:
+    """A feature value as a listener reads it: 0-1 features in %, BPM, dB, m:ss, key names."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "unknown"
+    v = float(value)
+    if name == "tempo":
+        return f"{v:.0f} BPM"
+    if name == "loudness":
+        return f"{v:.1f} dB"
+    if name == "duration_ms":
+        seconds = int(round(v / 1000))
+        return f"{seconds // 60}:{seconds % 60:02d}"
+    if name == "popularity":
+        return f"{v:.0f}/100"
+    if name == "release_year":
+        return f"{v:.0f}"
+    if name == "key":
+        return _KEY_NAMES[int(v)] if 0 <= v < 12 else "no key"
+    if name == "mode":
+        return "major" if v >= 0.5 else "minor"
+    if name == "time_signature":
+        return f"{v:.0f}"
+    return f"{100 * v:.0f}%"
+
+
+def _plain_filter(label: str, filters: Filters) -> str:
+    """A filter's mask label (``min_popularity=60 (...)``) in a listener's words."""
+    kind, _, rest = label.partition("_")
+    name = rest.split("=", 1)[0]
+    if kind in ("min", "max") and name in TUNABLE_FEATURES:
+        words = PLAIN_FEATURE_NAMES.get(name, name)
+        lo, hi = filters.min.get(name), filters.max.get(name)
+        if lo is not None and hi is not None:
+            return f"{words} {plain_value(name, lo)} to {plain_value(name, hi)}"
+        return f"{words} at least {plain_value(name, lo)}" if lo is not None else f"{words} at most {plain_value(name, hi)}"
+    if label.startswith("include_genres="):
+        return "only " + label.split("=", 1)[1]
+    if label.startswith("exclude_genres="):
+        return "never " + label.split("=", 1)[1]
+    if label == "exclude_seed_artists":
+        return "leave out the seeds' artists"
+    return label
+
+
+def _as_match(values: np.ndarray) -> pd.array:
+    """0-100 whole numbers that never rise down the list (nullable: NaN -> no match)."""
+    values = np.clip(np.asarray(values, dtype=np.float64), 0.0, 100.0)
+    known = ~np.isnan(values)
+    values[known] = np.minimum.accumulate(np.round(values[known]))
+    return pd.array(np.where(known, values, np.nan), dtype="Int64")
 
 
 # =============================================================================== methods
@@ -993,6 +1216,9 @@ class SimilarRecommender(BaseRecommender):
         sims = self.unit_ @ self.unit_[seed_pos].T  # (n, n_seeds) via BLAS
         return sims.mean(axis=1) if self.aggregate == "mean" else sims.max(axis=1)
 
+    def _match(self, scores: np.ndarray) -> pd.array:
+        return _as_match(100.0 * scores)  # a cosine: 100 = the same sound
+
     def _pool(self, seed_pos: np.ndarray, candidates: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray] | None:
         index = getattr(self, "neighbors_", None)  # None: fitted by an older version
         if index is None:
@@ -1011,9 +1237,12 @@ class PopularRecommender(BaseRecommender):
         pop = self.index_.popularity
         return np.where(np.isnan(pop), -1.0, pop).astype(np.float32)
 
+    def _match(self, scores: np.ndarray) -> pd.array:
+        return _as_match(np.where(scores < 0, np.nan, scores))  # the popularity itself
+
     def _base_reason(self, rec_pos: np.ndarray) -> list[str]:
         pop = self.index_.popularity[rec_pos]
-        return [f"popular (popularity {p:.0f})" if not np.isnan(p) else "popular" for p in pop]
+        return [f"popular ({p:.0f} of 100)" if not np.isnan(p) else "popular" for p in pop]
 
 
 class RandomRecommender(BaseRecommender):
@@ -1025,6 +1254,9 @@ class RandomRecommender(BaseRecommender):
     def _score(self, seed_pos: np.ndarray) -> np.ndarray:
         rng = np.random.default_rng([self.random_state or 0, *map(int, seed_pos)])
         return rng.random(self.index_.n, dtype=np.float32)
+
+    def _match(self, scores: np.ndarray) -> pd.array:
+        return _as_match(np.full(len(scores), np.nan))  # no match: chance is the point
 
     def _base_reason(self, rec_pos: np.ndarray) -> list[str]:
         return ["picked at random" for _ in rec_pos]
@@ -1055,7 +1287,7 @@ class ClusterRecommender(BaseRecommender):
 
     def _base_reason(self, rec_pos: np.ndarray) -> list[str]:
         cm = self.cluster_model_
-        return [f"in cluster '{cm.cluster_names_[cm.labels_[p]]}'" for p in rec_pos]
+        return [f"popular in your seeds' sound group, “{cm.cluster_names_[cm.labels_[p]]}”" for p in rec_pos]
 
 
 @dataclass(frozen=True)
@@ -1448,13 +1680,13 @@ class HybridRecommender(BaseRecommender):
             same_album = np.isin(idx.album[rec_pos], albums[albums >= 0])
         for i in range(len(rec_pos)):
             if same[i]:
-                out[i].append("same artist as a seed")
+                out[i].append("same artist as your seed" if len(seed_pos) == 1 else "same artist as a seed")
             elif same_album[i]:
-                out[i].append("same album as a seed")
+                out[i].append("from the same album as a seed")
             if shared[i]:
-                out[i].append("shares playlists with your seeds")
+                out[i].append("in the same playlists as your seeds")
             elif co_artist[i] and not same[i]:
-                out[i].append("its artist shares playlists with your seeds' artists")
+                out[i].append("its artist is in playlists with your seeds' artists")
         return out
 
 

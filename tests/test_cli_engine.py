@@ -35,7 +35,7 @@ def test_recommend_json_contract(capsys, catalog_path):
     assert obj["invalid"][0]["token"] == "nope" and "22" in obj["invalid"][0]["reason"]
     assert len(obj["recommendations"]) == 4
     for rec in obj["recommendations"]:
-        assert list(rec) == ["track_id", "track_name", "artists", "popularity", "score", "why"]
+        assert list(rec) == ["track_id", "track_name", "artists", "popularity", "score", "match", "why"]
         assert rec["track_id"].startswith("g0")
 
 
@@ -68,7 +68,7 @@ def test_csv_output_is_formula_safe(capsys, tmp_path):
     path.write_bytes(frame_bytes)
     code, out, _ = run(capsys, "recommend", "--catalog", str(path), "--seeds", ROCK[0], "--k", "11", "--format", "csv")
     assert code == 0
-    assert out.splitlines()[0] == "track_id,track_name,artists,popularity,score,why"
+    assert out.splitlines()[0] == "track_id,track_name,artists,popularity,score,match,why"
     assert "'=HYPERLINK(1)" in out and ",=HYPERLINK" not in out
 
 

@@ -17,10 +17,11 @@ import scipy.sparse as sp
 import recommender.catalog as catalog_module
 import recommender.recommend as engine
 from recommender.catalog import Catalog, _distinct_rows, _first_occurrences, _valid_ids, load_catalog, split_list
-from recommender.features import FEATURE_WORDS, SKEWED_FEATURES, FeatureSpace
+from recommender.features import SKEWED_FEATURES, FeatureSpace
 from recommender.neighbors import sorted_unique
 from recommender.recommend import (
-    _EXPLAIN_FEATURES,
+    PLAIN_DIRECTIONS,
+    PLAIN_FEATURE_NAMES,
     _float32_bound,
     _row_dot,
     _row_entries,
@@ -57,7 +58,7 @@ def test_result_table_equals_the_frame_take(fitted, default_catalog, name):
 
 
 def _explain_row_by_row(model, seed_pos, rec_pos):
-    """The explanations as first written: one row at a time."""
+    """The explanations written one row at a time (the reference for the vectorised text)."""
     t = model.catalog_.tracks
     extra = model._signals(seed_pos, rec_pos)
     base = model._base_reason(rec_pos)
@@ -68,29 +69,29 @@ def _explain_row_by_row(model, seed_pos, rec_pos):
     sn = S / np.maximum(np.linalg.norm(S, axis=1, keepdims=True), 1e-9)
     closest = seed_pos[np.argmax(rn @ sn.T, axis=1)]
     names = space.feature_names_
-    cols = [i for i, f in enumerate(names) if f in _EXPLAIN_FEATURES]
+    cols = [i for i, f in enumerate(names) if f in PLAIN_DIRECTIONS]
     w = space.weights_
     Zr = R[:, cols] / np.where(w[cols] > 0, w[cols], 1)
     Zs = X[closest][:, cols] / np.where(w[cols] > 0, w[cols], 1)
+    several = len(set(seed_pos.tolist())) > 1
     out = []
     for i in range(len(rec_pos)):
         seed_name = t["track_name"].iloc[closest[i]]
-        seed_name = seed_name if pd.notna(seed_name) else t["track_id"].iloc[closest[i]]
         seed_artist = split_list(t["artists"].iloc[closest[i]])
-        by = f" by {seed_artist[0]}" if seed_artist else ""
-        parts = [f"close to '{seed_name}'{by}"]
+        if several and pd.notna(seed_name):
+            like = f"sounds like '{seed_name}'" + (f" by {seed_artist[0]}" if seed_artist else "")
+        else:
+            like = "sounds like one of your seeds" if several else "sounds like your seed"
         diff = Zr[i] - Zs[i]
         closeness = np.abs(diff) - 0.5 * np.minimum(np.abs(Zs[i]), 2.0)
-        same = [FEATURE_WORDS[names[cols[j]]][0] for j in np.argsort(closeness, kind="stable")[:2]]
+        same = [PLAIN_FEATURE_NAMES[names[cols[j]]] for j in np.argsort(closeness, kind="stable")[:2]]
         j = int(np.argmax(np.abs(diff)))
-        _, higher, lower = FEATURE_WORDS[names[cols[j]]]
-        reason = f"{parts[0]}: similar {' and '.join(same)}"
+        higher, lower = PLAIN_DIRECTIONS[names[cols[j]]]
+        reason = f"{like}: similar {' and '.join(same)}"
         if abs(diff[j]) >= 0.5:
-            reason += f"; {higher if diff[j] > 0 else lower}"
-        parts = [reason]
-        if base[i]:
-            parts.append(base[i])
-        out.append("; ".join(parts + extra[i]))
+            reason += f", but {higher if diff[j] > 0 else lower}"
+        text = "; ".join(p for p in [*extra[i], base[i], reason] if p)
+        out.append(text[:1].upper() + text[1:])
     return out
 
 

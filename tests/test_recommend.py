@@ -46,7 +46,7 @@ class TestContract:
     def test_result_shape(self, fitted, name):
         result = fitted[name].recommend(ROCK, k=5)
         assert isinstance(result, RecommendationResult)
-        assert list(result.recommendations.columns[1:7]) == RESULT_COLUMNS
+        assert list(result.recommendations.columns[1:8]) == RESULT_COLUMNS
         assert len(result) == 5 and result.seeds == ROCK
         assert not set(result.recommendations["track_id"]) & set(ROCK)  # seeds excluded
         unspread = fitted[name].recommend(ROCK, k=10, filters={"max_per_artist_per_page": None})
@@ -148,7 +148,7 @@ def test_hybrid_uses_playlists_and_artists(catalog, fitted):
     seed = track_id(1, 0)  # Pop Artist 0, in the pop playlist and the mix
     recs = fitted["hybrid"].recommend([seed], k=3, filters={"max_per_artist_per_page": None}).recommendations
     assert set(recs["artists"]) == {"Pop Artist 0"}
-    assert recs["why"].str.contains("same artist as a seed").all()
+    assert recs["why"].str.startswith("Same artist as your seed").all()
     comps = fitted["hybrid"]._components(catalog.positions([seed]))
     assert {"audio", "same_artist", "cooccurrence", "artist_playlists", "style"} <= set(comps)
     assert all(v.shape == (36,) and v.dtype == np.float32 for v in comps.values())
@@ -254,11 +254,13 @@ def test_explanations_name_the_closest_seed_and_features(fitted):
     recs = fitted["similar"].recommend(seeds, k=6).recommendations
     for tid, why in zip(recs["track_id"], recs["why"]):
         closest = "Rock song 0" if tid.startswith("g0") else "Pop song 0"
-        assert why.startswith(f"close to '{closest}' by ")
+        assert why.startswith(f"Sounds like '{closest}' by ")
         assert ": similar " in why and " and " in why
     hybrid = fitted["hybrid"].recommend([track_id(1, 0)], k=3).recommendations
-    assert hybrid["why"].str.contains("same artist as a seed").any()
-    assert hybrid["why"].str.contains("shares playlists with your seeds").any()
+    assert hybrid["why"].str.contains("Same artist as your seed").any()
+    assert hybrid["why"].str.contains("in the same playlists as your seeds").any()
+    one_seed = fitted["similar"].recommend([track_id(0, 0)], k=3).recommendations
+    assert one_seed["why"].str.startswith("Sounds like your seed: similar ").all()
 
 
 def test_registry():
