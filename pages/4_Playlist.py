@@ -41,6 +41,9 @@ SOURCES = {PASTE: "Paste track links", UPLOAD: "Upload an Exportify file"}
 FILE_KEY = "pl_file"  # (file_id, file name, loaded Catalog or None, error text or None)
 SIGNATURE_KEY = "pl_signature"  # which playlist the filter sliders were set for
 RANGE_PREFIX = "pl_range_"
+# Seeds sent to Recommend: its seed box and shareable link hold them all, and the sound of a
+# few hundred tracks says as much as that of ten thousand.
+MAX_SEEDS = 200
 
 catalog = active_catalog()
 
@@ -162,7 +165,10 @@ st.caption(
     + (f"Last: {md_escape(last['track_name'])} — {md_escape(last['artists'])} "
        f"({md_escape(value_text(shown_value, last[shown_value]))})." if len(kept) > 1 else "")
 )
-table = playlist_table(kept, extra=None if sort_by == PLAYLIST_ORDER else sort_by)
+# Keyed on the order shown: a clicked row belongs to that order (a re-sort clears it, so the
+# player never jumps to whichever track moved into the clicked row).
+order_key = hashlib.sha1("".join(kept["track_id"].astype(str)).encode()).hexdigest()[:12]
+table = playlist_table(kept, extra=None if sort_by == PLAYLIST_ORDER else sort_by, key=f"pl_table_{order_key}")
 rows = table.selection.rows if table is not None and hasattr(table, "selection") else []
 if rows and rows[0] < len(kept):
     st.text(f"{kept['track_name'].iat[rows[0]]} — {kept['artists'].iat[rows[0]]}")
@@ -201,12 +207,15 @@ with d1:
         help="One row per track in the new order, with its Spotify link and URI. Cells a spreadsheet would run "
              "as a formula are neutralised.",
     )
-    in_catalog = int(sum(t in catalog for t in kept["track_id"]))
+    seeds = kept["track_id"].astype(str).tolist()[:MAX_SEEDS]
+    in_catalog = int(sum(t in catalog for t in seeds))
     if st.button("Get recommendations from these tracks", icon=":material/recommend:", key="pl_to_recommend",
                  help="Opens Recommend with these tracks, in this order, as seeds."):
-        send_seeds(kept["track_id"].astype(str).tolist())
-    if in_catalog < len(kept):
-        st.caption(f"{len(kept) - in_catalog} of these tracks are not in the catalog in use: Recommend lists them "
+        send_seeds(seeds)
+    if len(kept) > MAX_SEEDS:
+        st.caption(f"The first {MAX_SEEDS} tracks of the new order become the seeds.")
+    if in_catalog < len(seeds):
+        st.caption(f"{len(seeds) - in_catalog} of these tracks are not in the catalog in use: Recommend lists them "
                    "and uses the others.")
 with d2:
     st.markdown("**Copy as Spotify links** (the copy button is at the top right of the box). Paste them into a "

@@ -157,6 +157,18 @@ def test_send_to_recommend_puts_the_new_order_in_the_seed_box(five):
     assert any("Get recommendations" in t.value for t in at.title), "Recommend is open"
 
 
+def test_a_long_playlist_sends_its_first_200_tracks_as_seeds(default_catalog):
+    ids = default_catalog.tracks["track_id"].iloc[:250].tolist()
+    at = paste(open_playlist(), "\n".join(ids))
+    assert len(table(at)) == 250
+    assert any("first 200 tracks of the new order become the seeds" in c.value for c in at.caption)
+    at.selectbox(key="w_pl_sort").set_value("tempo").run()
+    expected = table(at)["track_id"].tolist()[:200]
+    at.button(key="pl_to_recommend").click().run()
+    assert not at.exception
+    assert at.session_state["seed_text"].splitlines() == expected
+
+
 def upload(at: AppTest, name: str, data: bytes) -> AppTest:
     at.radio(key="w_pl_source").set_value("upload").run()
     at.file_uploader(key="pl_upload").set_value((name, data, "text/csv"))
