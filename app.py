@@ -3,12 +3,14 @@
 Pages are the files in ``pages/`` named ``<number>_<Name>.py``, shown in number order after Home.
 """
 from pathlib import Path
+from typing import Iterable
 
 import pandas as pd
 import streamlit as st
 
-from recommender.catalog import Catalog
+from recommender.catalog import AUDIO_FEATURES, MIN_SOUND_FEATURES, Catalog, LoadReport, layout_display_name
 from recommender.errors import CatalogError
+from recommender.features import FEATURE_WORDS
 from ui.data import (
     active_catalog,
     catalog_summary,
@@ -29,9 +31,88 @@ PAGE_ICONS = {
     "Explore": ":material/scatter_plot:",
     "Clusters": ":material/bubble_chart:",
     "Recommend": ":material/recommend:",
+    "Playlist": ":material/queue_music:",
     "Taste": ":material/favorite:",
     "Spotify": ":material/library_music:",
 }
+
+
+# The Home page's next steps: (page file, button label, page title, needs audio features).
+NEXT_STEPS = [
+    ("pages/1_Explore.py", "Explore the sound of the catalog", "Explore", True),
+    ("pages/2_Clusters.py", "See its clusters", "Clusters", True),
+    ("pages/3_Recommend.py", "Recommend tracks", "Recommend", False),
+]
+# Plain words for the feature names where FEATURE_WORDS' noun alone would not do.
+_FEATURE_PLAIN = {"duration_ms": "length", "valence": "mood (valence)", "mode": "major or minor (mode)"}
+# Catalog columns as words, for the load report's "columns used" table.
+COLUMN_WORDS = {
+    "track_id": "Spotify track ID",
+    "track_name": "Title",
+    "artists": "Artists",
+    "album_name": "Album",
+    "album_id": "Album ID",
+    "release_date": "Release date",
+    "year": "Release year",
+    "popularity": "Popularity",
+    "explicit": "Explicit",
+    "genre": "Genre",
+    "subgenre": "Subgenre",
+    "playlist_id": "Playlist ID",
+    "playlist_name": "Playlist name",
+    "time_signature": "Time signature",
+}
+
+
+def feature_words(names: Iterable[str]) -> str:
+    """'danceability, energy and mood (valence)': feature names as a listener reads them."""
+    words = [_FEATURE_PLAIN.get(f, FEATURE_WORDS.get(f, (f.replace("_", " "),))[0]) for f in names]
+    if not words:
+        return "none"
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def column_word(name: str) -> str:
+    """A catalog column as a word (the load report's "Used as" column)."""
+    if name in COLUMN_WORDS:
+        return COLUMN_WORDS[name]
+    return feature_words([name]).capitalize() + " (audio feature)"
+
+
+def feature_notice(catalog: Catalog) -> str | None:
+    """What a catalog without some (or all) audio features cannot do, and why, in plain words
+    (Markdown); None when every audio feature is there."""
+    missing = [f for f in AUDIO_FEATURES if f not in catalog.feature_names]
+    if not missing:
+        return None
+    if not catalog.has_features:
+        given = [f for f in AUDIO_FEATURES if f != "duration_ms" and catalog.tracks[f].notna().any()]
+        which = (f"It gives only {feature_words(given)}, but comparing tracks by sound needs at least "
+                 f"{MIN_SOUND_FEATURES} audio features (such as danceability and energy)."
+                 if given else "It has no audio features (Spotify stopped giving them to new apps in Nov 2024).")
+        return (
+            f"**This catalog is a track list only.** {which}\n\n"
+            "- **Explore** and **Clusters** have nothing to show: they place tracks by their audio features.\n"
+            "- **Recommend** cannot compare tracks by sound.\n"
+            "- Its tracks can still be used as seeds or liked tracks for a catalog that has audio features.\n\n"
+            "Load a file with audio features to use every page."
+        )
+    known = list(catalog.feature_names)
+    known_audio = [f for f in known if f in AUDIO_FEATURES]
+    return (
+        f"**This catalog has {len(known_audio)} of the {len(AUDIO_FEATURES)} audio features:** "
+        f"{feature_words(known_audio)}. **Missing (unknown for every track):** {feature_words(missing)}. "
+        "Everything that compares tracks by sound uses only the features that are there:\n\n"
+        f"- **Explore** plots only {feature_words(known_audio)}.\n"
+        f"- **Clusters** groups tracks by those {len(known_audio)} features only, so the groups and their "
+        "names are rougher.\n"
+        "- **Recommend**: the *hybrid*, *similar* and *cluster* methods judge \"sounds alike\" by those "
+        f"{len(known_audio)} features only (the hybrid also uses playlists, genres and popularity); "
+        "filters exist only for the features that are there.\n"
+        f"- **Taste**: the taste model learns from all {len(AUDIO_FEATURES)} audio features, so it cannot "
+        "learn from or score this catalog's tracks.\n\n"
+        "For full results, load a file with every audio feature."
+    )
 
 
 def load_with_progress(name: str, data: bytes) -> Catalog:
@@ -58,7 +139,9 @@ def home() -> None:
     st.markdown(
         "Upload a **CSV**, **CSV.gz** or **Parquet** file with Spotify track IDs and audio features: "
         "the TidyTuesday, Kaggle (*dataset.csv*, *SpotifyFeatures.csv*, *tracks.csv*, "
-        "*tracks_features.csv*) and Exportify layouts are recognised from their column names."
+        "*tracks_features.csv*) and Exportify layouts are recognised from their column names. "
+        f"A file with only some audio features works too (at least {MIN_SOUND_FEATURES}, such as "
+        "danceability and energy); the page then says what that limits."
     )
     serial = st.session_state.setdefault(UPLOAD_SERIAL, 0)
     uploaded = st.file_uploader(
@@ -94,7 +177,7 @@ def home() -> None:
 
     catalog = active_catalog()
     if not is_default(catalog):
-        if st.button("Back to the default catalog", icon=":material/undo:", help="Use the embedded TidyTuesday catalog again"):
+        if st.button("Back to the default catalog", key="home_back_default", icon=":material/undo:", help="Use the embedded TidyTuesday catalog again"):
             set_active_catalog(default_catalog())
             st.session_state[UPLOAD_SERIAL] = serial + 1
             st.session_state.pop(UPLOAD_NOTE, None)
@@ -115,43 +198,67 @@ def home() -> None:
                        help=f"known for {summary['popularity_known']:,} tracks")
         years = summary["year_range"]
         cols[5].metric("Release years", f"{years[0]}–{years[1]}" if years else "unknown")
-        if not summary["has_features"]:
-            st.warning("This catalog has no audio features: it can be used as a track list only.")
+        notice = feature_notice(catalog)
+        if notice:
+            st.warning(notice, icon=":material/graphic_eq:")
 
-        nav = st.columns(3)
-        nav[0].page_link("pages/1_Explore.py", label="Explore the sound of the catalog", icon=PAGE_ICONS["Explore"])
-        nav[1].page_link("pages/2_Clusters.py", label="See its clusters", icon=PAGE_ICONS["Clusters"])
-        nav[2].page_link("pages/3_Recommend.py", label="Get recommendations", icon=PAGE_ICONS["Recommend"])
+        st.markdown("**Next steps**")
+        nav = st.columns(len(NEXT_STEPS))
+        for col, (page, label, title, needs_features) in zip(nav, NEXT_STEPS):
+            blocked = needs_features and not catalog.has_features
+            if col.button(label, key=f"home_go_{title.lower()}", icon=PAGE_ICONS[title], width="stretch",
+                          type="primary" if title == "Recommend" else "secondary", disabled=blocked,
+                          help="Needs audio features: this catalog is a track list." if blocked else f"Open the {title} page"):
+                st.switch_page(page)
 
         report = catalog.report
         with st.expander("Load report: how the file was read", expanded=not is_default(catalog)):
-            st.text(f"Layout recognised: {report.layout}\nRows read: {report.rows_read:,}\nTracks kept: {report.tracks:,}")
-            left, right = st.columns(2)
-            with left:
-                st.caption("Columns used (catalog column ← column in the file)")
-                st.dataframe(
-                    pd.DataFrame({"catalog column": list(report.columns), "file column": list(report.columns.values())}),
-                    hide_index=True,
-                )
-            with right:
-                st.caption("Rows dropped, by reason")
-                if report.dropped:
-                    st.dataframe(
-                        pd.DataFrame({"reason": list(report.dropped), "rows": list(report.dropped.values())}),
-                        hide_index=True,
-                    )
-                else:
-                    st.text("None: every row was usable.")
-                if report.unused_columns:
-                    st.caption("Columns not used")
-                    st.text(", ".join(report.unused_columns[:60]))
-            for warning in report.warnings:
-                st.warning(md_escape(warning))
+            load_report(report)
 
         with st.expander("Preview: the 200 most popular tracks"):
             known = catalog.tracks["popularity"].notna().any()
             top = catalog.tracks.nlargest(200, "popularity") if known else catalog.tracks.head(200)
             track_table(top, columns=["track_name", "artists", "popularity", "release_year", "genres"])
+
+
+def load_report(report: LoadReport) -> None:
+    """How the file was read, in words: layout, rows read and kept, merged and dropped rows."""
+    lines = [
+        f"- File layout: **{md_escape(layout_display_name(report.layout))}**",
+        f"- Rows read: **{report.rows_read:,}**; tracks kept: **{report.tracks:,}**",
+    ]
+    merged = getattr(report, "merged_rows", 0)
+    if merged:
+        lines.append(
+            f"- **{merged:,}** rows repeated a track already read (the same track in several playlists): "
+            "merged into one track each, keeping all its playlists."
+        )
+    dropped = sum(report.dropped.values())
+    lines.append(f"- Rows dropped: **{dropped:,}** (reasons below)." if dropped else "- Rows dropped: none, every row was usable.")
+    st.markdown("\n".join(lines))
+    left, right = st.columns(2)
+    with left:
+        st.caption("Columns used")
+        st.dataframe(
+            pd.DataFrame({"used": [column_word(c) for c in report.columns], "file": list(report.columns.values())}),
+            hide_index=True,
+            column_config={"used": st.column_config.TextColumn("Used as"),
+                           "file": st.column_config.TextColumn("Column in your file")},
+        )
+    with right:
+        if report.dropped:
+            st.caption("Rows dropped, by reason")
+            st.dataframe(
+                pd.DataFrame({"reason": list(report.dropped), "rows": list(report.dropped.values())}),
+                hide_index=True,
+                column_config={"reason": st.column_config.TextColumn("Why the rows were dropped", width="large"),
+                               "rows": st.column_config.NumberColumn("Rows", format="%d")},
+            )
+        if report.unused_columns:
+            st.caption("Columns not used")
+            st.text(", ".join(report.unused_columns[:60]))
+    for warning in report.warnings:
+        st.warning(md_escape(warning))
 
 
 def pages() -> list:

@@ -1,8 +1,10 @@
 """Home page (app.py): catalog on first visit, uploads with load report, bad uploads, hostile names."""
 from __future__ import annotations
 
+import ast
 import gzip
 import hashlib
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -45,6 +47,24 @@ def upload(at: AppTest, name: str, data: bytes) -> AppTest:
     return at.run()
 
 
+def plain(text: str) -> str:
+    """Rendered text without the Markdown escapes the page adds to names."""
+    return text.replace("\\", "")
+
+
+def load_report_text(at: AppTest) -> str:
+    return next(plain(m.value) for m in at.markdown if "File layout:" in m.value)
+
+
+def column_labels(frame_element) -> dict[str, str]:
+    """Shown header per column of an st.dataframe (its column_config labels)."""
+    config = json.loads(frame_element.proto.columns)
+    return {c: config.get(c, {}).get("label", c) for c in frame_element.value.columns}
+
+
+FOUR_FEATURES = ROOT / "tests" / "samples" / "four_features.csv"
+
+
 def test_default_catalog_is_shown_on_first_visit_without_clicks():
     at = open_home()
     assert not at.exception
@@ -53,8 +73,15 @@ def test_default_catalog_is_shown_on_first_visit_without_clicks():
     assert metric(at, "Genres") == "6"
     assert metric(at, "Release years") == "1957–2020"
     assert not at.error
-    # The load report names the layout that was recognised.
-    assert any("tidytuesday_spotify_songs" in t.value for t in at.text)
+    # The load report names the layout that was recognised, in words (not its internal ID).
+    report = load_report_text(at)
+    assert "File layout: **TidyTuesday Spotify songs (2020)**" in report
+    assert "tidytuesday_spotify_songs" not in report
+    assert "Rows read: **32,833**; tracks kept: **28,356**" in report
+    assert ("**4,477** rows repeated a track already read (the same track in several playlists): merged into "
+            "one track each, keeping all its playlists.") in report
+    assert "Rows dropped: none" in report
+    assert not at.warning, "the default catalog has every audio feature: nothing to warn about"
 
 
 def test_good_upload_replaces_catalog_shows_report_and_back_button_restores_default():
@@ -69,7 +96,7 @@ def test_good_upload_replaces_catalog_shows_report_and_back_button_restores_defa
     assert at.session_state["catalog"].name == "mine.csv"
     dropped = [d.value for d in at.dataframe if "reason" in d.value.columns]
     assert dropped and dropped[0]["reason"].str.contains("malformed track ID").any()
-    at.button[0].click().run()  # "Back to the default catalog"
+    at.button(key="home_back_default").click().run()  # "Back to the default catalog"
     assert not at.exception
     assert metric(at, "Tracks") == "28,356"
 
@@ -87,7 +114,8 @@ def test_upload_is_keyed_by_its_bytes_so_no_page_hashes_every_row():
     for page in ("pages/1_Explore.py", "pages/2_Clusters.py", "pages/3_Recommend.py"):
         at.switch_page(page).run()
         assert not at.exception, page
-    at.text_area(key="w_seed_text").input(str(catalog.tracks["track_id"].iat[0])).run()
+    at.text_area(key="w_seed_text").input(str(catalog.tracks["track_id"].iat[0]))
+    next(b for b in at.button if b.label == "Get recommendations").click().run()
     assert not at.exception
     assert len(at.session_state["last_recommendations"]) > 0
     assert "content_hash" not in vars(catalog), "a page hashed every row of the upload"
@@ -152,3 +180,110 @@ def test_no_page_or_ui_module_allows_unsafe_html():
     sources = [ROOT / name for name in mine]
     offenders = [p.name for p in sources if "unsafe_allow_html=True" in p.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+def test_report_and_preview_tables_have_word_headers():
+    at = open_home()
+    shown = [column_labels(d) for d in at.dataframe]
+    assert {"Used as", "Column in your file"} <= set(shown[0].values())
+    for labels in shown:
+        for column, label in labels.items():
+            if column != "track_id":  # sent for the link column, never shown
+                assert "_" not in label and label[0].isupper(), (column, label)
+    used = next(d.value for d in at.dataframe if "used" in d.value.columns)
+    assert {"Spotify track ID", "Title", "Playlist name", "Danceability (audio feature)",
+            "Length (audio feature)"} <= set(used["used"])
+    # A file with dropped rows: the reasons table has word headers too.
+    frame = raw_csv(60)
+    frame.loc[3, "track_id"] = "not-an-id"
+    at = upload(at, "dropped.csv", csv_bytes(frame))
+    reasons = next(d for d in at.dataframe if "reason" in d.value.columns)
+    assert set(column_labels(reasons).values()) == {"Why the rows were dropped", "Rows"}
+    assert "Rows dropped: **1** (reasons below)." in load_report_text(at)
+
+
+@pytest.mark.parametrize("key, title", [("home_go_explore", "Explore the catalog"),
+                                        ("home_go_clusters", "Clusters of tracks that sound alike"),
+                                        ("home_go_recommend", "Get recommendations")])
+def test_next_steps_are_buttons_that_open_their_page(key, title):
+    at = open_home()
+    button = at.button(key=key)
+    assert button.proto.type in ("primary", "secondary") and not button.disabled
+    button.click().run()
+    assert not at.exception
+    assert at.title[0].value == title
+
+
+def test_every_page_file_gets_an_icon_in_the_navigation():
+    # app.py cannot be imported (it runs the navigation): read its PAGE_ICONS table instead.
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    icons = next(ast.literal_eval(node.value) for node in tree.body
+                 if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PAGE_ICONS")
+    titles = [p.stem.split("_", 1)[1].replace("_", " ") for p in (ROOT / "pages").glob("[0-9]*_*.py")]
+    assert {"Explore", "Clusters", "Recommend", "Taste", "Spotify"} <= set(titles)
+    assert icons["Playlist"] == ":material/queue_music:"
+    assert [t for t in titles if t not in icons] == []
+
+
+# ----------------------------------------------------------------------------- some features only
+
+def test_a_file_with_four_audio_features_loads_and_home_names_what_is_missing_and_limited():
+    at = upload(open_home(), "four_features.csv", FOUR_FEATURES.read_bytes())
+    assert not at.exception and not at.error
+    assert at.session_state["catalog"].feature_names == ("danceability", "energy", "tempo", "valence")
+    assert metric(at, "Tracks") == "300"
+    notice = next(plain(w.value) for w in at.warning if "audio features" in w.value and "Missing" in w.value)
+    assert "This catalog has 4 of the 12 audio features:** danceability, energy, tempo and mood (valence)" in notice
+    for missing in ("acousticness", "length", "instrumentalness", "key", "liveness", "loudness",
+                    "major or minor (mode)", "speechiness"):
+        assert missing in notice.split("Missing")[1].split(".")[0], missing
+    for page in ("**Explore**", "**Clusters**", "**Recommend**", "**Taste**"):
+        assert page in notice
+    assert "duration_ms" not in notice  # plain words, not field names
+    report = load_report_text(at)
+    assert "File layout: **a table with recognised column names**" in report
+    assert "**53** rows repeated a track already read" in report
+
+
+def test_every_page_runs_on_a_catalog_with_four_audio_features():
+    at = upload(open_home(), "four_features.csv", FOUR_FEATURES.read_bytes())
+    catalog = at.session_state["catalog"]
+    at.switch_page("pages/1_Explore.py").run()
+    assert not at.exception and not at.error
+    for tab in ["Correlations", "Pairs of features", "By genre", "Over the years"]:
+        at.session_state["explore_tab"] = tab
+        at.run()
+        assert not at.exception and not at.error, tab
+    at.switch_page("pages/2_Clusters.py").run()
+    assert not at.exception and not at.error
+    for tab in ["Profiles", "Choosing k", "Browse a cluster"]:
+        at.session_state["clusters_tab"] = tab
+        at.run()
+        assert not at.exception and not at.error, tab
+    at.switch_page("pages/3_Recommend.py").run()
+    assert not at.exception
+    seeds = catalog.tracks["track_id"].head(3).tolist()
+    at.session_state["seed_text"] = "\n".join(seeds)  # what "Get recommendations" applies
+    for method in ("similar", "hybrid"):
+        at.session_state["rec_method"] = method
+        at.run()
+        assert not at.exception and not at.error, method
+        recs = at.session_state["last_recommendations"]
+        assert len(recs) == 20 and not set(recs["track_id"]) & set(seeds), method
+        # Explanations name only features the catalog has.
+        assert not recs["why"].str.contains("louder|quieter|more acoustic|longer|shorter").any(), method
+        assert "loudness" not in recs.columns or recs["loudness"].isna().all()
+
+
+def test_a_file_with_one_audio_feature_is_a_track_list_and_home_says_why():
+    frame = raw_csv(80)[["track_id", "track_name", "track_artist", "playlist_id", "playlist_genre", "tempo"]]
+    at = upload(open_home(), "tempo_only.csv", csv_bytes(frame))
+    assert not at.exception and not at.error
+    assert not at.session_state["catalog"].has_features
+    notice = next(plain(w.value) for w in at.warning if "track list only" in w.value)
+    assert "It gives only tempo" in notice and "at least 2 audio features" in notice
+    assert at.button(key="home_go_explore").disabled and at.button(key="home_go_clusters").disabled
+    assert not at.button(key="home_go_recommend").disabled
+    for page in ("pages/1_Explore.py", "pages/2_Clusters.py", "pages/3_Recommend.py"):
+        at.switch_page(page).run()
+        assert not at.exception and at.info, page  # each page says it needs audio features
