@@ -165,7 +165,9 @@ def from_file(playlist: Catalog, catalog: Catalog) -> Playlist:
     closed the audio-features endpoint in Nov 2024) is a track list: its tracks are looked up
     in ``catalog``, the catalog in use.
     """
-    notes: list[str] = []
+    notes = _file_notes(playlist)
+    report = playlist.report
+    repeats = max(0, report.rows_read - sum(report.dropped.values()) - len(playlist))
     if len(playlist) > MAX_PLAYLIST_TRACKS:
         notes.append(
             f"This file holds {len(playlist):,} tracks: a Spotify playlist holds at most "
@@ -178,7 +180,8 @@ def from_file(playlist: Catalog, catalog: Catalog) -> Playlist:
         usable = _with_features(rows)
         unresolved = [Unresolved(t, "the file gives no audio features for this track")
                       for t in rows["track_id"][~usable]]
-        return Playlist(tracks=rows[usable].reset_index(drop=True), unresolved=unresolved, notes=notes)
+        return Playlist(tracks=rows[usable].reset_index(drop=True), unresolved=unresolved, duplicates=repeats,
+                        notes=notes)
     ids = playlist.tracks["track_id"].astype(str).tolist()[:MAX_PLAYLIST_TRACKS]
     notes.append(
         "The file has no audio features (Exportify files made after Nov 2024 lack them): its tracks "
@@ -195,7 +198,18 @@ def from_file(playlist: Catalog, catalog: Catalog) -> Playlist:
         Unresolved(f"{names[u.item]} ({u.item})" if isinstance(names.get(u.item), str) else u.item, u.reason)
         for u in unresolved
     ]
-    return Playlist(tracks=tracks, unresolved=unresolved, notes=notes)
+    return Playlist(tracks=tracks, unresolved=unresolved, duplicates=repeats, notes=notes)
+
+
+def _file_notes(playlist: Catalog) -> list[str]:
+    """The rows the loader left out of the file, by reason (nothing disappears unsaid)."""
+    notes = []
+    for reason, count in playlist.report.dropped.items():
+        if "track ID" in reason:
+            reason = (f"{'their' if count != 1 else 'its'} track ID is missing or not a Spotify track ID "
+                      "(local files and podcast episodes in a playlist have none)")
+        notes.append(f"{count:,} row{'s' if count != 1 else ''} of the file left out: {reason}.")
+    return notes
 
 
 def sort_tracks(tracks: pd.DataFrame, by: str = PLAYLIST_ORDER, *, descending: bool = False) -> pd.DataFrame:

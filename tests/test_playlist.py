@@ -115,6 +115,21 @@ def test_exportify_file_without_features_is_looked_up_in_the_catalog(default_cat
     assert result.tracks["position"].tolist()[0] == 2
 
 
+def test_rows_the_loader_left_out_and_repeats_are_reported(default_catalog, samples_dir):
+    raw = pd.read_csv(samples_dir / "exportify_with_features.csv", dtype=str, keep_default_na=False)
+    local = raw.iloc[[0]].assign(**{"Track URI": "spotify:local:Artist:Album:Song:200"})
+    no_energy = raw.iloc[[1]].assign(**{"Track URI": "spotify:track:" + NOT_IN_CATALOG, "Energy": ""})
+    data = io.BytesIO(pd.concat([raw.iloc[:5], local, no_energy, raw.iloc[[3]], raw.iloc[5:]])
+                      .to_csv(index=False).encode())
+    data.name = "with extras.csv"
+    playlist = from_file(load_catalog(data), default_catalog)
+    assert playlist.tracks["track_id"].tolist() == raw["Track URI"].str.removeprefix("spotify:track:").tolist()
+    assert playlist.duplicates == 1
+    assert len(playlist.notes) == 2
+    assert any("1 row of the file left out" in n and "local files" in n for n in playlist.notes)
+    assert any("1 row of the file left out: missing energy" in n for n in playlist.notes)
+
+
 # ----------------------------------------------------------------------------- sort and filter
 
 def test_sort_ascending_descending_and_back_to_playlist_order():
