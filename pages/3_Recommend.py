@@ -7,7 +7,6 @@ import streamlit as st
 from recommender.errors import FilterError, SeedError, TastemapError
 from recommender.ids import parse_track_ids
 from recommender.recommend import METHODS
-from recommender.store import to_safe_csv
 from ui import charts
 from ui.data import (
     LAST_RECOMMENDATIONS_KEY,
@@ -17,21 +16,33 @@ from ui.data import (
     genre_list,
     plot_frame,
     recommender_for,
+    search_options,
     search_tracks,
     track_labels,
 )
 from ui.query import (
     FEATURES,
     STATE_DEFAULTS,
+    advanced_filter_count,
     feature_bounds,
     filters_from_state,
+    page_state,
     query_to_state,
-    seeds_for_query,
     state_to_query,
 )
+from ui.results import recommendations_csv, renumbered, results_table, row_panel, spotify_links
 from ui.taste import taste_filter_widget
 from ui.text import hover_labels, md_escape
-from ui.widgets import bound, in_options, show_error, spotify_player, subset_of, track_table, within
+from ui.widgets import (
+    bound,
+    form_bound,
+    in_options,
+    show_error,
+    submit_form,
+    subset_of,
+    track_table,
+    within,
+)
 
 st.set_page_config(page_title="Recommend · Tastemap", page_icon=":material/recommend:", layout="wide")
 st.title("Get recommendations")
@@ -69,42 +80,56 @@ if not catalog.has_features:
     st.stop()
 
 # ---------------------------------------------------------------- seeds
+# The seeds apply when the listener presses "Get recommendations" (or Ctrl+Enter in the box):
+# until then the box and the search hold a draft. Other pages, links and "more like this" set
+# the applied seeds directly.
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("1. Seed tracks")
-    seed_text = bound(
-        st.text_area,
-        "Paste Spotify track IDs, spotify:track: URIs or open.spotify.com links (mixed is fine)",
-        "seed_text",
-        "",
-        height=130,
-        max_chars=200_000,
-        placeholder="https://open.spotify.com/track/6f807x0ima9a1j3VPbc7VN\nspotify:track:0r7CVbZTWZgbTCYdfa2P31",
-        help="One per line, or separated by commas, semicolons or spaces.",
-    )
-    query = st.text_input("…or search the catalog by title or artist", key="rec_search_q", placeholder="e.g. Dua Lipa")
-    chosen_ids = [t for t in st.session_state.get("rec_search_ids", []) if t in catalog]
-    hits = search_tracks(catalog, query) if query else None
-    options = list(dict.fromkeys(chosen_ids + (hits["track_id"].tolist() if hits is not None else [])))
-    labels = track_labels(catalog, options)
-    search_ids = bound(
-        st.multiselect,
-        "Tracks from the search",
-        "rec_search_ids",
-        [],
-        valid=subset_of(options),
-        options=options,
-        format_func=lambda t: labels.get(t, t),
-        placeholder="Type above, then pick tracks here",
-    )
-    if query and hits is not None and hits.empty:
-        st.caption("No title or artist in this catalog contains that text.")
+    every_track = search_options(catalog)
+    if every_track is None:
+        # Too many tracks to send every title to the browser (over ui.data.SEARCH_ALL_LIMIT):
+        # search on the server first (type, Enter), then pick among the hits below.
+        query = st.text_input("Search the catalog by title or artist, then press Enter", key="rec_search_q",
+                              placeholder="e.g. Dua Lipa")
+        hits = search_tracks(catalog, query) if query else None
+        chosen = [t for t in st.session_state.get("rec_search_ids", []) if t in catalog]
+        options = list(dict.fromkeys(chosen + (hits["track_id"].tolist() if hits is not None else [])))
+        labels = track_labels(catalog, options)
+        if query and hits is not None and hits.empty:
+            st.caption("No title or artist in this catalog contains that text.")
+    else:
+        options, labels = every_track
+    with st.form("rec_seed_form", border=False):
+        seed_text = form_bound(
+            st.text_area,
+            "Paste Spotify track IDs, spotify:track: URIs or open.spotify.com links (mixed is fine)",
+            "seed_text",
+            "",
+            height=130,
+            max_chars=200_000,
+            placeholder="https://open.spotify.com/track/6f807x0ima9a1j3VPbc7VN\nspotify:track:0r7CVbZTWZgbTCYdfa2P31",
+            help="One per line, or separated by commas, semicolons or spaces.",
+        )
+        search_ids = form_bound(
+            st.multiselect,
+            "…or search the catalog: type part of a title or an artist, pick the tracks",
+            "rec_search_ids",
+            [],
+            valid=subset_of(options),
+            options=options,
+            format_func=lambda t: labels.get(t, t),
+            filter_mode="contains",
+            select_all=False,
+            placeholder="e.g. Dua Lipa" if every_track is not None else "Search above, then pick tracks here",
+        )
+        st.form_submit_button("Get recommendations", type="primary", icon=":material/play_arrow:",
+                              on_click=submit_form, args=("seed_text", "rec_search_ids"))
     if not seed_text.strip() and not search_ids:
         if st.button("Try three example seeds", icon=":material/auto_awesome:",
-                     help="Fills the box with three popular tracks of the catalog"):
+                     help="Recommends from three popular tracks of the catalog"):
             top = catalog.tracks.dropna(subset=["popularity"]).nlargest(200, "popularity")
-            picks = top.drop_duplicates("artists").head(3)["track_id"].tolist()
-            st.session_state["seed_text"] = "\n".join(picks)
+            st.session_state["seed_text"] = "\n".join(top.drop_duplicates("artists").head(3)["track_id"])
             st.rerun()
 
 # ---------------------------------------------------------------- parse and check seeds
@@ -129,50 +154,36 @@ if parsed.duplicates:
     with right:
         st.caption(f"{parsed.duplicates} repeated item(s) were counted once.")
 if seed_ids:
-    with right:
-        st.subheader("Seeds in use")
-        seeds_frame = catalog.tracks.iloc[catalog.positions(seed_ids)]
-        track_table(seeds_frame, columns=["track_name", "artists", "popularity", "genres"],
-                    height=min(38 + 35 * len(seed_ids), 250))
-
-def current_state() -> dict:
-    """The page's settings as stored under their plain session keys (see ui.query.STATE_DEFAULTS)."""
-    state = {key: st.session_state.get(key, default) for key, default in STATE_DEFAULTS.items()}
-    for f in FEATURES:
-        for key in (f"rec_range_{f}", f"rec_target_on_{f}", f"rec_target_{f}"):
-            if key in st.session_state:
-                state[key] = st.session_state[key]
-    return state
-
-
-def advanced_filters(state: dict, bounds: dict, year_range: tuple | None) -> dict:
-    """The filters set in the advanced panel (everything but the popularity range)."""
-    flat = filters_from_state(state, bounds, year_range)
-    return {k: v for k, v in flat.items() if k not in ("min_popularity", "max_popularity")}
+    st.markdown(f"**Seeds in use** ({len(seed_ids)})")
+    track_table(catalog.tracks.iloc[catalog.positions(seed_ids)],
+                columns=["track_name", "artists", "album_name", "release_year", "popularity"],
+                height=min(38 + 35 * len(seed_ids), 250), wide=True)
 
 
 # ---------------------------------------------------------------- method, filters, results
 # One fragment: changing the method, a slider or a filter reruns and redraws only this part of
 # the page, not the seed box, the search and the seeds table above it (issue 4: < 300 ms).
 @st.fragment
-def recommendations(seed_text: str, search_ids: list[str], seed_ids: list[str], missing: list[str],
-                    any_invalid: bool) -> None:
+def recommendations(seed_ids: list[str], missing: list[str], any_invalid: bool) -> None:
     st.subheader("2. How to recommend")
     how_left, how_right = st.columns([3, 2], gap="large")
     with how_left:
         method = bound(st.radio, "Method", "rec_method", "hybrid", valid=in_options(METHODS, "hybrid"),
                        options=list(METHODS), format_func=lambda m: METHOD_HELP.get(m, m))
+        bound(st.checkbox, "Leave out the seeds' artists", "rec_excl_artists", False,
+              help="Discover other artists than the ones you chose")
+        bound(st.checkbox, "Include other versions and remixes of my seed songs", "rec_include_versions", False,
+              help="Left out by default: a remaster or remix of a seed sounds like the seed you already know")
     with how_right:
         k = bound(st.slider, "Number of recommendations", "rec_k", 20, valid=within(5, 100, pair=False),
                   min_value=5, max_value=100, step=5)
         bound(st.slider, "Popularity range (0 = obscure, 100 = a hit)", "rec_pop", (0, 100),
-                    valid=within(0, 100), min_value=0, max_value=100)
+              valid=within(0, 100), min_value=0, max_value=100)
 
     # The advanced widgets are drawn only while the panel is open: closed, they cost the browser
-    # nothing on each rerun. Their values live under plain session keys either way.
-    active = len(advanced_filters(current_state(), bounds, year_range))
-    advanced = st.expander("Advanced filters: audio features, genres, years, artists"
-                           + (f" ({active} active)" if active else ""),
+    # nothing on each rerun. Their values live under plain session keys either way. The label
+    # never changes (a new label would be a new expander, which Streamlit draws closed).
+    advanced = st.expander("Advanced filters: audio features, genres, years, artists",
                            key="rec_advanced", on_change="rerun")
     if advanced.open:
         with advanced:
@@ -196,22 +207,23 @@ def recommendations(seed_text: str, search_ids: list[str], seed_ids: list[str], 
                   placeholder="any genre")
             bound(g2.multiselect, "Never these genres", "rec_genres_out", [], valid=subset_of(genres), options=genres,
                   placeholder="none excluded")
-            a1, a2, a3 = st.columns(3)
+            a1, a2 = st.columns(2)
             if year_range and year_range[1] > year_range[0]:
                 year_lo, year_hi = int(year_range[0]), int(year_range[1])
                 bound(a1.slider, "Release years", "rec_years", (year_lo, year_hi),
                       valid=lambda v: within(year_lo, year_hi)(v or (year_lo, year_hi)),
                       min_value=year_lo, max_value=year_hi)
-            bound(a2.checkbox, "Leave out the seeds' artists", "rec_excl_artists", False,
-                  help="Discover other artists than the ones you pasted")
-            bound(a3.number_input, "Max tracks per artist in the list (0 = no limit)", "rec_max_per_artist", 0,
+            bound(a2.number_input, "Max tracks per artist in the list (0 = no limit)", "rec_max_per_artist", 0,
                   valid=lambda v: int(v) if isinstance(v, (int, float)) and 0 <= v <= 100 else 0,
                   help="Without a limit, each page of 10 results still holds at most 2 tracks of one artist.",
                   min_value=0, max_value=100, step=1)
 
     # ---------------------------------------------------------------- filters and the shareable link
-    flat_filters = filters_from_state(current_state(), bounds, year_range)
-    outgoing = state_to_query(seeds_for_query(seed_text, search_ids), method, k, flat_filters)
+    flat_filters = filters_from_state(page_state(st.session_state), bounds, year_range)
+    active = advanced_filter_count(flat_filters)
+    st.caption(f"Advanced filters: {active} set." if active else "No advanced filter set.")
+    # Only seeds the catalog resolved go into the link: a rejected ID would be rejected again.
+    outgoing = state_to_query(seed_ids, method, k, flat_filters)
     if outgoing != st.query_params.to_dict():
         st.query_params.from_dict(outgoing)
     st.session_state[APPLIED_QUERY] = outgoing
@@ -228,7 +240,8 @@ def recommendations(seed_text: str, search_ids: list[str], seed_ids: list[str], 
         if missing or any_invalid:
             st.error("None of the items you pasted is a usable seed: fix the ones listed above, or search by title or artist.")
         else:
-            st.info("Paste at least one track, search for one, or choose **Popular** to start.")
+            st.info("Paste at least one track or search for one, then press **Get recommendations**; "
+                    "or choose **Popular** to start.")
         return
 
     memo_key = (catalog_key(catalog), method, tuple(seed_ids), k, repr(sorted(flat_filters.items())))
@@ -248,13 +261,14 @@ def recommendations(seed_text: str, search_ids: list[str], seed_ids: list[str], 
             return
         st.session_state["rec_memo"] = (memo_key, result)
 
-    recs = result.recommendations
-    # The listener's taste model (trained on the Taste page) can score, hide or re-rank these.
-    recs = taste_filter_widget(recs)
-    st.session_state[LAST_RECOMMENDATIONS_KEY] = recs
-
     if result.message:
         st.warning(md_escape(result.message))
+    for note in getattr(result, "notes", None) or []:
+        st.info(md_escape(note), icon=":material/info:")
+    # The listener's taste model (trained on the Taste page) can score, hide or re-rank these;
+    # ranks then follow the order shown.
+    recs = renumbered(taste_filter_widget(result.recommendations))
+    st.session_state[LAST_RECOMMENDATIONS_KEY] = recs
     if recs.empty and not result.recommendations.empty:
         st.warning("The taste filter hid every recommendation: lower its threshold, or choose “Show score”.")
         return
@@ -266,37 +280,32 @@ def recommendations(seed_text: str, search_ids: list[str], seed_ids: list[str], 
     st.caption(
         f"{len(recs)} tracks by the {method} method"
         + (f" for {len(seed_ids)} seed(s)" if seed_ids and method != "popular" else "")
-        + ". Click a row to play it below; “Open ↗” opens it on Spotify."
+        + ". Click a row to play it beside the table; “Open ↗” opens it on Spotify."
     )
-    shown = ["rank", "track_name", "artists", "popularity", "score"]
-    shown += ["like_probability"] if "like_probability" in recs else []
-    table = track_table(recs, columns=shown + ["why"], key="rec_table",
-                        select="single-row")
-    rows = table.selection.rows if table is not None and hasattr(table, "selection") else []
-    row = rows[0] if rows and rows[0] < len(recs) else None
+    table_col, player_col = st.columns([7, 3], gap="medium")
+    with table_col:
+        row = results_table(recs)
+    with player_col:
+        more_like = row_panel(recs, row, catalog)
+    if more_like is not None:
+        st.session_state["seed_text"] = more_like
+        st.session_state["rec_search_ids"] = []
+        st.rerun()  # the whole page: the seed box and "Seeds in use" show the new seed
 
     # The plot is drawn only when its tab is open: redrawing it costs more than the rest of the page.
-    tab_listen, tab_plot = st.tabs(["Listen and share", "Plot: seeds and results"], key="rec_view", on_change="rerun")
-    with tab_listen:
-        col_player, col_share = st.columns([2, 3], gap="large")
-        with col_player:
-            # The player loads only for a row the listener picks: an embed per rerun would reload
-            # Spotify's page in the browser each time the list changes.
-            if row is None:
-                st.caption("Click a row of the table to play that track here.")
-            else:
-                st.text(f"{recs['track_name'].iat[row]} — {recs['artists'].iat[row]}")
-                spotify_player(str(recs["track_id"].iat[row]))
-        with col_share:
+    tab_share, tab_plot = st.tabs(["Share and export", "Plot: seeds and results"], key="rec_view",
+                                  on_change="rerun")
+    with tab_share:
+        col_files, col_links = st.columns(2, gap="large")
+        with col_files:
             st.download_button(
                 "Download these recommendations (CSV)",
-                # Built when clicked, not on every rerun (the table changes with each setting).
-                data=lambda: to_safe_csv(recs.drop(columns=[c for c in recs.columns if c in FEATURES],
-                                                   errors="ignore")),
+                data=lambda: recommendations_csv(recs),  # built when clicked, not on every rerun
                 file_name="tastemap_recommendations.csv",
                 mime="text/csv",
                 icon=":material/download:",
-                help="Cells that a spreadsheet would run as a formula are neutralised.",
+                help="Spotify links, audio features and the reasons; cells a spreadsheet would run as a "
+                     "formula are neutralised.",
             )
             st.markdown("**Share**: the address bar now holds these seeds and filters; copy it, or this link:")
             try:
@@ -305,6 +314,9 @@ def recommendations(seed_text: str, search_ids: list[str], seed_ids: list[str], 
                 base = ""
             if outgoing:
                 st.code(base + "?" + urlencode(outgoing, safe=",:"), language=None, wrap_lines=True)
+        with col_links:
+            st.markdown("**Copy as Spotify links** (one a line; paste them into a Spotify playlist):")
+            st.code(spotify_links(recs), language=None, height=200)
 
     if tab_plot.open:
         with tab_plot:
@@ -324,4 +336,4 @@ def recommendations(seed_text: str, search_ids: list[str], seed_ids: list[str], 
                             config=charts.WEBGL_CONFIG)
 
 
-recommendations(seed_text, search_ids, seed_ids, missing, bool(parsed.invalid))
+recommendations(seed_ids, missing, bool(parsed.invalid))

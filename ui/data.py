@@ -247,41 +247,97 @@ def plot_frame(catalog: Catalog, size: int = PLOT_SAMPLE) -> pd.DataFrame:
     return _plot_frame(catalog_key(catalog), size, catalog)
 
 
+# Catalogs up to this size offer every track in one type-to-filter box on Recommend (the browser
+# filters as the listener types): 28k default tracks are about 2 MB of labels, sent once (Streamlit
+# caches large messages in the browser). Bigger catalogs search on the server instead.
+SEARCH_ALL_LIMIT = 50_000
+
+
+def _track_label_series(tracks: pd.DataFrame) -> pd.Series:
+    """'Title — Artists (Album, Year)' per row, as Arrow strings (no per-row Python).
+
+    Album and year tell apart the copies of a song (remasters, compilations, deluxe editions).
+    """
+    text = "string[pyarrow]"
+    missing = pd.Series(pd.NA, index=tracks.index, dtype=text)
+    base = (tracks["track_name"].astype(text).fillna("(no title)") + " — "
+            + tracks["artists"].astype(text).fillna("(unknown artist)"))
+    album = tracks["album_name"].astype(text) if "album_name" in tracks else missing
+    album = album.mask(album.str.strip() == "")
+    if "release_year" in tracks:
+        year = pd.to_numeric(tracks["release_year"], errors="coerce").round().astype("Int64").astype(text)
+    else:
+        year = missing
+    detail = (album + ", " + year).fillna(album).fillna(year)
+    return base + (" (" + detail + ")").fillna("")
+
+
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _search_index(catalog_hash: str, _catalog: Catalog) -> pd.DataFrame:
     # Arrow strings end to end: turning a million of them into Python objects took 1.3 s of the
     # 1.6 s this took; searching Arrow strings is as fast.
     t = _catalog.tracks
     text = "string[pyarrow]"
-    label = t["track_name"].astype(text).fillna("(no title)") + " — " + t["artists"].astype(text).fillna("(unknown artist)")
+    found_by = t["track_name"].astype(text).fillna("(no title)") + " — " + t["artists"].astype(text).fillna("(unknown artist)")
     order = t["popularity"].fillna(-1).to_numpy().argsort(kind="stable")[::-1]
     return pd.DataFrame({
         "track_id": t["track_id"].astype(text).take(order).reset_index(drop=True),
-        "label": label.take(order).reset_index(drop=True),
+        "text": found_by.take(order).reset_index(drop=True),
+        "position": order,  # the row in the catalog: labels are built for hits only
     })
 
 
+def _labelled(catalog: Catalog, rows: pd.DataFrame) -> pd.DataFrame:
+    labels = _track_label_series(catalog.tracks.iloc[rows["position"].to_numpy()])
+    return pd.DataFrame({"track_id": rows["track_id"].to_numpy(), "label": labels.to_numpy()})
+
+
 def search_tracks(catalog: Catalog, query: str, limit: int = 50) -> pd.DataFrame:
-    """Tracks whose title or artist contains ``query`` (case-insensitive), most popular first."""
+    """Tracks whose title or artist contains ``query`` (case-insensitive), most popular first.
+
+    Columns: ``track_id`` and ``label`` ('Title — Artists (Album, Year)').
+    """
     index = _search_index(catalog_key(catalog), catalog)
     query = (query or "").strip()
     if not query:
-        return index.iloc[:0]
-    hits = index[index["label"].str.contains(query, case=False, regex=False, na=False)]
-    return hits.head(limit)
+        return _labelled(catalog, index.iloc[:0])
+    hits = index[index["text"].str.contains(query, case=False, regex=False, na=False)]
+    return _labelled(catalog, hits.head(limit))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _search_options(catalog_hash: str, _catalog: Catalog) -> tuple[list[str], dict[str, str]]:
+    index = _labelled(_catalog, _search_index(catalog_hash, _catalog).dropna(subset=["track_id"]))
+    index = index.drop_duplicates("track_id")
+    ids = [str(t) for t in index["track_id"]]
+    labels = dict(zip(ids, (str(label) for label in index["label"])))
+    # Copies with the same title, artist, album and year still need different labels: the
+    # listener picks by label. The start of the track ID tells them apart.
+    seen: dict[str, int] = {}
+    for label in labels.values():
+        seen[label] = seen.get(label, 0) + 1
+    for tid, label in labels.items():
+        if seen[label] > 1:
+            labels[tid] = f"{label} · ID {tid[:6]}…"
+    return ids, labels
+
+
+def search_options(catalog: Catalog) -> tuple[list[str], dict[str, str]] | None:
+    """Every track ID, most popular first, and its label, for a type-to-filter box; None when
+    the catalog is too big for that (over :data:`SEARCH_ALL_LIMIT` tracks). Shared read-only."""
+    if len(catalog) > SEARCH_ALL_LIMIT:
+        return None
+    return _search_options(catalog_key(catalog), catalog)
 
 
 def track_labels(catalog: Catalog, track_ids: list[str]) -> dict[str, str]:
-    """'Title — Artists' for each known ID (plain text, for widget options)."""
+    """'Title — Artists (Album, Year)' for each known ID (plain text, for widget options)."""
     pos = catalog.positions(track_ids)
-    t = catalog.tracks
-    out = {}
-    for tid, p in zip(track_ids, pos):
-        if p >= 0:
-            name = t["track_name"].iat[p]
-            artist = t["artists"].iat[p]
-            out[tid] = f"{name if isinstance(name, str) else '(no title)'} — {artist if isinstance(artist, str) else '(unknown artist)'}"
-    return out
+    known = [(tid, p) for tid, p in zip(track_ids, pos) if p >= 0]
+    if not known:
+        return {}
+    labels = _track_label_series(catalog.tracks.iloc[[p for _, p in known]])
+    return {tid: str(label) for (tid, _), label in zip(known, labels.tolist())}
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)

@@ -13,17 +13,22 @@ from typing import Any, Mapping
 
 from recommender.catalog import TUNABLE_FEATURES
 from recommender.errors import FilterError
-from recommender.ids import parse_track_ids
 
 __all__ = [
     "STATE_DEFAULTS",
     "MAX_SHARED_SEEDS",
+    "VERSIONS_PARAM",
+    "MAIN_FILTER_KEYS",
+    "advanced_filter_count",
     "filters_from_state",
     "feature_bounds",
+    "page_state",
     "query_to_state",
     "state_to_query",
 ]
 
+# The link parameter for the include_versions filter: short, since links are pasted in chats.
+VERSIONS_PARAM = "versions"
 MAX_SHARED_SEEDS = 50  # a link with more seeds gets too long for some chat apps
 DEFAULT_K = 20
 K_RANGE = (5, 100)
@@ -39,8 +44,11 @@ STATE_DEFAULTS: dict[str, Any] = {
     "rec_genres_out": [],
     "rec_years": None,  # (lo, hi) or None for the catalog's whole range
     "rec_excl_artists": False,
+    "rec_include_versions": False,  # other versions/remixes of the seed songs may appear
     "rec_max_per_artist": 0,  # 0 = no hard cap (the engine still varies artists per page of 10)
 }
+# Flat filters set outside the advanced panel (next to the method and the number of tracks).
+MAIN_FILTER_KEYS = ("min_popularity", "max_popularity", "exclude_seed_artists", "include_versions")
 # Per-feature keys: rec_range_<f> (lo, hi), rec_target_on_<f> (bool), rec_target_<f> (float).
 FEATURES = tuple(f for f in TUNABLE_FEATURES if f != "popularity")
 
@@ -100,10 +108,28 @@ def filters_from_state(state: Mapping[str, Any], bounds: Mapping[str, tuple[floa
             out["max_year"] = int(years[1])
     if state.get("rec_excl_artists"):
         out["exclude_seed_artists"] = True
+    if state.get("rec_include_versions"):
+        out["include_versions"] = True
     cap = state.get("rec_max_per_artist", 0)
     if cap:
         out["max_per_artist"] = int(cap)
     return out
+
+
+def page_state(session: Mapping[str, Any]) -> dict[str, Any]:
+    """The page's settings from ``st.session_state`` (or any mapping): :data:`STATE_DEFAULTS`
+    where unset, plus the per-feature keys that are set."""
+    state = {key: session.get(key, default) for key, default in STATE_DEFAULTS.items()}
+    for f in FEATURES:
+        for key in (f"rec_range_{f}", f"rec_target_on_{f}", f"rec_target_{f}"):
+            if key in session:
+                state[key] = session[key]
+    return state
+
+
+def advanced_filter_count(filters: Mapping[str, Any]) -> int:
+    """How many of the flat ``filters`` are set in the advanced panel."""
+    return sum(1 for key in filters if key not in MAIN_FILTER_KEYS)
 
 
 def _fmt(value: Any) -> str:
@@ -117,7 +143,11 @@ def _fmt(value: Any) -> str:
 
 
 def state_to_query(seed_ids: list[str], method: str, k: int, filters: Mapping[str, Any]) -> dict[str, str]:
-    """Flat query parameters for the current seeds, method, k and filters (flat keys)."""
+    """Flat query parameters for the current seeds, method, k and filters (flat keys).
+
+    ``seed_ids`` should be the seeds the catalog resolved: a shared link holds no ID the page
+    rejected.
+    """
     query: dict[str, str] = {}
     if seed_ids:
         query["seeds"] = ",".join(seed_ids[:MAX_SHARED_SEEDS])
@@ -132,7 +162,7 @@ def state_to_query(seed_ids: list[str], method: str, k: int, filters: Mapping[st
             continue
         if value is None or value == [] or value is False:
             continue
-        query[key] = _fmt(value)
+        query[VERSIONS_PARAM if key == "include_versions" else key] = _fmt(value)
     return query
 
 
@@ -167,6 +197,13 @@ def query_to_state(query: Mapping[str, Any], *, methods: tuple[str, ...],
             state["rec_k"] = min(max(int(float(k)), K_RANGE[0]), K_RANGE[1])
         except (TypeError, ValueError, OverflowError):
             notes.append(f"k={k!r} is not a number; using {DEFAULT_K}.")
+
+    versions = params.pop(VERSIONS_PARAM, params.pop("include_versions", None))
+    if versions is not None:
+        if str(versions).strip().lower() in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
+            state["rec_include_versions"] = str(versions).strip().lower() in ("1", "true", "yes", "on")
+        else:
+            notes.append(f"{VERSIONS_PARAM}={versions!r} is not 1 or 0; other versions of the seeds stay out.")
 
     flat: dict[str, Any] = {}
     for key, value in params.items():
@@ -221,12 +258,3 @@ def query_to_state(query: Mapping[str, Any], *, methods: tuple[str, ...],
     state["rec_excl_artists"] = filters.exclude_seed_artists
     state["rec_max_per_artist"] = filters.max_per_artist or 0
     return state, notes
-
-
-def seeds_for_query(seed_text: str, search_ids: list[str]) -> list[str]:
-    """The valid IDs in the paste box plus the searched tracks, in order, without duplicates."""
-    ids = list(parse_track_ids(seed_text).ids)
-    for tid in search_ids:
-        if tid not in ids:
-            ids.append(tid)
-    return ids

@@ -21,6 +21,8 @@ from .text import md_escape
 __all__ = [
     "WIDGET_PREFIX",
     "bound",
+    "form_bound",
+    "submit_form",
     "widget_key",
     "show_error",
     "track_table",
@@ -64,6 +66,42 @@ def bound(
     value = widget(label, key=wkey, on_change=_sync, args=(key,), **kwargs)
     st.session_state[key] = value
     return value
+
+
+def form_bound(
+    widget: Callable[..., Any],
+    label: str,
+    key: str,
+    default: Any,
+    *,
+    valid: Callable[[Any], Any] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """:func:`bound` for a widget inside an ``st.form``: returns the value last *submitted*.
+
+    What the listener types is a draft until the form's submit button (with
+    ``on_click=submit_form, args=(key, ...)``) copies it into ``st.session_state[key]``.
+    Widgets in a form may not have ``on_change`` callbacks, hence this variant.
+    """
+    if key not in st.session_state:
+        st.session_state[key] = default
+    if valid is not None:
+        st.session_state[key] = valid(st.session_state[key])
+    wkey = widget_key(key)
+    # Only when the value was set elsewhere (another page, a link, "more like this"): writing it
+    # every run would be harmless in a browser, but never needed.
+    if wkey not in st.session_state or st.session_state[wkey] != st.session_state[key]:
+        st.session_state[wkey] = st.session_state[key]
+    widget(label, key=wkey, **kwargs)
+    return st.session_state[key]
+
+
+def submit_form(*keys: str) -> None:
+    """The submit button's callback: the form's drafts become the values of ``keys``."""
+    for key in keys:
+        wkey = widget_key(key)
+        if wkey in st.session_state:
+            st.session_state[key] = st.session_state[wkey]
 
 
 def in_options(options: Iterable[Any], fallback: Any) -> Callable[[Any], Any]:
@@ -116,8 +154,11 @@ def link_column(label: str = "Spotify") -> Any:
 
 
 def track_table(frame: pd.DataFrame, *, columns: list[str] | None = None, key: str | None = None,
-                height: int | str = "auto", select: str | None = None) -> Any:
-    """A read-only grid of tracks with a Spotify link column. Names render as plain text."""
+                height: int | str = "auto", select: str | None = None, wide: bool = False) -> Any:
+    """A read-only grid of tracks with a Spotify link column. Names render as plain text.
+
+    ``wide``: give titles and artists the room to be read whole (few columns, full width).
+    """
     cols = columns or [c for c in frame.columns if c != "track_id"]
     # Only the shown columns go to the browser: Streamlit converts every column it is given.
     view = frame[[c for c in dict.fromkeys([*cols, "track_id"]) if c in frame.columns]].copy()
@@ -128,8 +169,9 @@ def track_table(frame: pd.DataFrame, *, columns: list[str] | None = None, key: s
     config = {
         "spotify": link_column(),
         "rank": st.column_config.NumberColumn("#", width="small"),
-        "track_name": st.column_config.TextColumn("Title"),
-        "artists": st.column_config.TextColumn("Artists"),
+        "track_name": st.column_config.TextColumn("Title", width="large" if wide else None),
+        "artists": st.column_config.TextColumn("Artists", width="medium" if wide else None),
+        "album_name": st.column_config.TextColumn("Album", width="medium" if wide else None),
         "popularity": st.column_config.NumberColumn("Popularity", format="%d"),
         "score": st.column_config.NumberColumn("Score", format="%.3f"),
         "like_probability": st.column_config.ProgressColumn(

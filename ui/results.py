@@ -1,0 +1,165 @@
+"""The Recommend page's results as a listener reads them: the table, the chosen row's player and
+actions (more like this, thumbs up / down), the CSV export and the list as Spotify links."""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from recommender.catalog import Catalog
+from recommender.errors import TastemapError
+from recommender.ids import is_track_id, track_uri, track_url
+from recommender.store import to_safe_csv
+from recommender.taste import labels_from_catalog
+
+from .charts import FEATURE_LABELS
+from .taste import add_labels, current_profile
+from .text import md_escape
+from .widgets import link_column, spotify_player
+
+__all__ = [
+    "renumbered",
+    "results_table",
+    "row_panel",
+    "export_frame",
+    "recommendations_csv",
+    "spotify_links",
+]
+
+# Audio features exported to the CSV, in this order (the catalog's names; headers from FEATURE_LABELS).
+EXPORT_FEATURES = ("danceability", "energy", "valence", "acousticness", "instrumentalness", "liveness",
+                   "speechiness", "loudness", "tempo", "key", "mode", "time_signature", "duration_ms")
+# Whole numbers in the export ("67", never "67.0").
+WHOLE_NUMBERS = ("rank", "popularity", "release_year", "match", "key", "mode", "time_signature", "duration_ms")
+TABLE_COLUMNS = ["rank", "spotify", "match", "track_name", "artists", "album_name", "release_year",
+                 "popularity", "like_probability", "why"]
+
+
+def renumbered(recs: pd.DataFrame) -> pd.DataFrame:
+    """The table with ``rank`` 1, 2, 3 … in the order shown (after the taste filter hid or re-ranked rows)."""
+    return recs.reset_index(drop=True).assign(rank=np.arange(1, len(recs) + 1))
+
+
+def _table_key(recs: pd.DataFrame) -> str:
+    # A new list (or a new order) is a new table: a row chosen in the old one must not point at
+    # whichever track now sits in that row.
+    digest = hashlib.blake2b("\n".join(recs["track_id"].astype(str)).encode(), digest_size=6).hexdigest()
+    return f"rec_table_{digest}"
+
+
+def results_table(recs: pd.DataFrame) -> int | None:
+    """Draw the results; returns the position of the row the listener chose, or None.
+
+    The Spotify link sits on the left, next to the row's tick box (which plays the row);
+    ``match`` (0-100) is shown, never the raw score.
+    """
+    view = recs.copy()
+    view["spotify"] = [track_url(t) if is_track_id(t) else None for t in recs["track_id"].astype(str)]
+    config = {
+        "rank": st.column_config.NumberColumn("#", width="small", format="%d"),
+        "spotify": link_column(),
+        "match": st.column_config.ProgressColumn(
+            "Match", min_value=0, max_value=100, format="%d", width="small",
+            help="How well the track fits your seeds and settings, 0-100 (100 = the best fit found)"),
+        "track_name": st.column_config.TextColumn("Title", width="medium"),
+        "artists": st.column_config.TextColumn("Artist", width="medium"),
+        "album_name": st.column_config.TextColumn("Album"),
+        "release_year": st.column_config.NumberColumn("Year", format="%d", width="small"),
+        "popularity": st.column_config.NumberColumn("Popularity", format="%d", width="small"),
+        "like_probability": st.column_config.ProgressColumn(
+            "You'd like it", min_value=0.0, max_value=1.0, format="percent",
+            help="How likely you like it, from your taste model (Taste page)"),
+        "why": st.column_config.TextColumn("Why", width="large",
+                                           help="Click a row: the whole reason is shown beside the table"),
+    }
+    shown = [c for c in TABLE_COLUMNS if c in view]
+    event = st.dataframe(view[shown], column_order=shown, column_config=config, hide_index=True,
+                         key=_table_key(recs), on_select="rerun", selection_mode="single-row",
+                         height=min(38 + 35 * len(view), 740))
+    rows = event.selection.rows if hasattr(event, "selection") else []
+    return rows[0] if rows and rows[0] < len(recs) else None
+
+
+def _label(catalog: Catalog, track_id: str, liked: int, title: str) -> None:
+    """Store one thumbs up (1) / down (0) in this session's taste profile, and say so."""
+    profile = current_profile()
+    try:
+        added = add_labels(profile, labels_from_catalog(catalog, [track_id], liked))
+    except TastemapError as exc:
+        st.error("The label could not be saved: " + md_escape(exc))
+        return
+    if added:
+        st.toast(f"Saved: you {'like' if liked else 'do not like'} “{title}” (taste profile “{profile}”).",
+                 icon="👍" if liked else "👎")
+    else:
+        st.toast("This track is not in the catalog in use, so it could not be labelled.", icon="⚠️")
+
+
+def row_panel(recs: pd.DataFrame, row: int | None, catalog: Catalog) -> str | None:
+    """The chosen row: Spotify's player, the whole "why", and one-click actions.
+
+    Returns the track ID when the listener asked for "more like this" (the caller makes it the
+    only seed), else None.
+    """
+    if row is None:
+        st.caption("Click a row of the table to play it here, see why it was picked, "
+                   "rate it, or get more like it.")
+        return None
+    rec = recs.iloc[row]
+    track_id = str(rec["track_id"])
+    title = rec["track_name"] if isinstance(rec["track_name"], str) else "(no title)"
+    artists = rec["artists"] if isinstance(rec["artists"], str) else "(unknown artist)"
+    st.markdown(f"**{md_escape(title)}**  \n{md_escape(artists)}")
+    spotify_player(track_id)
+    if isinstance(rec.get("why"), str) and rec["why"]:
+        st.caption("Why: " + md_escape(rec["why"]))
+    more = st.button("More like this", icon=":material/auto_awesome:", key="rec_more_like", type="primary",
+                     help="Make this track the only seed and recommend again", width="stretch")
+    up, down = st.columns(2)
+    if up.button("I like it", icon=":material/thumb_up:", key="rec_thumb_up", width="stretch",
+                 help="Adds this track to your taste labels as liked (Taste page)"):
+        _label(catalog, track_id, 1, title)
+    if down.button("Not for me", icon=":material/thumb_down:", key="rec_thumb_down", width="stretch",
+                   help="Adds this track to your taste labels as disliked (Taste page)"):
+        _label(catalog, track_id, 0, title)
+    return track_id if more else None
+
+
+def export_frame(recs: pd.DataFrame) -> pd.DataFrame:
+    """The recommendations as a spreadsheet reads them: headers in words, whole numbers as whole
+    numbers, Spotify links and URIs, the audio features; ranks as shown."""
+    ids = recs["track_id"].astype(str)
+    columns: dict[str, pd.Series] = {}
+    for name, header in (("rank", "Rank"), ("track_name", "Title"), ("artists", "Artist"),
+                         ("album_name", "Album"), ("release_year", "Year"), ("genres", "Genres"),
+                         ("popularity", "Popularity"), ("match", "Match (0-100)"),
+                         ("like_probability", "You'd like it (%)"), ("why", "Why")):
+        if name not in recs:
+            continue
+        col = recs[name]
+        if name == "like_probability":
+            col = (pd.to_numeric(col, errors="coerce") * 100).round()
+        if name in WHOLE_NUMBERS or name == "like_probability":
+            col = pd.to_numeric(col, errors="coerce").round().astype("Int64")
+        columns[header] = col
+    columns["Spotify URL"] = ids.map(lambda t: track_url(t) if is_track_id(t) else None)
+    columns["Spotify URI"] = ids.map(lambda t: track_uri(t) if is_track_id(t) else None)
+    if "score" in recs:
+        columns["Score"] = pd.to_numeric(recs["score"], errors="coerce").round(3)
+    for f in EXPORT_FEATURES:
+        if f in recs:
+            col = pd.to_numeric(recs[f], errors="coerce")
+            columns[FEATURE_LABELS.get(f, f)] = col.round().astype("Int64") if f in WHOLE_NUMBERS else col.round(3)
+    return pd.DataFrame(columns).reset_index(drop=True)
+
+
+def recommendations_csv(recs: pd.DataFrame) -> bytes:
+    """:func:`export_frame` as CSV bytes whose cells cannot run as spreadsheet formulas."""
+    return to_safe_csv(export_frame(recs))
+
+
+def spotify_links(recs: pd.DataFrame) -> str:
+    """The open.spotify.com link of each track, one a line (paste into Spotify or a chat)."""
+    return "\n".join(track_url(t) for t in recs["track_id"].astype(str) if is_track_id(t))
