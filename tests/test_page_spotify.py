@@ -14,6 +14,7 @@ import requests
 from streamlit.testing.v1 import AppTest
 
 from fake_spotify import CLIENT_ID, CLIENT_SECRET, FakeSpotify, fake_id
+from ui import spotify as spotify_ui
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "6_Spotify.py")
 TIMEOUT = 60
@@ -263,3 +264,79 @@ def test_spotify_down_mid_import_keeps_what_it_got(fake, catalog_ids):
     assert alice.session_state["seed_text"].split("\n") == catalog_ids[:2]
     assert not alice.warning
     assert fake.count("GET", "/items") == 1 + 3 + 1  # first page, 3 failures, then only the page at 50
+
+
+# ----------------------------------------------------------------------------- redirect URI
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("http://127.0.0.1:8501/Spotify", "http://127.0.0.1:8501/Spotify"),
+    ("http://localhost:8765/Spotify", "http://127.0.0.1:8765/Spotify"),  # Spotify refuses localhost
+    ("http://127.0.0.1:9000/", "http://127.0.0.1:9000/Spotify"),  # opened at the app's root
+    ("https://music.example.org/tastemap/spotify", "https://music.example.org/tastemap/spotify"),
+    ("https://music.example.org/tastemap", "https://music.example.org/tastemap/Spotify"),
+    ("https://user:pw@music.example.org:8443/Spotify", "https://music.example.org:8443/Spotify"),
+    ("http://[::1]:8502/Spotify", "http://[::1]:8502/Spotify"),
+    (None, None), ("", None), ("not a url", None), ("ftp://127.0.0.1/Spotify", None),
+    ("http://127.0.0.1:port/Spotify", None),
+])
+def test_redirect_uri_follows_the_address_in_use(url, expected):
+    assert spotify_ui.redirect_uri_from_url(url) == expected
+
+
+def test_the_shown_redirect_uri_follows_the_port_in_use(clean_env):
+    at = new_session()
+    at.context["url"] = "http://localhost:8765/Spotify"
+    at.run()
+    assert not at.exception
+    shown = texts(at)
+    assert "http://127.0.0.1:8765/Spotify" in shown and "open this dashboard at http://127.0.0.1:8765" in shown
+    assert "8501" not in shown
+    assert 'redirect_uri = "http://127.0.0.1:8765/Spotify"' in at.code[0].value
+
+
+def test_a_configured_redirect_uri_wins_over_the_address_in_use(clean_env):
+    at = new_session(spotify={"redirect_uri": "https://music.example.org/Spotify"})
+    at.context["url"] = "http://127.0.0.1:8765/Spotify"
+    at.run()
+    assert not at.exception
+    assert 'redirect_uri = "https://music.example.org/Spotify"' in at.code[0].value
+    clean_env.setenv("SPOTIPY_REDIRECT_URI", "http://127.0.0.1:8600/Spotify")
+    at = new_session()
+    at.context["url"] = "http://127.0.0.1:8765/Spotify"
+    at.run()
+    assert 'redirect_uri = "http://127.0.0.1:8600/Spotify"' in at.code[0].value
+
+
+def test_a_redirect_spotify_would_refuse_is_explained(clean_env):
+    at = new_session()
+    at.context["url"] = "http://192.168.1.20:8501/"
+    at.run()
+    assert 'redirect_uri = "http://192.168.1.20:8501/Spotify"' in at.code[0].value
+    assert "serve Tastemap over https" in messages(at.caption)
+
+
+def test_without_a_configured_redirect_the_login_hint_names_the_port_in_use(clean_env):
+    with FakeSpotify() as fake:
+        for key, value in fake.env(redirect_uri=None).items():
+            clean_env.setenv(key, value)
+        at = new_session()
+        at.context["url"] = "http://127.0.0.1:8777/Spotify"
+        at.run()
+        assert not at.exception
+        assert "to http://127.0.0.1:8777/Spotify and add the same URI" in messages(at.info)
+        assert not [b for b in at.link_button if b.value == "Log in with Spotify"]
+
+
+def test_login_warns_when_the_configured_redirect_is_another_address(fake):
+    at = new_session()
+    at.context["url"] = "http://127.0.0.1:8777/Spotify"  # the fake's env configures port 8501
+    at.run()
+    assert not at.exception
+    warning = messages(at.warning)
+    assert "open at http://127.0.0.1:8777" in warning and "redirect URI is http://127.0.0.1:8501/Spotify" in warning
+    assert [b for b in at.link_button if b.value == "Log in with Spotify"]
+    at = new_session()
+    at.context["url"] = "http://localhost:8501/Spotify"  # the same address in Spotify's terms
+    at.run()
+    assert "redirect URI is" not in messages(at.warning)

@@ -8,8 +8,10 @@ shown in tables or escaped, never as live Markdown/HTML.
 """
 from __future__ import annotations
 
+import os
 import time
 from typing import Any, Callable
+from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 import streamlit as st
@@ -44,7 +46,8 @@ SEED_KEY = SEED_TEXT_KEY
 LIKES_KEY = "pending_likes"
 RECS_KEY = LAST_RECOMMENDATIONS_KEY
 
-DEFAULT_REDIRECT = "http://127.0.0.1:8501/Spotify"
+DEFAULT_REDIRECT = "http://127.0.0.1:8501/Spotify"  # when the address in use is not known
+SPOTIFY_PAGE_PATH = "Spotify"  # this page's URL path (pages/6_Spotify.py)
 _STATE_REUSE_SECONDS = 120
 MAX_LOOKUP = 100  # unknown tracks looked up per press
 
@@ -55,6 +58,63 @@ def plain(text: object) -> str:
 
 
 # ----------------------------------------------------------------------------- setup
+
+
+def redirect_uri_from_url(url: str | None, page: str = SPOTIFY_PAGE_PATH) -> str | None:
+    """The login redirect URI for the app opened at ``url`` (``st.context.url``): the same scheme,
+    host and port, and the path of the Spotify page. ``localhost`` becomes ``127.0.0.1``, since
+    Spotify no longer accepts ``localhost`` redirect URIs. None unless ``url`` is http(s)."""
+    if not isinstance(url, str) or not url.strip():
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:  # a port that is not a number
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = "127.0.0.1" if parts.hostname == "localhost" else parts.hostname
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    path = parts.path.rstrip("/")
+    if path.rsplit("/", 1)[-1].lower() != page.lower():
+        path = f"{path}/{page}"  # opened at the app's root (or a base path)
+    # No user:password, query or fragment: only what Spotify compares.
+    return urlunsplit((parts.scheme, host + (f":{port}" if port else ""), path, "", ""))
+
+
+def configured_redirect_uri() -> str | None:
+    """The redirect URI set in the ``[spotify]`` secrets or ``SPOTIPY_REDIRECT_URI``, if any."""
+    section = secrets_section() or {}
+    for value in (section.get("redirect_uri"), os.environ.get("SPOTIPY_REDIRECT_URI")):
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def page_url() -> str | None:
+    """The address this page is open at in the browser (None in tests and bare runs)."""
+    try:
+        return st.context.url
+    except Exception:
+        return None
+
+
+def shown_redirect_uri(configured: str | None = None) -> str:
+    """The redirect URI to tell the listener: the configured one wins; else the one matching
+    the address in use (any port); else the documented default."""
+    return configured or redirect_uri_from_url(page_url()) or DEFAULT_REDIRECT
+
+
+def _spotify_accepts(redirect: str) -> bool:
+    """Spotify's rule: https, or http on a loopback address (127.0.0.1 / [::1])."""
+    parts = urlsplit(redirect)
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in ("127.0.0.1", "::1"))
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def secrets_section() -> dict[str, Any] | None:
@@ -101,6 +161,7 @@ def wait_notifier(placeholder: Any) -> Callable[[float, str], None]:
 
 
 def render_not_connected(problem: str | None) -> None:
+    redirect = shown_redirect_uri(configured_redirect_uri())
     if problem:
         st.error(plain(problem))
     st.info(
@@ -115,17 +176,22 @@ def render_not_connected(problem: str | None) -> None:
         "**How to connect**\n"
         "1. Create an app at https://developer.spotify.com/dashboard (the app owner needs Spotify "
         "Premium; in development mode up to 5 users you add under *User Management* can use it).\n"
-        f"2. Add the redirect URI `{DEFAULT_REDIRECT}` to the app and open this dashboard at "
-        "http://127.0.0.1:8501 (Spotify no longer accepts `localhost`).\n"
+        f"2. Add the redirect URI `{redirect}` to the app and open this dashboard at "
+        f"{_origin(redirect)} (Spotify no longer accepts `localhost`).\n"
         "3. Set `SPOTIPY_CLIENT_ID`, `SPOTIPY_CLIENT_SECRET` and `SPOTIPY_REDIRECT_URI` in the "
         "environment, or copy `.streamlit/secrets.toml.example` to `.streamlit/secrets.toml` and "
         "fill in its `[spotify]` section; then restart the app."
     )
     st.code(
         '[spotify]\nclient_id = "your-client-id"\nclient_secret = "your-client-secret"\n'
-        f'redirect_uri = "{DEFAULT_REDIRECT}"',
+        f'redirect_uri = "{redirect}"',
         language="toml",
     )
+    if not _spotify_accepts(redirect):
+        st.caption(plain(
+            f"Spotify accepts a plain http:// redirect URI only on this computer (127.0.0.1): for {_origin(redirect)} "
+            "serve Tastemap over https, or open it at http://127.0.0.1 on the machine it runs on."
+        ))
 
 
 def _query_value(name: str) -> str | None:
@@ -322,7 +388,7 @@ def render_account(client: SpotifyClient) -> None:
         st.info(
             plain(
                 "To log in, set SPOTIPY_REDIRECT_URI (or redirect_uri in the [spotify] secrets) to "
-                f"{DEFAULT_REDIRECT} and add the same URI to your app in the Spotify developer dashboard."
+                f"{shown_redirect_uri()} and add the same URI to your app in the Spotify developer dashboard."
             )
         )
         return
@@ -333,6 +399,15 @@ def render_account(client: SpotifyClient) -> None:
         except SpotifyError as exc:
             st.error(plain(exc))
             return
+        here = redirect_uri_from_url(page_url())
+        configured = client.credentials.redirect_uri or ""
+        if here and _origin(here) != _origin(configured):
+            # Spotify sends the browser to the configured address, not to the one in use.
+            st.warning(plain(
+                f"This page is open at {_origin(here)}, but the configured redirect URI is {configured}: after "
+                f"logging in, Spotify sends you there. Open Tastemap at {_origin(configured)}, or set the redirect "
+                f"URI to {here} (and add it to your app in the Spotify developer dashboard)."
+            ))
         st.link_button("Log in with Spotify", url)
         st.caption(
             "Spotify asks you to approve this app, then sends you back to this page. The login lasts "
