@@ -19,7 +19,10 @@ popularity excluded). Methods:
 
 ``recall@20`` is, for ``ivf``, the share of the exact top 20 it returns; for ``hybrid`` above
 its candidate threshold, the share of the top 20 from scoring every track that the
-candidate-set answer returns (first 20 queries).
+candidate-set answer returns (first 20 queries). ``listener checks`` (``similar`` and
+``hybrid``, first 20 queries, :func:`recommender.evaluation.listener_checks`): lists holding a
+version of a seed song / lists holding one song twice / pages of 10 over the artist cap, each
+0 when the engine keeps the listener's rules.
 
 scikit-learn has no filter: its queries over-fetch and drop filtered rows, refetching with
 twice as many neighbours until k survive (how it is used in practice).
@@ -209,6 +212,15 @@ def run_worker(method: str, data: Path, n_queries: int, max_seconds: float, matr
     )
     if recall is not None:
         out["recall_at_20"] = recall
+    if method in ("similar", "hybrid"):
+        from recommender.evaluation import LISTENER_CHECKS, listener_checks
+
+        totals = dict.fromkeys(LISTENER_CHECKS, 0)
+        for q in queries[:20]:
+            ranked = model.recommend(list(ids[q]), k=K, filters=filters).recommendations["track_id"]
+            for name, count in listener_checks(catalog, list(ids[q]), ranked).items():
+                totals[name] += count
+        out["listener_checks"] = totals
     if method == "hybrid":
         import recommender.recommend as engine
 
@@ -260,20 +272,22 @@ def format_table(size: str, rows: list[dict], note: str = "") -> str:
     lines = [
         f"#### {size} tracks{note}",
         "",
-        "| method | load s | fit s | peak RSS MiB | p50 ms | p95 ms | queries | p50 / floor | ball_tree p50 / p50 | recall@20 |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| method | load s | fit s | peak RSS MiB | p50 ms | p95 ms | queries | p50 / floor | ball_tree p50 / p50 | recall@20 "
+        "| listener checks |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         name = r["method"] + (f" ({r['index']})" if r.get("index") else "")
         if "error" in r or "skipped" in r:
             lines.append(f"| {name} | {_fmt(r.get('load_s'), '.2f')} | - | {_fmt(r.get('peak_rss_mib'), ',.0f')} | "
-                         f"{r.get('skipped') or r.get('error')} | | | | | |")
+                         f"{r.get('skipped') or r.get('error')} | | | | | | |")
             continue
         p50 = r["p50_ms"]
         lines.append(
             f"| {name} | {r['load_s']:.2f} | {r['fit_s']:.2f} | {r['peak_rss_mib']:,.0f} | {p50:.2f} | "
             f"{r['p95_ms']:.2f} | {r['queries']} | {_fmt(p50 / floor if floor else None, '.2f')} | "
-            f"{_fmt(ball / p50 if ball else None, '.1f')} | {_fmt(r.get('recall_at_20'), '.3f')} |"
+            f"{_fmt(ball / p50 if ball else None, '.1f')} | {_fmt(r.get('recall_at_20'), '.3f')} | "
+            f"{'/'.join(str(v) for v in r['listener_checks'].values()) if r.get('listener_checks') else '-'} |"
         )
     return "\n".join(lines)
 
@@ -296,6 +310,9 @@ def median_of_rounds(rounds: list[list[dict]]) -> list[dict]:
         row["queries"] = sum(r["queries"] for r in rows)
         if any("recall_at_20" in r for r in rows):
             row["recall_at_20"] = min(r["recall_at_20"] for r in rows if "recall_at_20" in r)
+        checks = [r["listener_checks"] for r in rows if r.get("listener_checks")]
+        if checks:  # the worst round's count of each check
+            row["listener_checks"] = {name: max(c[name] for c in checks) for name in checks[0]}
         row["p50_rounds"] = [r["p50_ms"] for r in rows]
         out.append(row)
     return out

@@ -16,6 +16,14 @@ Metrics, averaged over playlists:
   the playlist's genre;
 - ``distinct_artists@10``: distinct first-listed artists in the top 10.
 
+Listener checks, counted over all queries (a list a listener rejects at a glance; every one
+is 0 by default):
+
+- ``lists_with_seed_version``: lists holding a version of a seed song (the seed under another
+  ID, a remaster, a mix, a remix; :mod:`recommender.songs`);
+- ``lists_with_repeated_song``: lists holding two versions of one song;
+- ``pages_over_artist_cap``: pages of 10 holding more than 2 tracks of one first-listed artist.
+
 Weights of the hybrid method were chosen with ``random_state=1`` (validation); the
 reported table uses ``random_state=0``.
 """
@@ -30,11 +38,15 @@ import pandas as pd
 
 from .catalog import Catalog, split_list
 from .errors import CatalogError
-from .recommend import RECOMMENDERS, make_recommender
+from .recommend import DEFAULT_MAX_PER_ARTIST_PER_PAGE, PAGE_SIZE, RECOMMENDERS, make_recommender
+from .songs import catalog_song_codes
 
 _log = logging.getLogger(__name__)
 
-__all__ = ["DEFAULT_EVAL_METHODS", "evaluate", "evaluation_report", "sample_queries", "ranking_metrics"]
+__all__ = [
+    "DEFAULT_EVAL_METHODS", "LISTENER_CHECKS", "evaluate", "evaluation_report", "listener_checks",
+    "sample_queries", "ranking_metrics",
+]
 
 DEFAULT_EVAL_METHODS: tuple[str, ...] = ("hybrid", "similar", "cluster", "popular", "random")
 METRIC_COLUMNS_HELP = {
@@ -44,6 +56,27 @@ METRIC_COLUMNS_HELP = {
     "genre_precision@10": "share of the top 10 in the playlist's genre",
     "distinct_artists@10": "distinct artists in the top 10",
 }
+LISTENER_CHECKS = ("lists_with_seed_version", "lists_with_repeated_song", "pages_over_artist_cap")
+
+
+def listener_checks(catalog: Catalog, seed_ids: Sequence[str], ranked_ids: Sequence[str],
+                    artist_cap: int = DEFAULT_MAX_PER_ARTIST_PER_PAGE) -> dict[str, int]:
+    """The three listener checks for one list (see the module doc), each 0 or a count."""
+    song = catalog_song_codes(catalog)
+    seed_pos = catalog.positions(list(seed_ids))
+    rec_pos = catalog.positions(list(ranked_ids))
+    rec_songs = song[rec_pos[rec_pos >= 0]]
+    artists = catalog.tracks["artists"].iloc[rec_pos[rec_pos >= 0]].tolist()
+    primary = [(split_list(a) or [f"?{i}"])[0].lower() for i, a in enumerate(artists)]
+    pages_over = 0
+    for start in range(0, len(primary), PAGE_SIZE):
+        page = pd.Series(primary[start:start + PAGE_SIZE])
+        pages_over += int(len(page) and page.value_counts().max() > artist_cap)
+    return {
+        "lists_with_seed_version": int(np.isin(rec_songs, song[seed_pos[seed_pos >= 0]]).any()),
+        "lists_with_repeated_song": int(len(np.unique(rec_songs)) < len(rec_songs)),
+        "pages_over_artist_cap": pages_over,
+    }
 
 
 def ranking_metrics(ranked: Sequence[str], relevant: set[str], ks: Sequence[int]) -> dict[str, float]:
@@ -137,9 +170,11 @@ def evaluate(
             metrics["distinct_artists@10"] = float(
                 len({(split_list(a) or [f"?{i}"])[0].lower() for i, a in enumerate(top10["artists"])})
             )
+            metrics.update(listener_checks(catalog, q["seeds"], ranked))
             per_query.append(metrics)
         frame = pd.DataFrame(per_query)
-        row = {"method": name, **frame.mean().to_dict()}
+        row = {"method": name, **frame.drop(columns=list(LISTENER_CHECKS)).mean().to_dict(),
+               **frame[list(LISTENER_CHECKS)].sum().astype(int).to_dict()}
         row["seconds"] = time.perf_counter() - started
         rows.append(row)
         _log.info("evaluated %s in %.1fs", name, row["seconds"])
@@ -161,7 +196,8 @@ def evaluation_report(table: pd.DataFrame) -> dict[str, Any]:
             "random_state": table.attrs.get("random_state"),
         },
         "methods": {
-            r["method"]: {m: round(float(r[m]), 4) for m in metrics} | {"seconds": round(float(r["seconds"]), 2)}
+            r["method"]: {m: (int(r[m]) if m in LISTENER_CHECKS else round(float(r[m]), 4)) for m in metrics}
+            | {"seconds": round(float(r["seconds"]), 2)}
             for r in table.to_dict("records")
         },
     }

@@ -89,6 +89,8 @@ HYBRID_APPROXIMATE_ABOVE = HYBRID_CANDIDATES_ABOVE
 # every candidate is rescored with all signals, the hybrid's top 20 stayed the one found by
 # scoring every track (recall@20 in python -m bench at 1M and 10M tracks).
 HYBRID_N_PROBE = 16
+# Up to this many tracks a result says which filters changed nothing (see recommend()).
+UNCHANGED_FILTER_CHECK_UP_TO = HYBRID_CANDIDATES_ABOVE
 UNKNOWN_POPULARITY_POLICIES = ("exclude", "include")
 FILTER_MASKS_KEPT = 8  # min/max filter masks remembered per fitted model (1 MB each at 1M tracks)
 RESULT_COLUMNS = ["track_id", "track_name", "artists", "popularity", "score", "match", "why"]
@@ -970,7 +972,7 @@ class BaseRecommender:
         message = None
         if not left:
             message = "Every catalog track is a seed or a version of one: there is nothing else to recommend."
-        unfiltered = candidates.copy() if left else candidates
+        unfiltered = candidates.copy()  # before the filters: 1 byte a track
         masks = self._filter_masks(filters, seed_pos)
         for label, mask in masks:
             candidates &= mask
@@ -997,7 +999,9 @@ class BaseRecommender:
         else:
             rec_pos = np.zeros(0, dtype=np.int64)
             rec_scores = np.zeros(0, dtype=np.float32)
-        if left and masks:
+        # Telling which filters changed nothing costs a second ranking without them: done when
+        # every track was scored anyway or the catalog is small, not on big catalogs' fast paths.
+        if left and masks and (scores is not None or n <= UNCHANGED_FILTER_CHECK_UP_TO):
             notes.extend(self._unchanged_filter_notes(seed_pos, unfiltered, masks, k, filters, scores))
         frame = self._frame(rec_pos, rec_scores, seed_pos, filters)
         return RecommendationResult(

@@ -176,3 +176,14 @@ def test_bohemian_rhapsody_seed_gets_no_version_and_varied_artists(real_models, 
     assert not recs.assign(song=titles).duplicated(["artists", "song"]).any()
     for page in (recs.iloc[:10], recs.iloc[10:]):
         assert page["artists"].value_counts().max() <= 2
+
+
+def test_listener_checks_count_what_a_listener_sees(trap_catalog):
+    from recommender.evaluation import listener_checks
+
+    bad = [_tid("v", 1), _tid("d", 1), _tid("d", 2), *(_tid("q", i) for i in range(3))]
+    assert listener_checks(trap_catalog, [SEED], bad) == {
+        "lists_with_seed_version": 1, "lists_with_repeated_song": 1, "pages_over_artist_cap": 1}
+    good = [_tid("d", 1), _tid("q", 0), _tid("o", 1)]
+    assert listener_checks(trap_catalog, [SEED], good) == {
+        "lists_with_seed_version": 0, "lists_with_repeated_song": 0, "pages_over_artist_cap": 0}

@@ -207,7 +207,7 @@ def cluster(args: argparse.Namespace) -> int:
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
-    from ..evaluation import DEFAULT_EVAL_METHODS, evaluate, evaluation_report
+    from ..evaluation import DEFAULT_EVAL_METHODS, LISTENER_CHECKS, evaluate, evaluation_report
 
     methods = args.methods or list(DEFAULT_EVAL_METHODS)
     catalog = catalog_from_args(args)
@@ -228,5 +228,10 @@ def evaluate_command(args: argparse.Namespace) -> int:
         f"playlist continuation: {a['n_playlists']} held-out playlists, {a['n_seeds']} seeds each, "
         f"random_state={a['random_state']}"
     )
-    print_table(table.round({c: 4 for c in table.columns if c not in ("method", "distinct_artists@10", "seconds")}).round({"distinct_artists@10": 2, "seconds": 1}))
+    counts = [c for c in LISTENER_CHECKS if c in table]
+    rounded = {c: 4 for c in table.columns if c not in ("method", "distinct_artists@10", "seconds", *counts)}
+    print_table(table.round(rounded).round({"distinct_artists@10": 2, "seconds": 1}))
+    print("listener checks (counts over all lists; 0 is right): "
+          + "; ".join(f"{c.replace('_', ' ')}: " + ", ".join(f"{m} {int(v)}" for m, v in zip(table["method"], table[c]))
+                      for c in counts))
     return 0
