@@ -7,8 +7,8 @@ from ui.text import md_escape
 
 st.set_page_config(page_title="Taste · Tastemap", page_icon="🎧", layout="wide")
 st.title("Your taste")
-st.caption("Label tracks you like and dislike; a classifier learns them, scored with cross-validation "
-           "grouped by artist so the numbers are honest.")
+st.caption("Tell Tastemap which songs you like and dislike; it learns your taste, tells you how often it "
+           "guesses right on artists it has never seen, and then finds or filters songs for you.")
 
 try:
     profile = taste.profile_picker()
@@ -22,16 +22,25 @@ st.header("Model")
 if len(labels) == 0:
     st.info("No labels yet: load the demo labels, upload a labelled file or label tracks above.")
     st.stop()
-taste.train_panel(labels)
-report = st.session_state.get(taste.REPORT_KEY)
-model = taste.session_model()
+try:
+    model, report, stale = taste.model_status(profile, labels)
+except TastemapError as exc:
+    st.error(md_escape(exc))
+    model, report, stale = None, None, None
+taste.train_panel(profile, labels)
+if st.session_state.get(taste.MODEL_KEY) is not model:  # just trained
+    model, report, stale = taste.model_status(profile, labels)
+if stale:
+    st.warning(stale)
 if report is None or model is None:
-    st.info("Train a model to see its scores.")
+    st.info("Press Train to teach the model your taste (a few seconds).")
     st.stop()
 taste.report_panel(report)
-taste.model_download(model)
+with st.expander("Use the model elsewhere"):
+    taste.model_download(model)
 
 st.header("Clean a playlist")
 taste.clean_panel(model)
 st.header("Discover")
+st.caption("Songs the model expects you to like, by artists and in genres you have not labelled yet.")
 taste.discover_panel(model, labels)

@@ -144,6 +144,14 @@ CREATE TABLE IF NOT EXISTS labels (
     updated_at TEXT NOT NULL,
     PRIMARY KEY (profile, label_key)
 );
+CREATE TABLE IF NOT EXISTS taste_models (
+    profile TEXT PRIMARY KEY REFERENCES profiles(name) ON DELETE CASCADE,
+    label_digest TEXT NOT NULL,
+    n_labels INTEGER NOT NULL,
+    settings TEXT NOT NULL,
+    report TEXT NOT NULL,
+    trained_at TEXT NOT NULL
+);
 """
 
 
@@ -201,13 +209,16 @@ class LabelStore:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
+            # The message reaches pages: name the file, never the server's folders (logged instead).
+            _log.error("label store %s cannot be opened: %s", self.path, exc)
             raise LabelError(
-                f"{self.path}: the label store cannot be opened ({exc}). Move the file away to "
-                "start a new one, or set TASTEMAP_DATA_DIR to another folder."
+                f"The label store ({self.path.name} in the data folder) cannot be opened ({exc}). "
+                "Move that file away to start a new one, or set TASTEMAP_DATA_DIR to another folder."
             ) from None
         except OSError as exc:
+            _log.error("data folder %s cannot be created: %s", self.path.parent, exc)
             raise LabelError(
-                f"{self.path.parent}: the data folder cannot be created ({exc.strerror or exc}). "
+                f"The data folder cannot be created ({exc.strerror or exc}). "
                 "Set TASTEMAP_DATA_DIR to a writable folder."
             ) from None
 
@@ -251,6 +262,7 @@ class LabelStore:
     def delete_profile(self, name: str) -> None:
         name = _check_profile(name)
         self._write(lambda c: (c.execute("DELETE FROM labels WHERE profile = ?", (name,)),
+                               c.execute("DELETE FROM taste_models WHERE profile = ?", (name,)),
                                c.execute("DELETE FROM profiles WHERE name = ?", (name,))))
 
     # -- labels
@@ -321,6 +333,53 @@ class LabelStore:
         _log.info("%s %d labels of profile %r in %s", "saved" if replace else "added", count, profile, self.path)
         return count
 
+    # -- trained taste model (settings and scores only: it is refitted from the labels on load)
+
+    def save_model_record(self, profile: str, *, label_digest: str, n_labels: int, settings: dict,
+                          report: dict) -> None:
+        """Remember the profile's trained model: the settings to refit it, the digest of the
+        labels it learned from, and its scores. JSON only, so loading it runs no code."""
+        profile = _check_profile(profile)
+        now = _now()
+        try:
+            settings_json = json.dumps(settings, allow_nan=True)
+            report_json = json.dumps(report, allow_nan=True, default=_json_default)
+        except (TypeError, ValueError) as exc:
+            raise LabelError(f"The trained model's settings cannot be stored ({exc}).") from None
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute("INSERT OR IGNORE INTO profiles VALUES (?, ?)", (profile, now))
+            conn.execute(
+                "INSERT OR REPLACE INTO taste_models (profile, label_digest, n_labels, settings, report, "
+                "trained_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (profile, str(label_digest), int(n_labels), settings_json, report_json, now),
+            )
+
+        self._write(work)
+
+    def load_model_record(self, profile: str) -> dict | None:
+        """The stored model record of ``profile`` (keys label_digest, n_labels, settings,
+        report, trained_at), or None when none is stored or it cannot be read."""
+        profile = _check_profile(profile)
+        with closing(self._connect()) as conn:
+            row = conn.execute(
+                "SELECT label_digest, n_labels, settings, report, trained_at FROM taste_models WHERE profile = ?",
+                (profile,),
+            ).fetchone()
+        if row is None:
+            return None
+        try:
+            settings, report = json.loads(row[2]), json.loads(row[3])
+        except ValueError:
+            _log.warning("stored taste model of profile %r is unreadable; ignored", profile)
+            return None
+        return {"label_digest": row[0], "n_labels": int(row[1]), "settings": settings, "report": report,
+                "trained_at": row[4]}
+
+    def delete_model_record(self, profile: str) -> None:
+        profile = _check_profile(profile)
+        self._write(lambda c: c.execute("DELETE FROM taste_models WHERE profile = ?", (profile,)))
+
     # -- CSV
 
     def export_csv(self, profile: str = DEFAULT_PROFILE) -> bytes:
@@ -330,10 +389,25 @@ class LabelStore:
 
     def import_csv(self, profile: str, source, *, replace: bool = False, catalog=None) -> int:
         """Import a labelled file (any catalog layout + a label column); returns the count."""
+        return self.import_file(profile, source, replace=replace, catalog=catalog)[0]
+
+    def import_file(self, profile: str, source, *, replace: bool = False, catalog=None) -> tuple[int, dict]:
+        """Like :meth:`import_csv`, plus what the reader dropped and why: ``(count, notes)``
+        (``notes`` as :func:`recommender.taste.explain_import` reads them)."""
         from .taste import read_labels  # the importer lives with the model that uses it
 
         labels = read_labels(source, catalog=catalog)
-        return self._store(profile, labels, replace=replace)
+        notes = dict(labels.attrs.get("import_notes", {}))
+        return self._store(profile, labels, replace=replace), notes
+
+
+def _json_default(value: object) -> object:
+    """numpy numbers and arrays as plain JSON values."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _label_rows(labels: pd.DataFrame) -> list[tuple]:

@@ -164,3 +164,40 @@ def test_sigkill_in_the_middle_of_saves_leaves_old_or_new_never_a_mix(tmp_path):
         assert set(labels["label"]) == ({0} if tags == {"old"} else {1})
         seen |= tags
     assert seen
+
+
+def test_model_record_round_trips_and_is_json_not_pickle(tmp_path):
+    import numpy as np
+
+    store = LabelStore(tmp_path / "labels.sqlite3")
+    assert store.load_model_record("default") is None
+    store.save_model_record("default", label_digest="abc", n_labels=42,
+                            settings={"model": "logreg", "features": ["energy"], "params": {}, "random_state": 0},
+                            report={"roc_auc": np.float64(0.9), "fold_roc_auc": [float("nan"), 0.8]})
+    record = LabelStore(tmp_path / "labels.sqlite3").load_model_record("default")
+    assert record["label_digest"] == "abc" and record["n_labels"] == 42
+    assert record["settings"]["model"] == "logreg" and record["report"]["roc_auc"] == 0.9
+    import sqlite3
+
+    raw = sqlite3.connect(tmp_path / "labels.sqlite3").execute("SELECT settings FROM taste_models").fetchone()[0]
+    assert raw.startswith("{")  # plain JSON text
+    store.delete_profile("default")
+    assert store.load_model_record("default") is None
+
+
+def test_open_error_names_no_server_folder(tmp_path):
+    bad = tmp_path / "deep" / "labels.sqlite3"
+    bad.parent.mkdir()
+    bad.write_bytes(b"not a database at all, just text" * 100)
+    with pytest.raises(LabelError) as info:
+        LabelStore(bad)
+    assert str(tmp_path) not in str(info.value) and "labels.sqlite3" in str(info.value)
+
+
+def test_import_file_says_what_was_dropped(tmp_path):
+    from recommender.catalog import DATA_DIR
+
+    store = LabelStore(tmp_path / "labels.sqlite3")
+    count, notes = store.import_file("default", DATA_DIR / "liked_disliked.csv")
+    assert count == 2009 == store.count("default")
+    assert notes["rows_read"] == 2017 and notes["duplicates"] == 8

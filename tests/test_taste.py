@@ -272,3 +272,76 @@ def test_label_rows_without_id_or_features_are_refused(tmp_path):
     path.write_text("liked,track_id,acousticness\n1,,\n0,,\n")
     with pytest.raises(LabelError, match="neither|no labelled row"):
         read_labels(path)
+
+
+# ----------------------------------------------------------------------------- the fast default and its persistence
+
+
+def test_default_model_keeps_roc_auc_above_086_on_the_demo_labels_in_grouped_cv():
+    # The speed goal (bench/taste_speed.py) must not cost accuracy: the fast default still
+    # scores >= 0.86 ROC AUC on held-out artists, through train() with its progress steps.
+    from recommender.taste import ENSEMBLE_TREES, train
+
+    labels = read_labels(LIKED_DISLIKED)
+    steps = []
+    model, report = train(labels, progress=lambda done, total, what: steps.append((done, total)))
+    assert "grouped by artist" in report.cv
+    assert report.roc_auc >= 0.86, report.roc_auc
+    assert report.n_labels == 2009
+    assert report.importance.empty  # permutation importance only on request
+    # Steps: five folds then the final fit, counted up to the total.
+    assert steps[0] == (0, 6) and steps[-1] == (6, 6)
+    assert [d for d, _ in steps] == sorted(d for d, _ in steps)
+    assert model.make_estimator().named_estimators["et"].named_steps["model"].n_estimators == ENSEMBLE_TREES
+
+
+def test_refit_from_settings_rebuilds_the_same_model_whatever_the_row_order():
+    from recommender.taste import label_digest, model_settings, refit, train
+
+    labels = synthetic_labels(signal="energy")
+    model, _ = train(labels, "ensemble")
+    shuffled = labels.sample(frac=1.0, random_state=3)
+    assert label_digest(shuffled) == label_digest(labels)
+    again = refit(shuffled, model_settings(model))
+    np.testing.assert_array_equal(again.predict_proba(labels), model.predict_proba(labels))
+    changed = labels.copy()
+    changed.loc[0, "label"] = 1 - changed.loc[0, "label"]
+    assert label_digest(changed) != label_digest(labels)
+
+
+def test_report_round_trips_through_json():
+    import json
+
+    from recommender.taste import TasteReport
+
+    report = evaluate(synthetic_labels(signal="energy"), "logreg", importance=True, importance_repeats=1)
+    back = TasteReport.from_dict(json.loads(json.dumps(report.to_dict())))
+    assert back.roc_auc == report.roc_auc and back.cv == report.cv
+    assert back.importance["feature"].tolist() == report.importance["feature"].tolist()
+
+
+def test_demo_file_says_why_2017_rows_give_2009_labels():
+    from recommender.taste import explain_import
+
+    labels = read_labels(LIKED_DISLIKED)
+    notes = labels.attrs["import_notes"]
+    assert notes == {"rows_read": 2017, "unreadable_label": 0, "dropped": {}, "unmatchable": 0,
+                     "duplicates": 8, "conflicting": 3, "labels": 2009}
+    text = explain_import(notes)
+    assert "2,017 rows" in text and "8 tracks appear twice" in text and "3 of them" in text
+    assert explain_import({"rows_read": 5, "labels": 5}) == ""
+
+
+def test_as_labels_takes_thumbs_from_another_page(default_catalog):
+    from recommender.taste import as_labels
+
+    ids = default_catalog.tracks["track_id"].head(2).tolist()
+    thumbs = pd.DataFrame({"track_id": [ids[0], ids[1], None, ids[0]], "track_name": ["A", "B", "C", "A"],
+                           "artists": ["x", "y", "z", "x"], "label": ["like", "dislike", "like", "dislike"]})
+    out = as_labels(thumbs, catalog=default_catalog)
+    # The row without an ID or features is skipped; the repeated track keeps its last label.
+    assert out["label_key"].tolist() == [ids[1], ids[0]]
+    assert out["label"].tolist() == [0, 0]
+    assert out[list(AUDIO_FEATURES)].notna().all().all()  # features from the catalog
+    with pytest.raises(LabelError, match="'label' column"):
+        as_labels(pd.DataFrame({"track_id": ids}))

@@ -1,44 +1,58 @@
 """Taste page widgets, and the taste filter the Recommend page calls.
 
 The trained model lives in ``st.session_state`` (one per browser session), never in a shared
-cache: it is learned from one user's labels.
+cache: it is learned from one user's labels. It also survives a reload: training stores the
+model's settings, scores and a digest of the labels in the label store (JSON, no pickle), and a
+new session refits it from the stored labels (deterministic, under a second) when the labels
+are unchanged. When they changed, the page says so and asks for a retrain.
 """
 from __future__ import annotations
 
 import os
 import secrets
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
 from recommender.catalog import DATA_DIR, load_catalog
 from recommender.errors import TastemapError
-from recommender.ids import parse_track_ids
+from recommender.ids import is_track_id, parse_track_ids, track_url
 from recommender.store import DEFAULT_PROFILE, LABEL_COLUMNS, LabelStore, label_store_path, to_safe_csv
 from recommender.taste import (
     DEFAULT_MODEL,
     IMBALANCE_NOTE,
     MODEL_DESCRIPTIONS,
+    MODEL_PLAIN,
     TasteModel,
     TasteReport,
+    as_labels,
     clean_playlist,
     discover,
-    evaluate,
+    explain_import,
+    label_digest,
     labels_from_catalog,
-    read_labels,
-    tune,
+    model_settings,
+    refit,
+    train,
 )
-from ui.data import active_catalog, catalog_key, search_tracks, track_labels
+from ui.data import SEED_TEXT_KEY, active_catalog, catalog_key, search_tracks, track_labels
 from ui.text import md_escape
 
 MODEL_KEY = "taste_model"
 REPORT_KEY = "taste_report"
 PROFILE_KEY = "taste_profile"
+# {"profile", "digest", "n_labels"} of the labels the session's model learned from.
+MODEL_META_KEY = "taste_model_meta"
+# Profiles whose stored model this session already tried to restore (once each).
+RESTORE_TRIED_KEY = "taste_restore_tried"
 DEMO_LABELS = DATA_DIR / "liked_disliked.csv"
 EDITOR_COLUMNS = ["label", "track_name", "artists", "track_id", "genres"]
+LIKE_HEADER = "How likely you like it"
 
 
 def label_store() -> LabelStore:
@@ -59,12 +73,60 @@ def _shared_store(path: str, inode: int | None) -> LabelStore:  # noqa: ARG001 -
 
 
 def current_profile() -> str:
+    """The label profile this session works in (the Taste page's picker sets it)."""
     return st.session_state.get(PROFILE_KEY, DEFAULT_PROFILE)
 
 
 def session_model() -> TasteModel | None:
-    """This session's trained taste model, if any."""
+    """This session's trained taste model, if any.
+
+    After a reload the session starts empty: the model stored for the current profile is
+    rebuilt from its labels once (a short progress bar) if those labels have not changed.
+    """
+    model = st.session_state.get(MODEL_KEY)
+    if model is not None:
+        return model
+    profile = current_profile()
+    tried = st.session_state.setdefault(RESTORE_TRIED_KEY, set())
+    if profile in tried:
+        return None
+    tried.add(profile)
+    try:
+        restore_model(profile, load_labels(profile))
+    except TastemapError:
+        return None
     return st.session_state.get(MODEL_KEY)
+
+
+def restore_model(profile: str, labels: pd.DataFrame) -> dict | None:
+    """Rebuild the profile's stored model into this session when ``labels`` are the ones it
+    learned from. Returns the stored record (None when nothing is stored); the caller compares
+    ``record["label_digest"]`` with the labels to tell a stale model."""
+    record = label_store().load_model_record(profile)
+    if record is None or record["label_digest"] != label_digest(labels):
+        return record
+    bar = st.progress(0.0, text="Rebuilding your taste model from your labels (step 1 of 1)…")
+    try:
+        model = refit(labels, record["settings"])
+        report = TasteReport.from_dict(record["report"])
+    except (TastemapError, KeyError, TypeError, ValueError):
+        bar.empty()
+        return None  # an unreadable record: the page offers to train again
+    bar.empty()
+    model.trained_at_ = record.get("trained_at")
+    _remember(profile, model, report, record["label_digest"], int(record["n_labels"]))
+    return record
+
+
+def _remember(profile: str, model: TasteModel, report: TasteReport, digest: str, n_labels: int) -> None:
+    st.session_state[MODEL_KEY] = model
+    st.session_state[REPORT_KEY] = report
+    st.session_state[MODEL_META_KEY] = {"profile": profile, "digest": digest, "n_labels": n_labels}
+
+
+def _forget_model() -> None:
+    for key in (MODEL_KEY, REPORT_KEY, MODEL_META_KEY):
+        st.session_state.pop(key, None)
 
 
 def taste_filter(recommendations: pd.DataFrame, *, model: TasteModel | None = None) -> pd.DataFrame:
@@ -83,35 +145,87 @@ def taste_filter(recommendations: pd.DataFrame, *, model: TasteModel | None = No
     return out
 
 
-def taste_filter_widget(recommendations: pd.DataFrame, *, key: str = "taste_filter") -> pd.DataFrame:
+# How far "Hide likely dislikes" asks the engine for more: the pool grows 2x per round.
+_REFILL_ROUNDS = 4
+
+
+def taste_filter_widget(recommendations: pd.DataFrame, *, key: str = "taste_filter",
+                        more: Callable[[int], pd.DataFrame] | None = None) -> pd.DataFrame:
     """A small control block: score recommendations, then show all / hide likely dislikes / re-rank.
 
     Returns the table to display. Shows a hint and returns the input when no model is trained.
+    ``more(n)``, when given, returns the engine's best ``n`` results for the same request (the
+    same table layout, best first, a superset of ``recommendations``): when likely dislikes are
+    hidden, the list is refilled from it to as many rows as ``recommendations`` had. Without
+    ``more`` the hidden rows are only removed. A caption says how many were hidden.
     """
     if session_model() is None:
         st.caption("Train a taste model on the Taste page to score these tracks by how likely you like them.")
         return recommendations
     mode = st.radio("Taste filter", ["Show score", "Hide likely dislikes", "Re-rank by taste"],
                     horizontal=True, key=f"{key}_mode")
-    threshold = st.slider("Likely dislike below", 0.0, 1.0, 0.5, 0.05, key=f"{key}_threshold")
+    threshold = st.slider("Likely dislike below", 0.0, 1.0, 0.5, 0.05, key=f"{key}_threshold",
+                          help="How sure the taste model must be that you like a track to keep it.")
     try:
         out = taste_filter(recommendations)
     except TastemapError as exc:
         st.warning("The taste model cannot score these tracks: " + md_escape(exc))
         return recommendations
     if mode == "Hide likely dislikes":
-        hidden = out["like_probability"] < threshold
-        st.caption(f"{int(hidden.sum())} likely dislikes hidden.")
-        out = out[~hidden]
+        out, hidden, note = hide_dislikes(out, threshold, want=len(recommendations), more=more)
+        st.caption(note)
     elif mode == "Re-rank by taste":
         out = out.sort_values("like_probability", ascending=False, kind="stable")
     return out.reset_index(drop=True)
+
+
+def hide_dislikes(scored: pd.DataFrame, threshold: float, *, want: int,
+                  more: Callable[[int], pd.DataFrame] | None = None) -> tuple[pd.DataFrame, int, str]:
+    """Drop rows scored below ``threshold``; refill to ``want`` rows from ``more`` (see
+    :func:`taste_filter_widget`). Returns ``(rows, hidden_count, caption)``; the count is of the
+    likely dislikes passed over on the way to the rows shown. Unscored rows (unknown tracks)
+    stay: unknown is not disliked."""
+    considered = scored
+    pool = len(scored)
+    for _ in range(_REFILL_ROUNDS if more is not None else 0):
+        if int((~(considered["like_probability"] < threshold)).sum()) >= want:
+            break
+        pool *= 2
+        try:
+            bigger = more(pool)
+        except TastemapError:
+            break
+        if bigger is None or bigger.empty or "track_id" not in bigger.columns:
+            break
+        bigger = taste_filter(bigger.drop(columns=["like_probability"], errors="ignore"))
+        if "like_probability" not in bigger.columns or len(bigger) <= len(considered):
+            break  # the engine has no more to give
+        considered = bigger
+    passes = ~(considered["like_probability"] < threshold).to_numpy()
+    # Rows up to the one that completes the list: the dislikes among them are the ones hidden.
+    reached = np.flatnonzero(np.cumsum(passes) >= want) if want else np.array([len(passes) - 1])
+    end = int(reached[0]) + 1 if len(reached) else len(passes)
+    window = considered.iloc[:end]
+    kept = window[passes[:end]]
+    hidden = int((~passes[:end]).sum())
+    s = "" if hidden == 1 else "s"
+    if not hidden:
+        note = "No likely dislike among these tracks."
+    elif more is None:
+        note = f"{hidden} likely dislike{s} hidden."
+    elif len(kept) >= want:
+        note = f"{hidden} likely dislike{s} hidden; the list was refilled to {want} with the next best matches."
+    else:
+        note = (f"{hidden} likely dislike{s} hidden; only {len(kept)} of {want} tracks pass your taste "
+                "filter. Lower “Likely dislike below” to see more.")
+    return kept, hidden, note
 
 
 # ----------------------------------------------------------------------------- labels
 
 
 def load_labels(profile: str) -> pd.DataFrame:
+    """The profile's labels from the label store (:data:`~recommender.store.LABEL_COLUMNS`)."""
     return label_store().load(profile)
 
 
@@ -120,7 +234,26 @@ def save_labels(profile: str, labels: pd.DataFrame) -> None:
 
 
 def add_labels(profile: str, labels: pd.DataFrame) -> int:
-    return label_store().add(profile, labels) if len(labels) else 0
+    """Add or update labels of ``profile`` (e.g. thumbs up/down on the Recommend page); returns
+    how many were stored.
+
+    Columns of ``labels``:
+
+    - ``label`` (required): like/dislike, liked/disliked, 1/0, True/False or yes/no.
+    - ``track_id``: the Spotify track ID. Tracks the active catalog holds get their audio
+      features (what the model learns from), names and genres from it.
+    - ``track_name``, ``artists``, ``genres`` (optional): shown in the label table.
+    - audio features such as ``energy`` (optional): used for tracks outside the catalog.
+    - ``label_key`` (optional): defaults to the track ID.
+
+    Rows without a readable label, or with neither a track ID nor the audio features, are
+    skipped. Labelling a track again replaces its label. A trained model is not changed: the
+    Taste page then says the labels changed and offers to retrain.
+    """
+    if not len(labels):
+        return 0
+    rows = as_labels(labels, catalog=active_catalog())
+    return label_store().add(profile, rows) if len(rows) else 0
 
 
 KNOWN_PROFILES_KEY = "taste_known_profiles"
@@ -161,8 +294,7 @@ def profile_picker() -> str:
                 st.session_state[KNOWN_PROFILES_KEY].append(profile)
     if profile != st.session_state.get(PROFILE_KEY):
         st.session_state[PROFILE_KEY] = profile
-        st.session_state.pop(MODEL_KEY, None)
-        st.session_state.pop(REPORT_KEY, None)
+        _forget_model()
     return profile
 
 
@@ -171,18 +303,25 @@ def label_sources(profile: str) -> None:
     catalog = active_catalog()
     tabs = st.tabs(["Demo", "Upload", "Search the catalog", "From recommendations"])
     with tabs[0]:
-        st.write("One listener's 2,017 real labels (George McIntire, Kaggle 2017), no track IDs.")
-        if st.button("Load the demo labels (liked_disliked.csv)", key="taste_demo"):
-            n = label_store().import_csv(profile, DEMO_LABELS, replace=True)
+        st.write("One listener's real likes and dislikes: 2,017 rows covering 2,009 different songs "
+                 "(George McIntire, Kaggle 2017). They replace this profile's labels.")
+        if st.button("Load the demo labels", key="taste_demo"):
+            n, notes = label_store().import_file(profile, DEMO_LABELS, replace=True)
             st.success(f"Loaded {n:,} demo labels into profile '{md_escape(profile)}'.")
+            why = explain_import(notes)
+            if why:
+                st.caption(md_escape(why))
     with tabs[1]:
         upload = st.file_uploader("Labelled file (CSV/Parquet: track IDs or audio features + a liked/target/label column)",
                                   key="taste_upload")
         replace = st.checkbox("Replace this profile's labels", key="taste_upload_replace")
         if upload is not None and st.button("Import", key="taste_import"):
             try:
-                n = label_store().import_csv(profile, upload.getvalue(), replace=replace, catalog=catalog)
+                n, notes = label_store().import_file(profile, upload.getvalue(), replace=replace, catalog=catalog)
                 st.success(f"Imported {n:,} labels.")
+                why = explain_import(notes)
+                if why:
+                    st.caption(md_escape(why))
             except TastemapError as exc:
                 st.error(md_escape(exc))
     with tabs[2]:
@@ -226,16 +365,23 @@ def label_editor(profile: str) -> pd.DataFrame:
     """The editable label table; edits are saved to the store in one transaction."""
     labels = load_labels(profile)
     liked = int(labels["label"].sum()) if len(labels) else 0
-    st.caption(f"{len(labels):,} labels in profile '{md_escape(profile)}': {liked:,} liked, {len(labels) - liked:,} disliked."
-               + ("" if private_profiles() else f" Stored in {label_store().path}."))
+    # No server path here: the store's location is the operator's business, not the listener's.
+    st.caption(f"{len(labels):,} labels in profile '{md_escape(profile)}': {liked:,} liked, "
+               f"{len(labels) - liked:,} disliked. They are saved on this server and kept across visits.")
     if labels.empty:
         return labels
     view = labels[["label_key", *EDITOR_COLUMNS]].copy()
     view["label"] = view["label"].astype(bool)
+    for col in ("track_name", "artists", "track_id", "genres"):  # empty cells, not "None"
+        view[col] = view[col].astype(object).where(view[col].notna(), "")
     edited = st.data_editor(
         view, key=f"taste_editor_{profile}", hide_index=True, num_rows="dynamic",
         disabled=["label_key", "track_name", "artists", "track_id", "genres"],
-        column_config={"label": st.column_config.CheckboxColumn("Liked"), "label_key": None},
+        column_config={"label": st.column_config.CheckboxColumn("Liked"), "label_key": None,
+                       "track_name": st.column_config.TextColumn("Title"),
+                       "artists": st.column_config.TextColumn("Artists"),
+                       "track_id": st.column_config.TextColumn("Spotify ID"),
+                       "genres": st.column_config.TextColumn("Genres")},
     )
     c1, c2 = st.columns(2)
     if c1.button("Save label edits", key="taste_save_edits"):
@@ -253,65 +399,157 @@ def label_editor(profile: str) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- model
 
 
-def train_panel(labels: pd.DataFrame) -> None:
+def plain_fraction(share: float) -> str:
+    """A share as words a listener reads: 0.79 -> "about 4 times in 5"."""
+    if not np.isfinite(share):
+        return "an unknown share of the time"
+    for n in range(2, 11):  # the smallest denominator within 2.5 points
+        m = int(round(share * n))
+        if abs(m / n - share) <= 0.025:
+            if m == n:
+                return "almost every time"
+            if m == 0:
+                return "almost never"
+            return f"about {m} times in {n}" if m > 1 else f"about 1 time in {n}"
+    return f"{share:.0%} of the time"
+
+
+def headline(report: TasteReport) -> str:
+    """The one sentence the Taste page leads with, from grouped-CV accuracy on held-out artists."""
+    where = "on artists it has not seen" if "grouped by artist" in report.cv else "on songs it has not seen"
+    return f"Right {plain_fraction(report.accuracy)} {where}"
+
+
+def model_status(profile: str, labels: pd.DataFrame) -> tuple[TasteModel | None, TasteReport | None, str | None]:
+    """This session's model for ``profile`` (restored from the store after a reload), its
+    report, and a warning when the labels changed since it was trained (None otherwise)."""
+    digest = label_digest(labels)
+    meta = st.session_state.get(MODEL_META_KEY)
+    if st.session_state.get(MODEL_KEY) is None or not meta or meta.get("profile") != profile:
+        _forget_model()
+        record = restore_model(profile, labels)
+        st.session_state.setdefault(RESTORE_TRIED_KEY, set()).add(profile)
+        if record is not None and record["label_digest"] != digest:
+            return None, None, (f"Your saved model was trained on {record['n_labels']:,} labels; you have "
+                                f"{len(labels):,} now (or some changed): retrain it to use them.")
+        meta = st.session_state.get(MODEL_META_KEY)
+    model, report = st.session_state.get(MODEL_KEY), st.session_state.get(REPORT_KEY)
+    if model is None or meta is None:
+        return None, None, None
+    if meta["digest"] != digest:
+        return model, report, (f"The model was trained on {meta['n_labels']:,} labels; you have "
+                               f"{len(labels):,} now (or some changed): retrain to include the changes.")
+    return model, report, None
+
+
+def train_panel(profile: str, labels: pd.DataFrame) -> None:
+    """Settings (in an expander) and the Train button, with a progress bar over the steps."""
     names = list(MODEL_DESCRIPTIONS)
-    model_name = st.selectbox("Model", names, index=names.index(DEFAULT_MODEL), key="taste_model_choice",
-                              format_func=lambda m: f"{m}: {MODEL_DESCRIPTIONS[m]}")
-    do_tune = st.checkbox("Tune a small grid (nested grouped CV; slower)", key="taste_tune")
-    st.caption(f"Imbalance: {IMBALANCE_NOTE}.")
-    if st.button("Train", key="taste_train", type="primary"):
-        catalog = active_catalog()
-        try:
-            with st.spinner("Cross-validating (grouped by artist) and training…"):
-                if do_tune:
-                    model, report = tune(labels, model_name, catalog=catalog, importance=True)
-                else:
-                    report = evaluate(labels, model_name, catalog=catalog, importance=True)
-                    model = TasteModel(model_name, features=report.features).fit(labels)
-        except TastemapError as exc:
-            st.error(md_escape(exc))
-            return
-        st.session_state[MODEL_KEY] = model
-        st.session_state[REPORT_KEY] = report
+    with st.expander("Settings"):
+        model_name = st.selectbox("How the model learns", names, index=names.index(DEFAULT_MODEL),
+                                  key="taste_model_choice", format_func=lambda m: MODEL_PLAIN.get(m, m))
+        do_tune = st.checkbox("Try several settings and keep the best (much slower)", key="taste_tune")
+        importance = st.checkbox("Also measure which sounds matter most to you (slower)", key="taste_importance")
+    if not st.button("Train", key="taste_train", type="primary"):
+        return
+    bar = st.progress(0.0, text="Starting…")
+
+    def progress(done: int, total: int, what: str) -> None:
+        bar.progress(min(1.0, done / max(total, 1)), text=f"{what} (step {min(done + 1, total)} of {total})"
+                     if done < total else f"{what} ({total} of {total} steps)")
+
+    try:
+        model, report = train(labels, model_name, catalog=active_catalog(), tune_grid=do_tune,
+                              importance=importance, progress=progress)
+    except TastemapError as exc:
+        bar.empty()
+        st.error(md_escape(exc))
+        return
+    bar.empty()
+    digest = label_digest(labels)
+    _remember(profile, model, report, digest, len(labels))
+    try:
+        label_store().save_model_record(profile, label_digest=digest, n_labels=len(labels),
+                                        settings=model_settings(model), report=report.to_dict())
+    except TastemapError as exc:
+        st.warning("The model works now but could not be saved for your next visit: " + md_escape(exc))
 
 
 def report_panel(report: TasteReport) -> None:
-    st.write(f"**{report.model}** on {report.n_labels:,} labels ({report.n_liked:,} liked, "
-             f"{report.n_disliked:,} disliked). Split: {report.cv}.")
-    if report.tuning:
-        st.write(f"Tuning chose {report.tuning['chosen']}.")
-    cols = st.columns(5)
-    for col, (name, value) in zip(cols, [("ROC AUC", report.roc_auc), ("Accuracy", report.accuracy),
-                                         ("Precision", report.precision), ("Recall", report.recall),
-                                         ("F1", report.f1)]):
-        col.metric(name, f"{value:.3f}")
-    c1, c2 = st.columns(2)
-    cm = np.asarray(report.confusion_matrix)
-    c1.plotly_chart(px.imshow(cm, text_auto=True, x=["disliked", "liked"], y=["disliked", "liked"],
-                              labels={"x": "predicted", "y": "true"}, title="Confusion matrix",
-                              color_continuous_scale="Greens"), key="taste_cm")
-    roc = go.Figure([go.Scatter(x=report.roc_curve["fpr"], y=report.roc_curve["tpr"], mode="lines", name="model"),
-                     go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dot"}, name="chance")])
-    roc.update_layout(title=f"ROC curve (AUC {report.roc_auc_pooled:.3f} pooled)",
-                      xaxis_title="false positive rate", yaxis_title="true positive rate")
-    c2.plotly_chart(roc, key="taste_roc")
-    if len(report.importance):
-        imp = report.importance.sort_values("importance")
-        st.plotly_chart(px.bar(imp, x="importance", y="feature", orientation="h", error_x="std",
-                               title="Permutation importance (drop in ROC AUC on held-out artists)"),
-                        key="taste_importance")
+    """The plain-words headline, then every expert number under "Details"."""
+    st.subheader(headline(report))
+    st.caption(f"Learned from your {report.n_labels:,} labels ({report.n_liked:,} liked, {report.n_disliked:,} "
+               f"disliked). Checked fairly: it was tested on songs by artists kept out of its training "
+               f"({report.accuracy:.0%} right).")
+    with st.expander("Details", key="taste_details"):
+        st.write(f"Estimator: **{report.model}** ({md_escape(MODEL_DESCRIPTIONS.get(report.model, ''))}). "
+                 f"Split: {md_escape(report.cv)}. Imbalance: {md_escape(report.imbalance)}.")
+        st.write(f"Features: {md_escape(', '.join(report.features))}."
+                 + (f" {report.n_dropped:,} labels without audio features were skipped." if report.n_dropped else ""))
+        if report.tuning:
+            st.write(f"Tuning (nested grouped CV) chose {md_escape(report.tuning['chosen'])}.")
+        cols = st.columns(5)
+        for col, (name, value) in zip(cols, [("ROC AUC", report.roc_auc), ("Accuracy", report.accuracy),
+                                             ("Precision", report.precision), ("Recall", report.recall),
+                                             ("F1", report.f1)]):
+            col.metric(name, f"{value:.3f}")
+        c1, c2 = st.columns(2)
+        cm = np.asarray(report.confusion_matrix)
+        c1.plotly_chart(px.imshow(cm, text_auto=True, x=["disliked", "liked"], y=["disliked", "liked"],
+                                  labels={"x": "predicted", "y": "true"}, title="Confusion matrix",
+                                  color_continuous_scale="Greens"), key="taste_cm")
+        roc = go.Figure([go.Scatter(x=report.roc_curve["fpr"], y=report.roc_curve["tpr"], mode="lines", name="model"),
+                         go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dot"}, name="chance")])
+        roc.update_layout(title=f"ROC curve (AUC {report.roc_auc_pooled:.3f} pooled)",
+                          xaxis_title="false positive rate", yaxis_title="true positive rate",
+                          xaxis={"range": [0, 1], "dtick": 0.2}, yaxis={"range": [0, 1.02], "dtick": 0.2})
+        c2.plotly_chart(roc, key="taste_roc")
+        if len(report.importance):
+            imp = report.importance.sort_values("importance")
+            st.plotly_chart(px.bar(imp, x="importance", y="feature", orientation="h", error_x="std",
+                                   title="Permutation importance (drop in ROC AUC on held-out artists)"),
+                            key="taste_importance_chart")
+        else:
+            st.caption("Permutation importance was not measured: tick “Also measure which sounds matter most” "
+                       "in the settings and train again.")
 
 
 def model_download(model: TasteModel) -> None:
     st.download_button("Download model", model.to_bytes(), file_name=f"taste_{model.model}.model",
-                       key="taste_model_download")
+                       key="taste_model_download",
+                       help="For the command line ('tastemap taste score --model ...'); this page never loads model files.")
+
+
+def _plain_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells empty instead of None, and a Spotify link for each valid track ID."""
+    out = frame.copy()
+    for col in ("track_name", "artists", "genres", "track_id"):
+        if col in out.columns:
+            out[col] = out[col].astype(object).where(out[col].notna(), "")
+    if "track_id" in out.columns:
+        out["spotify"] = [track_url(t) if is_track_id(t) else None for t in out["track_id"].astype(str)]
+    return out
+
+
+_TABLE_CONFIG = {
+    "position": st.column_config.NumberColumn("#", width="small"),
+    "track_name": st.column_config.TextColumn("Title"),
+    "artists": st.column_config.TextColumn("Artists"),
+    "genres": st.column_config.TextColumn("Genres"),
+    "like_probability": st.column_config.ProgressColumn(
+        LIKE_HEADER, min_value=0.0, max_value=1.0, format="percent",
+        help="Your taste model's estimate (empty: the track is not in the catalog)"),
+    "flagged": st.column_config.CheckboxColumn("Likely dislike"),
+    "spotify": st.column_config.LinkColumn("Open on Spotify", display_text="Open ↗"),
+}
 
 
 def clean_panel(model: TasteModel) -> None:
     catalog = active_catalog()
     text = st.text_area("Paste track IDs or links", key="taste_clean_text")
     upload = st.file_uploader("…or an Exportify CSV", key="taste_clean_upload")
-    threshold = st.slider("Flag below like probability", 0.0, 1.0, 0.5, 0.05, key="taste_clean_threshold")
+    threshold = st.slider("Flag as a likely dislike below", 0.0, 1.0, 0.5, 0.05, key="taste_clean_threshold",
+                          help="How likely you like a track (0 to 1) below which it is flagged.")
     tracks = None
     try:
         if upload is not None:
@@ -329,13 +567,16 @@ def clean_panel(model: TasteModel) -> None:
         return
     st.write(f"{int(result['flagged'].sum())} of {len(result)} tracks flagged as likely dislikes; "
              f"{int((~result['scored']).sum())} could not be scored (not in the catalog, no features).")
-    st.dataframe(result, hide_index=True, key="taste_clean_table")
+    st.dataframe(_plain_table(result), hide_index=True, key="taste_clean_table",
+                 column_order=["position", "track_name", "artists", "like_probability", "flagged", "spotify"],
+                 column_config=_TABLE_CONFIG)
     st.download_button("Download the cleaned playlist (CSV)", to_safe_csv(result[~result["flagged"]]),
                        file_name="cleaned_playlist.csv", mime="text/csv", key="taste_clean_download")
 
 
 DISCOVER_MEMO_KEY = "taste_discover_memo"
 DISCOVER_MAX_K = 100
+DISCOVER_SEEDS = 5  # sent to Recommend when no row is ticked
 
 
 def discover_panel(model: TasteModel, labels: pd.DataFrame) -> None:
@@ -358,4 +599,23 @@ def discover_panel(model: TasteModel, labels: pd.DataFrame) -> None:
         st.session_state[DISCOVER_MEMO_KEY] = (model, (catalog_key(catalog), labels_digest), (found, note))
     found = found.head(k)
     st.caption(md_escape(note))
-    st.dataframe(found, hide_index=True, key="taste_discover_table")
+    event = st.dataframe(_plain_table(found), hide_index=True, key="taste_discover_table",
+                         column_order=["track_name", "artists", "genres", "like_probability", "spotify"],
+                         column_config=_TABLE_CONFIG, on_select="rerun", selection_mode="multi-row")
+    rows = list(getattr(getattr(event, "selection", None), "rows", None) or [])
+    picked = found.iloc[[r for r in rows if 0 <= r < len(found)]]["track_id"].tolist()
+    label = (f"Use the {len(picked)} ticked track{'s' if len(picked) != 1 else ''} as seeds on Recommend" if picked
+             else f"Use the top {min(DISCOVER_SEEDS, len(found))} as seeds on Recommend")
+    if st.button(label, key="taste_discover_send", disabled=found.empty,
+                 help="Tick rows in the table to choose the tracks; without a tick the top ones are sent."):
+        send_to_recommend(picked or found["track_id"].head(DISCOVER_SEEDS).tolist())
+
+
+def send_to_recommend(track_ids: list[str]) -> None:
+    """Put ``track_ids`` in the Recommend page's seed box and open that page."""
+    ids = [t for t in track_ids if is_track_id(t)]
+    st.session_state[SEED_TEXT_KEY] = "\n".join(ids)
+    try:
+        st.switch_page("pages/3_Recommend.py")
+    except StreamlitPageNotFoundError:  # the page run on its own (no multipage app around it)
+        st.success(f"{len(ids)} seeds are ready: open the Recommend page.")
