@@ -146,7 +146,7 @@ for column, feature in zip(st.columns(len(FILTER_FEATURES)), FILTER_FEATURES):
 
 ordered = sort_tracks(tracks, sort_by, descending=descending)
 kept = filter_tracks(ordered, ranges)
-filtered_out = ordered[~ordered["track_id"].isin(kept["track_id"])]
+filtered_out = ordered[~ordered["position"].isin(kept["position"])]  # positions are unique ints: fast
 
 if sort_by == PLAYLIST_ORDER:
     how = "in reversed playlist order" if descending else "in playlist order"

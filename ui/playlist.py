@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -87,16 +88,15 @@ def slider_bounds(feature: str, values: pd.Series) -> tuple[float, float, float]
     return 0.0, 1.0, 0.01
 
 
-def _hover(frame: pd.DataFrame, x: str, y: str, numbered: bool) -> list[str]:
+def _hover(frame: pd.DataFrame, x: str, y: str, numbered: bool) -> np.ndarray:
     labels = hover_labels(frame["track_name"].tolist(), frame["artists"].tolist())
+    x_name, y_name = hover_escape(feature_words(x)), hover_escape(feature_words(y))
     out = []
-    for i, label in enumerate(labels):
+    for i, (label, x_value, y_value) in enumerate(zip(labels, frame[x].tolist(), frame[y].tolist())):
         prefix = f"{i + 1}. " if numbered else ""
-        out.append(
-            f"{prefix}{label}<br>{hover_escape(feature_words(x))}: {value_text(x, frame[x].iat[i])}"
-            f"<br>{hover_escape(feature_words(y))}: {value_text(y, frame[y].iat[i])}"
-        )
-    return out
+        out.append(f"{prefix}{label}<br>{x_name}: {value_text(x, x_value)}<br>{y_name}: {value_text(y, y_value)}")
+    # An object array: Plotly checks a list of 10,000 strings one by one (40 ms), an array at once.
+    return np.array(out, dtype=object)
 
 
 def playlist_map(kept: pd.DataFrame, filtered_out: pd.DataFrame, background: pd.DataFrame | None,
