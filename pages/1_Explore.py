@@ -3,6 +3,7 @@ import streamlit as st
 
 from ui import charts
 from ui.data import active_catalog, figure, plot_frame
+from ui.glossary import glossary_popover
 from ui.text import md_escape
 from ui.widgets import bound, in_options, selected_track_ids, send_seeds, subset_of, track_table
 
@@ -24,6 +25,8 @@ st.caption(
     + (f"Plots of single tracks show a fixed random sample of {points:,} tracks so the page stays fast; "
        "the heatmap and the year chart use every track." if sampled else "Every track is plotted.")
 )
+
+SEED_LIMIT = 50  # the most seed tracks a recommendation takes
 
 # Only the open tab is drawn (tabs rerun on change), so each view costs only itself.
 TABS = ["Free scatter", "Correlations", "Pairs of features", "By genre", "Over the years"]
@@ -51,13 +54,23 @@ def free_scatter_section() -> None:
     fig = figure("free_scatter", catalog, x, y, color, None if size.startswith("(") else size)
     event = st.plotly_chart(fig, key="explore_scatter", on_select="rerun", selection_mode=("box", "lasso"),
                             config=charts.WEBGL_CONFIG)
+    if size and not size.startswith("("):
+        st.caption(charts.size_legend_text(frame, size))
     selected = selected_track_ids(event)
     if selected:
         st.success(f"{len(selected):,} tracks selected.")
         chosen = catalog.tracks.iloc[catalog.positions(selected)]
-        track_table(chosen, columns=list(dict.fromkeys(["track_name", "artists", "popularity", x, y])), height=240)
-        limit = 50
-        if st.button(key="explore_send", label=f"Recommend from these {min(len(selected), limit)} tracks", type="primary", icon=":material/recommend:",
+        # Headers in words: the grid shows a column's own name when it has no label of its own.
+        extra = [c for c in dict.fromkeys([x, y]) if c not in ("popularity",)]
+        shown = chosen.rename(columns={c: charts.feature_label(c) for c in extra})
+        track_table(shown, columns=["track_name", "artists", "popularity", *[charts.feature_label(c) for c in extra]],
+                    height=240)
+        limit = SEED_LIMIT
+        label = (f"Recommend from these {len(selected)} tracks" if len(selected) <= limit else
+                 f"Recommend from the first {limit} of these {len(selected):,} (at most {limit} seeds)")
+        if len(selected) > limit:
+            st.caption(f"Recommend takes at most {limit} seed tracks, so the first {limit} selected are sent.")
+        if st.button(key="explore_send", label=label, type="primary", icon=":material/recommend:",
                      help=f"Opens the Recommend page with the selection as seeds (at most {limit})."):
             send_seeds(selected[:limit])
     else:
@@ -66,8 +79,10 @@ def free_scatter_section() -> None:
 
 @st.fragment
 def correlation_section() -> None:
-    st.plotly_chart(figure("correlation_heatmap", catalog, tuple(features), source="tracks"), key="explore_heatmap")
-    st.caption("Red: the two features rise together; blue: one rises as the other falls.")
+    shown = tuple(charts.heatmap_features(["popularity", *features] if "popularity" in catalog.tracks else features))
+    st.plotly_chart(figure("correlation_heatmap", catalog, shown, source="tracks"), key="explore_heatmap")
+    st.caption("Red: the two features rise together; blue: one rises as the other falls. Key, mode and time "
+               "signature are left out: their numbers name categories (C, D…; major or minor), not amounts.")
 
 
 @st.fragment

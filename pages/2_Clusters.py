@@ -1,9 +1,11 @@
-"""Clusters: K-means groups of tracks that sound alike, what each group is, and its tracks."""
+"""Clusters: groups of tracks that sound alike (K-means), what each group is, and its tracks."""
 import numpy as np
 import streamlit as st
 
 from ui import charts
-from ui.data import PLOT_SAMPLE, active_catalog, cluster_figures, cluster_model, k_scores, percentile_scale
+from ui.cluster_data import cluster_figures, cluster_labels, cluster_model, k_scores
+from ui.data import PLOT_SAMPLE, active_catalog, percentile_scale
+from ui.glossary import glossary_popover
 from ui.text import md_escape
 from ui.widgets import bound, in_options, send_seeds, subset_of, track_table, within
 
@@ -22,38 +24,90 @@ RADAR_FEATURES = [f for f in ("energy", "danceability", "valence", "acousticness
                               "instrumentalness", "liveness", "tempo", "loudness") if f in catalog.feature_names]
 MAX_K = min(15, len(catalog) - 1)
 
-c1, c2 = st.columns([1, 2])
-mode = bound(c1.radio, "Number of clusters", "clusters_mode", "choose",
+c1, c2, c3 = st.columns([1, 2, 1])
+mode = bound(c1.radio, "Number of groups", "clusters_mode", "choose",
              valid=in_options(["choose", "auto"], "choose"), options=["choose", "auto"],
-             format_func=lambda m: "I choose k" if m == "choose" else "Automatic (elbow of the inertia curve, k = 2…15)")
+             format_func=lambda m: "I choose" if m == "choose" else "Let Tastemap choose")
 if mode == "choose":
-    k_value = bound(c2.slider, "k: how many groups", "clusters_k", min(8, MAX_K), valid=within(2, MAX_K, pair=False),
+    k_value = bound(c2.slider, "How many groups", "clusters_k", min(8, MAX_K), valid=within(2, MAX_K, pair=False),
                     min_value=2, max_value=MAX_K)
 else:
-    c2.caption("Tries every k from 2 to 15 and keeps the elbow: the point where more clusters stop making the groups much tighter. "
-               "The first time takes a little while.")
+    c2.caption("Tastemap tries from 2 to 15 groups and keeps the number after which more groups stop "
+               "making them much tighter.")
     k_value = "auto"
+with c3:
+    glossary_popover()
 
 model = cluster_model(catalog, k_value)
 profile = model.profile()
-labels = [f"{i}: {name}" for i, name in enumerate(model.cluster_names_)]
+labels = cluster_labels(model)
+
+
+def separation_words(silhouette: float) -> str:
+    """The silhouette in words, for the headline."""
+    if silhouette != silhouette:
+        return ""
+    if silhouette < 0.25:
+        return "The groups blend into each other, as styles of music do: read them as neighbourhoods, not walls."
+    if silhouette < 0.5:
+        return "The groups are fairly distinct, with some tracks on the borders."
+    return "The groups are clearly apart."
+
+
+biggest = int(np.argmax(profile["size"].to_numpy()))
+headline = (f"**{model.n_clusters_} groups** of tracks that sound alike"
+            + (" (the number Tastemap chose)" if k_value == "auto" else "")
+            + f". The biggest, *{md_escape(profile['name'].iat[biggest])}*, holds "
+            + f"{profile['share'].iat[biggest]:.0%} of the tracks. " + separation_words(model.silhouette_))
+st.markdown(headline)
 
 m1, m2, m3 = st.columns(3)
-m1.metric("Clusters", model.n_clusters_)
-m2.metric("Silhouette", "n/a" if model.silhouette_ != model.silhouette_ else f"{model.silhouette_:.3f}",
-          help="From -1 to 1: higher means tracks sit closer to their own cluster than to the next one.")
-m3.metric("Inertia", f"{model.inertia_:,.0f}", help="Sum of squared distances to the cluster centres (lower is tighter).")
+m1.metric("Groups", model.n_clusters_)
+m2.metric("Biggest group", f"{profile['share'].max():.0%} of tracks")
+m3.metric("Smallest group", f"{profile['share'].min():.0%} of tracks")
+
+# Drawn only when open (on_change reruns), like the tabs: the numbers and the k chart cost nothing closed.
+details = st.expander("Details: how the groups were made, and the expert numbers", key="clusters_details",
+                      on_change="rerun")
+if details.open:
+    with details:
+        d1, d2 = st.columns(2)
+        d1.metric("Silhouette", "n/a" if model.silhouette_ != model.silhouette_ else f"{model.silhouette_:.3f}",
+                  help="From -1 to 1: higher means tracks sit closer to their own cluster than to the next one.")
+        d2.metric("Inertia", f"{model.inertia_:,.0f}",
+                  help="Sum of squared distances to the cluster centres (lower is tighter).")
+        st.markdown(
+            "K-means on the standardized, weighted audio features (key and mode barely count). "
+            "The map places tracks by the first and second principal components (PCA) of those features. "
+            "*Let Tastemap choose* scores k = 2…15 on a fixed random sample of 5,000 tracks "
+            "(inertia scaled to the whole catalog, silhouette on 2,000 of them) and keeps the elbow of the "
+            "inertia curve (Kneedle); the chosen k is then fitted on every track. "
+            "Names: the dominant genre (over 40% of the group's genre mentions and 1.5 times the next), "
+            "else the two leading genres (55% together), else *Mixed genres*; then the features where "
+            "the group's centre is furthest from the catalog's average."
+        )
+        scores = getattr(model, "scores_", None)
+        if scores is None or not len(scores):
+            st.caption("The elbow and silhouette chart tries every k from 2 to 15 (once per catalog).")
+            clicked = st.button("Compute the elbow and silhouette chart", icon=":material/show_chart:",
+                                key="clusters_scores_button")
+            if clicked or st.session_state.get("clusters_scores_on"):
+                st.session_state["clusters_scores_on"] = True
+                scores = k_scores(catalog, model)
+        if scores is not None and len(scores):
+            st.plotly_chart(charts.k_scores_chart(scores, model.n_clusters_), key="clusters_k_chart")
 
 # Only the open tab is drawn (tabs rerun on change), so each view costs only itself.
-tab_map, tab_profiles, tab_k, tab_browse = st.tabs(["Map", "Profiles", "Choosing k", "Browse a cluster"],
-                                                   key="clusters_tab", on_change="rerun")
+tab_map, tab_profiles, tab_browse = st.tabs(["Map", "Profiles", "Browse a cluster"],
+                                            key="clusters_tab", on_change="rerun")
 
 
 def map_section() -> None:
     figures = cluster_figures(catalog, k_value, model)
     st.plotly_chart(figures["map"], key="clusters_map", config=charts.WEBGL_CONFIG)
     st.caption(
-        "Each dot is a track, placed by the two directions in which the audio features vary most (PCA). "
+        "Each dot is a track; tracks that sound alike sit close together. The axis titles say what changes "
+        "from one side to the other. "
         + (f"A fixed random sample of {PLOT_SAMPLE:,} of the {len(catalog):,} tracks is drawn (the same tracks as "
            "on Explore)." if len(catalog) > PLOT_SAMPLE else "")
     )
@@ -65,8 +119,8 @@ def profiles_section() -> None:
         table,
         hide_index=True,
         column_config={
-            "cluster": st.column_config.NumberColumn("Cluster"),
-            "name": st.column_config.TextColumn("What it sounds like"),
+            "cluster": st.column_config.NumberColumn("Group"),
+            "name": st.column_config.TextColumn("What it sounds like", width="large"),
             "size": st.column_config.NumberColumn("Tracks", format="%d"),
             "share": st.column_config.ProgressColumn("Share", format="percent", min_value=0.0, max_value=1.0),
             "top_genres": st.column_config.TextColumn("Main genres"),
@@ -85,19 +139,6 @@ def profiles_section() -> None:
         st.plotly_chart(cluster_figures(catalog, k_value, model)["mix"], key="clusters_mix")
 
 
-def k_section() -> None:
-    scores = getattr(model, "scores_", None)
-    if scores is None or not len(scores):
-        st.markdown("The elbow chart shows how tight the clusters get as k grows; the silhouette how well separated "
-                    "they are. Computing it clusters the catalog 14 times (once per catalog, then it is instant).")
-        clicked = st.button("Compute the elbow and silhouette chart", icon=":material/show_chart:")
-        if clicked or st.session_state.get("clusters_scores_on"):
-            st.session_state["clusters_scores_on"] = True
-            scores = k_scores(catalog, model)
-    if scores is not None and len(scores):
-        st.plotly_chart(charts.k_scores_chart(scores, model.n_clusters_), key="clusters_k_chart")
-
-
 def browse_section() -> None:
     cluster = bound(st.selectbox, "Cluster", "clusters_browse", 0, valid=in_options(range(model.n_clusters_), 0),
                     options=list(range(model.n_clusters_)),
@@ -108,14 +149,15 @@ def browse_section() -> None:
     popularity = catalog.tracks["popularity"].to_numpy(dtype="float64", na_value=np.nan)[members]
     top = members[np.argsort(-np.nan_to_num(popularity, nan=-np.inf), kind="stable")[:500]]
     st.caption(md_escape(f"Top genres: {profile['top_genres'].iat[cluster] or 'none'}") +
-               f". Showing the {len(top):,} most popular tracks; select rows to use them as seeds.")
+               f". Showing the {len(top):,} most popular tracks; select rows to use them as seeds (at most 50).")
     shown = catalog.tracks.iloc[top]
     event = track_table(shown, columns=["track_name", "artists", "popularity", "release_year", "genres"],
                         key="clusters_members", height=360, select="multi-row")
     rows = list(event.selection.rows) if event is not None and hasattr(event, "selection") else []
     if rows:
         seeds = shown["track_id"].astype(str).iloc[rows[:50]].tolist()
-        label = f"Recommend from the {len(seeds)} selected track(s)"
+        label = (f"Recommend from the {len(seeds)} selected track(s)" if len(rows) <= 50 else
+                 f"Recommend from the first 50 of the {len(rows)} selected tracks (at most 50 seeds)")
     else:
         seeds = shown["track_id"].astype(str).head(5).tolist()
         label = "Recommend from this cluster (its 5 most popular tracks as seeds)"
@@ -123,8 +165,7 @@ def browse_section() -> None:
         send_seeds(seeds, method="cluster")
 
 
-for tab, section in [(tab_map, map_section), (tab_profiles, profiles_section), (tab_k, k_section),
-                     (tab_browse, browse_section)]:
+for tab, section in [(tab_map, map_section), (tab_profiles, profiles_section), (tab_browse, browse_section)]:
     if tab.open:
         with tab:
             section()

@@ -7,7 +7,10 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from ui.data import cluster_model, plot_frame
+from ui.charts import GENRE_COLORS, genre_color
+from ui.cluster_data import cluster_model
+from ui.data import plot_frame
+from ui.text import hover_escape
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,19 +33,33 @@ def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
+def open_details(at: AppTest) -> AppTest:
+    at.session_state["clusters_details"] = True  # what clicking the expander does
+    return at.run()
+
+
 def test_default_k_renders_map_profiles_and_names(default_catalog):
     at = open_clusters()
     assert not at.exception
-    assert metric(at, "Clusters") == "8"
-    assert -1 <= float(metric(at, "Silhouette")) <= 1
+    assert metric(at, "Groups") == "8"
+    # The headline speaks plain words; the expert numbers wait behind the details expander.
+    assert any(md.value.startswith("**8 groups** of tracks that sound alike") for md in at.markdown)
+    assert {m.label for m in at.metric} == {"Groups", "Biggest group", "Smallest group"}
+    (details,) = at.get("expander")
+    assert details.label.startswith("Details")
     assert len(at.get("plotly_chart")) == 1  # the map
     (cluster_map,) = at.get("plotly_chart")
     assert json.loads(cluster_map.proto.config)["plotGlPixelRatio"] == 1  # WebGL at screen resolution
+    spec = json.loads(cluster_map.proto.spec)
     # The same fixed random tracks as Explore draws, each with its ID for the hover and seeds.
-    ids = [row[0] for trace in json.loads(cluster_map.proto.spec)["data"] for row in trace["customdata"]]
+    ids = [row[0] for trace in spec["data"] for row in trace["customdata"]]
     assert sorted(ids) == sorted(plot_frame(default_catalog)["track_id"])
-    assert {t["name"] for t in json.loads(cluster_map.proto.spec)["data"]} == {f"{i}: {n}" for i, n in enumerate(
-        cluster_model(default_catalog, 8).cluster_names_)}
+    names = cluster_model(default_catalog, 8).cluster_names_
+    assert {t["name"] for t in spec["data"]} == {hover_escape(f"{i}: {n}") for i, n in enumerate(names)}
+    # Axes titled in words (what changes from side to side), never "principal component".
+    for axis in ("xaxis", "yaxis"):
+        title = spec["layout"][axis]["title"]["text"]
+        assert title.startswith("← ") and "component" not in title
     show_tab(at, "Profiles")
     assert not at.exception
     profile = next(d.value for d in at.dataframe if "top_genres" in d.value.columns)
@@ -52,11 +69,46 @@ def test_default_k_renders_map_profiles_and_names(default_catalog):
     assert len(at.get("plotly_chart")) == 2  # radar, genre mix
 
 
+def test_details_expander_holds_the_expert_numbers(default_catalog):
+    at = open_details(open_clusters())
+    assert not at.exception
+    assert -1 <= float(metric(at, "Silhouette")) <= 1
+    assert float(metric(at, "Inertia").replace(",", "")) > 0
+    text = " ".join(md.value for md in at.markdown)
+    assert "principal components" in text and "elbow" in text
+    at.session_state["clusters_details"] = False
+    at.run()
+    assert {m.label for m in at.metric} == {"Groups", "Biggest group", "Smallest group"}
+
+
+def test_the_glossary_explains_the_audio_features(default_catalog):
+    at = open_clusters()
+    (popover,) = at.get("popover")
+    text = " ".join(md.value for md in popover.get("markdown"))
+    for word in ("Valence", "Instrumentalness", "Speechiness", "Acousticness", "Liveness", "Energy",
+                 "Danceability", "Tempo", "Loudness", "Key", "Mode"):
+        assert f"**{word}" in text, word
+
+
+def test_names_in_a_chart_legend_are_escaped_and_each_genre_keeps_its_colour(default_catalog):
+    small = default_catalog.subset(np.arange(len(default_catalog)) % 20 == 0)
+    small.tracks["genres"] = small.tracks["genres"].astype(object)
+    small.tracks.loc[small.tracks["genres"] == "rock", "genres"] = "<b>loud</b>"
+    at = show_tab(open_clusters(small), "Profiles")
+    assert not at.exception
+    mix = json.loads(at.get("plotly_chart")[1].proto.spec)
+    for trace in mix["data"]:
+        assert "<b>" not in trace["name"] and all("<b>" not in y for y in trace["y"])
+        assert trace["marker"]["color"] == genre_color(trace["name"])
+    assert {t["name"] for t in mix["data"]} >= {"&lt;b&gt;loud&lt;/b&gt;", "pop"}
+    assert genre_color("pop") == GENRE_COLORS["pop"]
+
+
 def test_changing_k_reclusters_and_browse_lists_the_cluster(default_catalog):
     at = open_clusters()
     at.slider(key="w_clusters_k").set_value(4).run()
     assert not at.exception
-    assert metric(at, "Clusters") == "4"
+    assert metric(at, "Groups") == "4"
     show_tab(at, "Browse a cluster")
     at.selectbox(key="w_clusters_browse").set_value(2).run()
     members = next(d.value for d in at.dataframe if "release_year" in d.value.columns)
@@ -96,19 +148,23 @@ def test_automatic_k_shows_the_elbow_and_silhouette_chart(default_catalog):
     at = open_clusters(small)
     at.radio(key="w_clusters_mode").set_value("auto").run()
     assert not at.exception
-    k = int(metric(at, "Clusters"))
+    k = int(metric(at, "Groups"))
     assert 2 <= k <= 15
-    show_tab(at, "Choosing k")
+    assert any("the number Tastemap chose" in md.value for md in at.markdown)
+    assert len(at.get("progress")) == 0  # the progress bar is gone once the groups are shown
+    open_details(at)
     assert not at.exception
-    assert len(at.get("plotly_chart")) == 1  # elbow/silhouette, no button needed
+    charts = at.get("plotly_chart")
+    (k_chart,) = [c for c in charts if "silhouette" in c.proto.spec]  # no button needed
+    layout = json.loads(k_chart.proto.spec)["layout"]
+    assert layout["yaxis2"]["tickformat"] == ".2f"  # silhouette ticks round to 2 decimals
 
 
 def test_manual_k_computes_the_elbow_chart_on_request(default_catalog):
     small = default_catalog.subset(np.arange(len(default_catalog)) % 50 == 0)
-    at = show_tab(open_clusters(small), "Choosing k")
+    at = open_details(open_clusters(small))
     before = len(at.get("plotly_chart"))
-    compute = next(b for b in at.button if b.label.startswith("Compute"))
-    compute.click().run()
+    at.button(key="clusters_scores_button").click().run()
     assert not at.exception
     assert len(at.get("plotly_chart")) == before + 1
 
