@@ -11,6 +11,11 @@ import streamlit as st
 from recommender.catalog import AUDIO_FEATURES, MIN_SOUND_FEATURES, Catalog, LoadReport, layout_display_name
 from recommender.errors import CatalogError
 from recommender.features import FEATURE_WORDS
+
+try:  # what the Playlist page sorts and maps by (it needs every one of them)
+    from recommender.playlist import _NEEDED as PLAYLIST_FEATURES
+except ImportError:  # renamed there: Home must still work (tests/test_page_home.py notices the drift)
+    PLAYLIST_FEATURES = ()
 from ui.data import (
     active_catalog,
     catalog_summary,
@@ -110,8 +115,12 @@ def feature_notice(catalog: Catalog) -> str | None:
         f"{len(known_audio)} features only (the hybrid also uses playlists, genres and popularity); "
         "filters exist only for the features that are there.\n"
         f"- **Taste**: the taste model learns from all {len(AUDIO_FEATURES)} audio features, so it cannot "
-        "learn from or score this catalog's tracks.\n\n"
-        "For full results, load a file with every audio feature."
+        "learn from or score this catalog's tracks.\n"
+        + (f"- **Playlist** sorts and maps tracks by {feature_words(PLAYLIST_FEATURES)}: without "
+           f"{feature_words([f for f in PLAYLIST_FEATURES if f in missing])} it cannot show this catalog's tracks "
+           "(an Exportify file with those features still works there).\n"
+           if any(f in missing for f in PLAYLIST_FEATURES) else "")
+        + "\nFor full results, load a file with every audio feature."
     )
 
 

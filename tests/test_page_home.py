@@ -240,6 +240,7 @@ def test_a_file_with_four_audio_features_loads_and_home_names_what_is_missing_an
     for page in ("**Explore**", "**Clusters**", "**Recommend**", "**Taste**"):
         assert page in notice
     assert "duration_ms" not in notice  # plain words, not field names
+    assert "**Playlist**" not in notice  # it needs exactly these four: nothing is limited there
     report = load_report_text(at)
     assert "File layout: **a table with recognised column names**" in report
     assert "**53** rows repeated a track already read" in report
@@ -287,3 +288,15 @@ def test_a_file_with_one_audio_feature_is_a_track_list_and_home_says_why():
     for page in ("pages/1_Explore.py", "pages/2_Clusters.py", "pages/3_Recommend.py"):
         at.switch_page(page).run()
         assert not at.exception and at.info, page  # each page says it needs audio features
+
+
+def test_two_audio_features_are_enough_and_the_playlist_page_limit_is_named():
+    frame = raw_csv(200)[["track_id", "track_name", "track_artist", "playlist_id", "playlist_genre", "tempo", "valence"]]
+    at = upload(open_home(), "two.csv", csv_bytes(frame))
+    assert not at.exception and not at.error
+    assert at.session_state["catalog"].feature_names == ("tempo", "valence")
+    notice = next(plain(w.value) for w in at.warning if "Missing" in w.value)
+    assert "2 of the 12 audio features:** tempo and mood (valence)" in notice
+    assert "**Playlist** sorts and maps tracks by tempo, energy, mood (valence) and danceability: without " \
+           "energy and danceability it cannot show this catalog's tracks" in notice
+    assert not at.button(key="home_go_explore").disabled
