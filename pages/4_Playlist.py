@@ -2,6 +2,7 @@
 filter it by BPM, energy and mood, and take the new order back to Spotify or to Recommend."""
 import hashlib
 
+import pandas as pd
 import streamlit as st
 
 from recommender.errors import CatalogError
@@ -44,6 +45,14 @@ RANGE_PREFIX = "pl_range_"
 # Seeds sent to Recommend: its seed box and shareable link hold them all, and the sound of a
 # few hundred tracks says as much as that of ten thousand.
 MAX_SEEDS = 200
+
+
+def track_words(row: pd.Series, feature: str) -> str:
+    """'Title — Artist (128 BPM)', escaped for Markdown."""
+    title = row["track_name"] if isinstance(row["track_name"], str) else "(no title)"
+    artist = row["artists"] if isinstance(row["artists"], str) else "(unknown artist)"
+    return f"{md_escape(title)} — {md_escape(artist)} ({md_escape(value_text(feature, row[feature]))})"
+
 
 catalog = active_catalog()
 
@@ -110,8 +119,8 @@ if playlist.unresolved:
 if playlist.duplicates:
     st.caption(f"{playlist.duplicates} repeated track(s) were counted once.")
 if not len(playlist):
-    st.error("None of these tracks can be shown: fix the items listed above, load a catalog that has them on the "
-             "Home page, or upload the playlist's Exportify file.")
+    st.error("None of these tracks can be shown: fix the items listed above, or load a catalog that has them on "
+             "the Home page" + (", or upload the playlist's Exportify file." if source == PASTE else "."))
     st.stop()
 
 tracks = playlist.tracks
@@ -155,15 +164,11 @@ else:
 if kept.empty:
     st.warning(f"No track of the {len(tracks)} passes these filters: widen the sliders.")
     st.stop()
-first, last = kept.iloc[0], kept.iloc[-1]
 shown_value = sort_by if sort_by != PLAYLIST_ORDER else "tempo"
 st.caption(
     (f"{len(kept)} of {len(tracks)} tracks pass the filters" if ranges else f"{len(kept)} tracks")
-    + f", {how}. "
-    + f"First: {md_escape(first['track_name'])} — {md_escape(first['artists'])} "
-    + f"({md_escape(value_text(shown_value, first[shown_value]))}). "
-    + (f"Last: {md_escape(last['track_name'])} — {md_escape(last['artists'])} "
-       f"({md_escape(value_text(shown_value, last[shown_value]))})." if len(kept) > 1 else "")
+    + f", {how}. First: {track_words(kept.iloc[0], shown_value)}."
+    + (f" Last: {track_words(kept.iloc[-1], shown_value)}." if len(kept) > 1 else "")
 )
 # Keyed on the order shown: a clicked row belongs to that order (a re-sort clears it, so the
 # player never jumps to whichever track moved into the clicked row).
@@ -210,11 +215,14 @@ with d1:
     seeds = kept["track_id"].astype(str).tolist()[:MAX_SEEDS]
     in_catalog = int(sum(t in catalog for t in seeds))
     if st.button("Get recommendations from these tracks", icon=":material/recommend:", key="pl_to_recommend",
-                 help="Opens Recommend with these tracks, in this order, as seeds."):
+                 help="Opens Recommend with these tracks, in this order, as seeds.", disabled=in_catalog == 0):
         send_seeds(seeds)
     if len(kept) > MAX_SEEDS:
         st.caption(f"The first {MAX_SEEDS} tracks of the new order become the seeds.")
-    if in_catalog < len(seeds):
+    if in_catalog == 0:
+        st.caption("None of these tracks is in the catalog in use, so Recommend cannot start from them: load a "
+                   "catalog that has them on the Home page.")
+    elif in_catalog < len(seeds):
         st.caption(f"{len(seeds) - in_catalog} of these tracks are not in the catalog in use: Recommend lists them "
                    "and uses the others.")
 with d2:

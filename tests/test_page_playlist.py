@@ -201,6 +201,16 @@ def test_exportify_upload_without_features_is_looked_up_in_the_catalog(samples_d
     assert any("no audio features" in i.value for i in at.info)
 
 
+def test_an_upload_of_tracks_the_catalog_lacks_is_shown_but_cannot_seed_recommend(samples_dir):
+    raw = pd.read_csv(samples_dir / "exportify_with_features.csv", dtype=str, keep_default_na=False).head(4)
+    raw["Track URI"] = [f"spotify:track:{c * 22}" for c in "abcd"]  # well formed, in no catalog
+    at = upload(open_playlist(), "elsewhere.csv", raw.to_csv(index=False).encode())
+    assert not at.exception
+    assert len(table(at)) == 4  # the file's own features put them on the map
+    assert at.button(key="pl_to_recommend").disabled
+    assert any("None of these tracks is in the catalog in use" in c.value for c in at.caption)
+
+
 def test_a_file_that_is_not_a_playlist_gets_the_loaders_message():
     at = upload(open_playlist(), "notes.csv", b"shopping,list\nmilk,eggs\n")
     assert not at.exception
