@@ -25,6 +25,7 @@ st.caption(
     + (f"Plots of single tracks show a fixed random sample of {points:,} tracks so the page stays fast; "
        "the heatmap and the year chart use every track." if sampled else "Every track is plotted.")
 )
+glossary_popover()
 
 SEED_LIMIT = 50  # the most seed tracks a recommendation takes
 

@@ -1,14 +1,30 @@
 """Explore page: every chart renders, choices persist, a chart selection becomes seeds."""
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from streamlit.testing.v1 import AppTest
+from streamlit.util import AttributeDictionary
 
 ROOT = Path(__file__).resolve().parent.parent
 
 from recommender.catalog import split_list  # noqa: E402
+from ui.charts import (  # noqa: E402
+    GENRE_COLORS,
+    cluster_genre_mix,
+    correlation_heatmap,
+    feature_over_years,
+    free_scatter,
+    genre_colors,
+    genre_distribution,
+    heatmap_features,
+    nice_ticks,
+    scatter_matrix,
+)
 from ui.data import PLOT_SAMPLE, plot_frame, primary_genres  # noqa: E402
 from ui.text import hover_escape  # noqa: E402
 from ui.widgets import selected_track_ids  # noqa: E402
@@ -154,3 +170,110 @@ def test_the_drawn_points_are_a_random_sample_that_keeps_every_genre(default_cat
     (chart,) = charts(at)
     assert {trace["name"] for trace in json.loads(chart.proto.spec)["data"]} == every_genre
     assert any(f"{PLOT_SAMPLE:,} tracks of the sample" in c.value for c in at.caption)
+
+
+# ----------------------------------------------------------------------------- listener fixes (issue 14)
+
+def select_on_the_scatter(at: AppTest, track_ids: list[str]) -> AppTest:
+    """What a box or lasso selection hands the page (AppTest cannot drag on a chart)."""
+    points = [{"customdata": [t]} for t in track_ids]
+    at.session_state["explore_scatter"] = AttributeDictionary(
+        {"selection": AttributeDictionary({"points": points, "point_indices": [], "box": [], "lasso": []})})
+    return at.run()
+
+
+def test_a_selection_over_the_seed_limit_says_why_only_50_are_sent(default_catalog):
+    ids = plot_frame(default_catalog)["track_id"].tolist()[:54]
+    at = select_on_the_scatter(open_explore(), ids)
+    assert not at.exception
+    assert any(s.value == "54 tracks selected." for s in at.success)
+    button = at.button(key="explore_send")
+    assert button.label == "Recommend from the first 50 of these 54 (at most 50 seeds)"
+    assert any("at most 50 seed tracks" in c.value for c in at.caption)
+    # The grid's headers are words, not field names.
+    grid = next(d.value for d in at.dataframe if "track_name" in d.value.columns)
+    assert {"Energy", "Valence (mood)"} <= set(grid.columns) and "energy" not in grid.columns
+    button.click().run()
+    assert at.session_state["seed_text"].split() == ids[:50]
+
+
+def test_a_small_selection_names_its_size(default_catalog):
+    ids = plot_frame(default_catalog)["track_id"].tolist()[:7]
+    at = select_on_the_scatter(open_explore(), ids)
+    assert at.button(key="explore_send").label == "Recommend from these 7 tracks"
+    assert not any("at most 50 seed tracks" in c.value for c in at.caption)
+
+
+def test_sizing_dots_by_a_feature_says_what_the_size_means(default_catalog):
+    at = open_explore()
+    assert not any(c.value.startswith("Bigger dot") for c in at.caption)
+    at.selectbox(key="w_explore_size").set_value("loudness").run()
+    assert any(c.value.startswith("Bigger dot = more loudness (db)") for c in at.caption)
+
+
+def test_explore_has_the_glossary_and_the_heatmap_leaves_out_category_codes(default_catalog):
+    at = open_explore()
+    (popover,) = at.get("popover")
+    assert "**Valence (mood)**" in popover.get("markdown")[0].value
+    at = show_tab(at, "Correlations")
+    (chart,) = charts(at)
+    labels = json.loads(chart.proto.spec)["data"][0]["x"]
+    assert "Popularity" in labels
+    assert not {"Key (0 = C)", "Mode (1 = major)", "Time signature"} & set(labels)
+
+
+def test_heatmap_features_keep_popularity_and_drop_key_mode_and_time_signature(default_catalog):
+    columns = ["popularity", *default_catalog.feature_names, "time_signature"]
+    features = heatmap_features(columns)
+    assert "popularity" in features and {"energy", "valence", "loudness"} <= set(features)
+    assert not {"key", "mode", "time_signature"} & set(features)
+    fig = correlation_heatmap(default_catalog.tracks, ["key", "mode", "energy", "popularity"])
+    assert list(fig.data[0].x) == ["Popularity", "Energy"]
+
+
+def genre_trace_colours(fig) -> dict[str, str]:
+    out = {}
+    for trace in fig.data:
+        colour = trace.marker.color if trace.type != "box" else (trace.marker.color or trace.line.color)
+        out[html.unescape(trace.name)] = colour
+    return out
+
+
+def test_a_genre_keeps_its_colour_across_charts_showing_different_genres(default_catalog):
+    frame = plot_frame(default_catalog)
+    some = frame[frame["genre"].isin(["pop", "rock", "rap"])]
+    others = frame[frame["genre"].isin(["rock", "latin", "r&amp;b", "edm"])]
+    a = genre_trace_colours(free_scatter(some, "energy", "valence", "genre", None))
+    b = genre_trace_colours(genre_distribution(others, "energy"))
+    c = genre_trace_colours(scatter_matrix(frame, ["energy", "valence"]))
+    mix = pd.DataFrame({"cluster": ["0: a", "0: a", "1: b"], "genre": ["latin", "pop", "r&amp;b"], "share": [0.5, 0.5, 1.0]})
+    d = genre_trace_colours(cluster_genre_mix(mix))
+    assert a["rock"] == b["rock"] == c["rock"] == GENRE_COLORS["rock"]
+    assert a["pop"] == c["pop"] == d["pop"] == GENRE_COLORS["pop"]
+    assert b["r&b"] == c["r&b"] == d["r&b"] == GENRE_COLORS["r&b"]
+    assert len(set(GENRE_COLORS.values())) == 6  # the six default genres never share a colour
+    # Any other genre: one colour by its name, whatever else is shown.
+    assert genre_colors(["k-pop", "pop"])["k-pop"] == genre_colors(["zouk", "k-pop"])["k-pop"]
+
+
+def test_the_year_chart_has_round_count_ticks_the_line_above_the_bars_and_worded_axes(default_catalog):
+    fig = feature_over_years(default_catalog.tracks, "energy")
+    counts = fig.layout.yaxis
+    ticks = list(counts.tickvals)
+    step = ticks[1] - ticks[0]
+    assert ticks[0] == 0 and all(b - a == step for a, b in zip(ticks, ticks[1:]))
+    mantissa = step / 10 ** np.floor(np.log10(step))
+    assert mantissa in (1, 2, 5), ticks
+    assert ticks[-1] >= max(fig.data[0].y)
+    assert all(t.endswith("k") or float(t) < 1000 for t in counts.ticktext)
+    # The bars are on the first y axis, the median line on the overlaying second: drawn above.
+    assert fig.data[0].type == "bar" and fig.data[0].yaxis == "y"
+    assert fig.data[-1].yaxis == "y2" and fig.layout.yaxis2.overlaying == "y"
+    assert fig.layout.xaxis.title.text == "Release year"
+    assert counts.title.text == "Tracks released that year" and fig.layout.yaxis2.title.text == "Energy"
+
+
+def test_nice_ticks_are_round():
+    assert nice_ticks(7130) == [0, 2000, 4000, 6000, 8000]
+    assert nice_ticks(42, target=4) == [0, 20, 40, 60]
+    assert nice_ticks(0) == [0.0, 1.0]
