@@ -11,8 +11,8 @@ plots comes back as an :class:`Unresolved` with the reason in plain words.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -21,10 +21,10 @@ from .catalog import Catalog
 from .ids import parse_track_ids, track_uri, track_url
 
 __all__ = [
+    "FILTER_FEATURES",
     "MAX_PLAYLIST_TRACKS",
     "PLAYLIST_ORDER",
     "SORT_FEATURES",
-    "FILTER_FEATURES",
     "Playlist",
     "Unresolved",
     "export_table",

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bench.ui_speed import CHROMIUM, fill_seeds, launch_browser, streamlit_server, wait_idle
+from bench.ui_speed import (
+    CHROMIUM,
+    fill_seeds,
+    launch_browser,
+    streamlit_server,
+    wait_idle,
+)
 
 pytestmark = [
     pytest.mark.browser,

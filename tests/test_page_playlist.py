@@ -220,7 +220,12 @@ def test_a_file_that_is_not_a_playlist_gets_the_loaders_message():
 
 def test_hostile_names_in_an_exportify_file_stay_plain_text(samples_dir, downloads):
     # The suite's hostile names and its checker (tests/test_hostile.py), on this page.
-    from test_hostile import HOSTILE, assert_csv_safe, assert_no_markup_rendered, plotly_strings
+    from test_hostile import (
+        HOSTILE,
+        assert_csv_safe,
+        assert_no_markup_rendered,
+        plotly_strings,
+    )
 
     raw = pd.read_csv(samples_dir / "exportify_with_features.csv", dtype=str, keep_default_na=False)
     raw.loc[: len(HOSTILE) - 1, "Track Name"] = HOSTILE
