@@ -134,7 +134,8 @@ if st.session_state.get(SIGNATURE_KEY) != signature:
         st.session_state.pop(RANGE_PREFIX + feature, None)
     st.session_state[SIGNATURE_KEY] = signature
 
-sort_options = [PLAYLIST_ORDER, *[f for f in SORT_FEATURES if f in tracks]]
+# Only features the playlist has values for (a catalog may lack acousticness or popularity).
+sort_options = [PLAYLIST_ORDER, *[f for f in SORT_FEATURES if f in tracks and tracks[f].notna().any()]]
 c_sort, c_dir = st.columns([2, 3])
 sort_by = bound(c_sort.selectbox, "Sort by", "pl_sort", PLAYLIST_ORDER,
                 valid=in_options(sort_options, PLAYLIST_ORDER), options=sort_options, format_func=feature_words)

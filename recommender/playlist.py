@@ -24,6 +24,7 @@ __all__ = [
     "FILTER_FEATURES",
     "MAX_PLAYLIST_TRACKS",
     "PLAYLIST_ORDER",
+    "REQUIRED_FEATURES",
     "SORT_FEATURES",
     "Playlist",
     "Unresolved",
@@ -41,8 +42,11 @@ PLAYLIST_ORDER = "position"  # the sort key that restores the playlist's own ord
 # What a listener sorts and filters a playlist by (the Organize Your Music axes).
 SORT_FEATURES: tuple[str, ...] = ("tempo", "energy", "valence", "danceability", "acousticness", "popularity")
 FILTER_FEATURES: tuple[str, ...] = ("tempo", "energy", "valence", "danceability")
-# Features a track needs to be placed on the plots; without them it is listed as unresolved.
-_NEEDED: tuple[str, ...] = ("tempo", "energy", "valence", "danceability")
+# Features a track needs to be sorted, filtered and placed on the map; without one of them it
+# is listed as unresolved, with the missing ones named.
+REQUIRED_FEATURES: tuple[str, ...] = ("tempo", "energy", "valence", "danceability")
+_NEEDED = REQUIRED_FEATURES  # the name app.py imported first (its Home notice); kept for it
+_WORDS = {"tempo": "BPM", "energy": "energy", "valence": "mood (valence)", "danceability": "danceability"}
 
 # Export headers: Exportify's names (so the file loads back into Tastemap, or into any tool that
 # reads Exportify files), "Artists" joined with "; " as in the catalog (Exportify joins with
@@ -102,11 +106,16 @@ def _empty_tracks(catalog: Catalog) -> pd.DataFrame:
 
 
 def _with_features(rows: pd.DataFrame) -> np.ndarray:
-    """True for rows whose sorting features are all known."""
-    present = [f for f in _NEEDED if f in rows]
-    if len(present) < len(_NEEDED):
+    """True for rows whose required features are all known."""
+    if any(f not in rows for f in REQUIRED_FEATURES):
         return np.zeros(len(rows), dtype=bool)
-    return rows[present].notna().all(axis=1).to_numpy()
+    return rows[list(REQUIRED_FEATURES)].notna().all(axis=1).to_numpy()
+
+
+def _missing_words(row: pd.Series) -> str:
+    """'energy and danceability': the required features a track lacks, in words."""
+    missing = [_WORDS[f] for f in REQUIRED_FEATURES if f not in row or pd.isna(row[f])]
+    return missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
 
 
 def _cap(ids: list[str], notes: list[str]) -> list[str]:
@@ -131,11 +140,12 @@ def _lookup(ids: Sequence[str], catalog: Catalog, not_found: str) -> tuple[pd.Da
     usable = _with_features(rows)
     unresolved = [Unresolved(t, not_found) for t, ok in zip(ids, found) if not ok]
     if not usable.all():
-        no_features = (
-            f"in the catalog in use ({catalog.name}), but without audio features there: "
-            "load a catalog with audio features on the Home page"
-        )
-        unresolved += [Unresolved(t, no_features) for t in rows["track_id"][~usable]]
+        unresolved += [
+            Unresolved(row["track_id"], f"in the catalog in use ({catalog.name}), but without its "
+                       f"{_missing_words(row)} there: load a catalog that has it on the Home page, or upload the "
+                       "playlist as an Exportify file with audio features")
+            for _, row in rows[~usable].iterrows()
+        ]
         rows = rows[usable]
     order = {t: i for i, t in enumerate(ids)}
     unresolved.sort(key=lambda u: order.get(u.item, len(order)))
@@ -178,8 +188,24 @@ def from_file(playlist: Catalog, catalog: Catalog) -> Playlist:
         rows = playlist.tracks.iloc[:MAX_PLAYLIST_TRACKS].copy()
         rows["position"] = np.arange(1, len(rows) + 1)
         usable = _with_features(rows)
-        unresolved = [Unresolved(t, "the file gives no audio features for this track")
-                      for t in rows["track_id"][~usable]]
+        unresolved = []
+        if not usable.all():
+            # The file lacks some of them: the catalog in use may have them.
+            lacking = rows[~usable]
+            found, _ = _lookup(lacking["track_id"].astype(str).tolist(), catalog, "")
+            found = found.assign(position=lacking["position"].to_numpy()[found["position"].to_numpy() - 1])
+            have = set(found["track_id"])
+            unresolved = [
+                Unresolved(_named(row), f"the file has no {_missing_words(row)} for it, and the catalog in use "
+                           f"({catalog.name}) does not have them either")
+                for _, row in lacking.iterrows() if row["track_id"] not in have
+            ]
+            rows = pd.concat([rows[usable], found], ignore_index=True).sort_values("position", kind="stable")
+            if len(found):
+                notes.append(f"For {len(found)} track(s) the file lacks some of BPM, energy, mood and "
+                             f"danceability: their audio features come from the catalog in use ({catalog.name}).")
+            return Playlist(tracks=rows.reset_index(drop=True), unresolved=unresolved, duplicates=repeats,
+                            notes=notes)
         return Playlist(tracks=rows[usable].reset_index(drop=True), unresolved=unresolved, duplicates=repeats,
                         notes=notes)
     ids = playlist.tracks["track_id"].astype(str).tolist()[:MAX_PLAYLIST_TRACKS]
@@ -210,6 +236,12 @@ def _file_notes(playlist: Catalog) -> list[str]:
                       "(local files and podcast episodes in a playlist have none)")
         notes.append(f"{count:,} row{'s' if count != 1 else ''} of the file left out: {reason}.")
     return notes
+
+
+def _named(row: pd.Series) -> str:
+    """'Title (ID)' for a file's track, or the ID alone when it has no title."""
+    title = row.get("track_name")
+    return f"{title} ({row['track_id']})" if isinstance(title, str) else str(row["track_id"])
 
 
 def sort_tracks(tracks: pd.DataFrame, by: str = PLAYLIST_ORDER, *, descending: bool = False) -> pd.DataFrame:

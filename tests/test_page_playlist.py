@@ -242,3 +242,18 @@ def test_hostile_names_in_an_exportify_file_stay_plain_text(samples_dir, downloa
     assert exports
     rows = assert_csv_safe(exports[-1], "playlist export")
     assert any("<script>alert(1)</script>" in cell for row in rows for cell in row)
+
+
+def test_a_catalog_with_four_features_offers_only_those_to_sort_and_map(samples_dir):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.file_uploader[0].set_value(("four.csv", (samples_dir / "four_features.csv").read_bytes(), "text/csv")).run()
+    catalog = at.session_state["catalog"]
+    assert catalog.feature_names == ("danceability", "energy", "tempo", "valence")
+    at.switch_page(PAGE).run()
+    ids = catalog.tracks["track_id"].head(6).tolist()
+    at = paste(at, links(ids))
+    assert not at.exception and not at.warning
+    assert table(at)["track_id"].tolist() == ids
+    assert at.selectbox(key="w_pl_sort").options == ["Playlist order", "BPM", "Energy", "Mood (valence)",
+                                                      "Danceability", "Popularity"]
+    assert "Acousticness" not in at.selectbox(key="w_pl_x").options

@@ -130,6 +130,37 @@ def test_rows_the_loader_left_out_and_repeats_are_reported(default_catalog, samp
     assert any("1 row of the file left out: missing energy" in n for n in playlist.notes)
 
 
+def test_a_catalog_without_energy_names_what_each_track_lacks(samples_dir):
+    raw = pd.read_csv(samples_dir / "tidytuesday_spotify_songs.csv").drop(columns=["energy"])
+    data = io.BytesIO(raw.to_csv(index=False).encode())
+    data.name = "no energy.csv"
+    catalog = load_catalog(data)
+    assert "energy" not in catalog.feature_names
+    ids = catalog.tracks["track_id"].head(3).tolist()
+    playlist = from_pasted("\n".join(ids), catalog)
+    assert len(playlist) == 0
+    assert [u.item for u in playlist.unresolved] == ids
+    assert all("without its energy there" in u.reason and "no energy.csv" in u.reason for u in playlist.unresolved)
+
+
+def test_an_exportify_file_lacking_some_features_takes_them_from_the_catalog(default_catalog, samples_dir):
+    raw = pd.read_csv(samples_dir / "exportify_with_features.csv", dtype=str, keep_default_na=False)
+    raw = raw.drop(columns=["Energy", "Danceability"])
+    raw.loc[1, "Track URI"] = "spotify:track:" + NOT_IN_CATALOG
+    data = io.BytesIO(raw.to_csv(index=False).encode())
+    data.name = "partial.csv"
+    playlist = from_file(load_catalog(data), default_catalog)
+    ids = raw["Track URI"].str.removeprefix("spotify:track:").tolist()
+    assert playlist.tracks["track_id"].tolist() == [t for t in ids if t != NOT_IN_CATALOG]
+    assert playlist.tracks["position"].tolist() == [1, *range(3, len(ids) + 1)]
+    expected = default_catalog.tracks.set_index("track_id").loc[playlist.tracks["track_id"], "energy"]
+    assert np.allclose(playlist.tracks["energy"].to_numpy(), expected.to_numpy())
+    [missing] = playlist.unresolved
+    assert missing.item == f"{raw.loc[1, 'Track Name']} ({NOT_IN_CATALOG})"
+    assert "no energy and danceability" in missing.reason
+    assert any("come from the catalog in use" in n for n in playlist.notes)
+
+
 # ----------------------------------------------------------------------------- sort and filter
 
 def test_sort_ascending_descending_and_back_to_playlist_order():
