@@ -80,7 +80,7 @@ if details.open:
             "K-means on the standardized, weighted audio features (key and mode barely count). "
             "The map places tracks by the first and second principal components (PCA) of those features. "
             "*Let Tastemap choose* scores k = 2…15 on a fixed random sample of 5,000 tracks "
-            "(inertia scaled to the whole catalog, silhouette on 2,000 of them) and keeps the elbow of the "
+            "(inertia scaled to the whole catalog, silhouette on 1,000 of them) and keeps the elbow of the "
             "inertia curve (Kneedle); the chosen k is then fitted on every track. "
             "Names: the dominant genre (over 40% of the group's genre mentions and 1.5 times the next), "
             "else the two leading genres (55% together), else *Mixed genres*; then the features where "
