@@ -1044,11 +1044,6 @@ def canonical_rows(raw: pd.DataFrame, mapping: dict[str, str], report: LoadRepor
     any_feature_value = len(sound) >= MIN_SOUND_FEATURES
     report.track_list_only = not any_feature_value
     report.missing_features = tuple(f for f in AUDIO_FEATURES if f not in valued) if any_feature_value else AUDIO_FEATURES
-    if any_feature_value and report.missing_features:
-        report.warnings.append(
-            f"The file gives {len(valued)} of the {len(AUDIO_FEATURES)} audio features; these are unknown: "
-            + ", ".join(report.missing_features) + "."
-        )
     for f in valued if any_feature_value else ():
         v = values[f]
         lo, hi = FEATURE_RANGES[f]
