@@ -118,7 +118,7 @@ def run_worker(method: str, data: Path, n_queries: int, max_seconds: float, matr
     t = time.perf_counter()
     recall = None
     if method in ("similar", "hybrid"):
-        from recommender.recommend import make_recommender
+        from recommender.recommenders import make_recommender
 
         model = make_recommender(method).fit(catalog)
         out["fit_s"] = time.perf_counter() - t
@@ -222,7 +222,7 @@ def run_worker(method: str, data: Path, n_queries: int, max_seconds: float, matr
                 totals[name] += count
         out["listener_checks"] = totals
     if method == "hybrid":
-        import recommender.recommend as engine
+        import recommender.recommenders.hybrid as engine
 
         if n > engine.HYBRID_CANDIDATES_ABOVE:
             # How often the candidate-set hybrid returns what scoring every track returns.

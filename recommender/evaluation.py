@@ -38,7 +38,7 @@ import pandas as pd
 
 from .catalog import Catalog, split_list
 from .errors import CatalogError
-from .recommend import DEFAULT_MAX_PER_ARTIST_PER_PAGE, PAGE_SIZE, RECOMMENDERS, make_recommender
+from .recommenders import DEFAULT_MAX_PER_ARTIST_PER_PAGE, PAGE_SIZE, RECOMMENDERS, make_recommender
 from .songs import catalog_song_codes
 
 _log = logging.getLogger(__name__)

@@ -15,19 +15,18 @@ import pytest
 import scipy.sparse as sp
 
 import recommender.catalog as catalog_module
-import recommender.recommend as engine
+import recommender.recommenders.filters as filters_module
+import recommender.recommenders.hybrid as hybrid
+import recommender.recommenders.index as index_module
 from recommender.catalog import Catalog, _distinct_rows, _first_occurrences, _valid_ids, load_catalog, split_list
 from recommender.features import SKEWED_FEATURES, FeatureSpace
 from recommender.neighbors import sorted_unique
-from recommender.recommend import (
-    PLAIN_DIRECTIONS,
-    PLAIN_FEATURE_NAMES,
-    _float32_bound,
-    _row_dot,
-    _row_entries,
-    _rows_touching,
-    make_recommender,
-)
+from recommender.recommenders import make_recommender
+from recommender.recommenders.explain import PLAIN_DIRECTIONS, PLAIN_FEATURE_NAMES
+from recommender.recommenders.filters import float32_bound as _float32_bound
+from recommender.recommenders.sparse import row_dot as _row_dot
+from recommender.recommenders.sparse import row_entries as _row_entries
+from recommender.recommenders.sparse import rows_touching as _rows_touching
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 
@@ -143,7 +142,7 @@ def test_hybrid_candidate_scores_equal_the_full_vectors(default_catalog, monkeyp
     rounding (a row's entries are summed in another order). With tracks of two artists too:
     a track's artist-playlist value is the sum of its artists' scores, so the scale may come
     from such a track."""
-    monkeypatch.setattr(engine, "HYBRID_CANDIDATES_ABOVE", 1000)
+    monkeypatch.setattr(hybrid, "HYBRID_CANDIDATES_ABOVE", 1000)
     catalog = _with_featured_artists(default_catalog) if featured_artists else default_catalog
     model = make_recommender("hybrid").fit(catalog)
     assert ((model.artists_per_track_ > 1).mean() > 0.1) == featured_artists
@@ -165,7 +164,7 @@ def test_hybrid_candidate_scores_equal_the_full_vectors(default_catalog, monkeyp
 def test_hybrid_pool_pruned_by_the_style_bound_equals_scoring_every_candidate(default_catalog, monkeypatch, style_weight):
     """The pool leaves style out of rows that cannot reach it even with the largest style
     score; its result equals ranking every candidate row on all signals."""
-    monkeypatch.setattr(engine, "HYBRID_CANDIDATES_ABOVE", 1000)
+    monkeypatch.setattr(hybrid, "HYBRID_CANDIDATES_ABOVE", 1000)
     model = make_recommender("hybrid", weights={"style": style_weight}).fit(default_catalog)
     scored_rows = []
     row_components = model._row_components
@@ -225,7 +224,7 @@ def test_filtered_recommendations_are_those_of_float64_masks(fitted, default_cat
     t = default_catalog.tracks
     for filters in ({"min_popularity": 30}, {"min_energy": 0.3, "max_energy": 0.8}, {"max_valence": 0.3},
                     {"min_popularity": 30, "unknown_popularity": "include"}, {"max_tempo": 120.0}):
-        f = engine.Filters.from_dict(filters)
+        f = filters_module.Filters.from_dict(filters)
         masks = dict(model._filter_masks(f, np.zeros(0, dtype=np.int64)))
         for kind in ("min", "max"):
             for name, bound in getattr(f, kind).items():
@@ -276,13 +275,13 @@ def test_positions_of_a_few_ids_equal_get_indexer(default_catalog):
 
 def test_member_positions_equal_catalog_positions(default_catalog):
     members = default_catalog.memberships
-    np.testing.assert_array_equal(engine._member_positions(default_catalog), default_catalog.positions(members["track_id"]))
+    np.testing.assert_array_equal(index_module._member_positions(default_catalog), default_catalog.positions(members["track_id"]))
     # a membership of a track that is not in the catalog, and one without an ID
     extra = members.iloc[:2].copy()
     extra["track_id"] = pd.array(["Z" * 22, None], dtype="string")
     other = Catalog(default_catalog.tracks, pd.concat([members, extra], ignore_index=True))
-    np.testing.assert_array_equal(engine._member_positions(other), other.positions(other.memberships["track_id"]))
-    assert (engine._member_positions(other)[-2:] == -1).all()
+    np.testing.assert_array_equal(index_module._member_positions(other), other.positions(other.memberships["track_id"]))
+    assert (index_module._member_positions(other)[-2:] == -1).all()
 
 
 def test_valid_ids_from_the_byte_buffers_equal_the_regex():
@@ -424,13 +423,13 @@ def test_remembered_filter_masks_give_the_answers_of_a_fresh_model(default_catal
     seeds = _seed_sets(default_catalog, 1, seed=11)[0]
     filters = [{"min_popularity": 30}, {"min_popularity": 60, "max_energy": 0.5},
                {"min_popularity": 30, "unknown_popularity": "include"}, {"max_energy": 0.5}]
-    many = [{"min_popularity": p} for p in range(0, 2 * engine.FILTER_MASKS_KEPT * 5, 5)]  # evicts the first ones
+    many = [{"min_popularity": p} for p in range(0, 2 * filters_module.FILTER_MASKS_KEPT * 5, 5)]  # evicts the first ones
     asked = filters + many + filters
     for f in asked:
         got = model.recommend(seeds, k=20, filters=f).recommendations
         expected = make_recommender("similar").fit(default_catalog).recommend(seeds, k=20, filters=f).recommendations
         pd.testing.assert_frame_equal(got, expected)
     memo = model.__dict__["_filter_masks_"]
-    assert 0 < len(memo) <= engine.FILTER_MASKS_KEPT
+    assert 0 < len(memo) <= filters_module.FILTER_MASKS_KEPT
     assert all(not mask.flags.writeable for _, mask in memo.values())
     assert "_filter_masks_" not in model.__getstate__()

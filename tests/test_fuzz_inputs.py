@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from recommender.catalog import AUDIO_FEATURES, TUNABLE_FEATURES
 from recommender.errors import CatalogError, FilterError, LabelError
-from recommender.recommend import METHODS, Filters
+from recommender.recommenders import METHODS, Filters
 from recommender.store import LABEL_COLUMNS
 from ui.query import query_to_state
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from recommender.catalog import load_catalog
-from recommender.recommend import METHODS, PAGE_SIZE, RECOMMENDERS, make_recommender
+from recommender.recommenders import METHODS, PAGE_SIZE, RECOMMENDERS, make_recommender
 from recommender.songs import song_codes, song_title
 
 BIG = "Big Artist"

@@ -9,7 +9,7 @@ import pytest
 
 from planted import planted_catalog, track_id
 from recommender.errors import FilterError, ModelError, NotFittedError, SeedError
-from recommender.recommend import (
+from recommender.recommenders import (
     METHODS,
     RECOMMENDERS,
     RESULT_COLUMNS,

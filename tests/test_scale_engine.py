@@ -6,7 +6,8 @@ import pytest
 from sklearn.cluster import KMeans, MiniBatchKMeans
 
 import recommender.clustering as clustering
-import recommender.recommend as engine
+import recommender.recommenders.hybrid as hybrid
+from recommender.recommenders import make_recommender
 from recommender.cache import FitCache
 
 
@@ -18,7 +19,7 @@ def _queries(catalog, count=25, seed=3):
 
 @pytest.fixture(scope="module")
 def similar(default_catalog):
-    return engine.make_recommender("similar").fit(default_catalog)
+    return make_recommender("similar").fit(default_catalog)
 
 
 def test_similar_uses_the_index_and_matches_scoring_every_track(similar, default_catalog, monkeypatch):
@@ -35,17 +36,17 @@ def test_similar_uses_the_index_and_matches_scoring_every_track(similar, default
 
 @pytest.mark.parametrize("index_kind", ["exact", "ivf"])
 def test_hybrid_candidate_mode_matches_scoring_every_track(default_catalog, monkeypatch, index_kind):
-    monkeypatch.setattr(engine, "HYBRID_CANDIDATES_ABOVE", 1000)  # force it on 28k tracks
+    monkeypatch.setattr(hybrid, "HYBRID_CANDIDATES_ABOVE", 1000)  # force it on 28k tracks
     # audio candidates from the IVF index from this size on (the default: 500k tracks)
-    monkeypatch.setattr(engine, "HYBRID_APPROXIMATE_ABOVE", 1000 if index_kind == "ivf" else 10**9)
-    model = engine.make_recommender("hybrid").fit(default_catalog)
+    monkeypatch.setattr(hybrid, "HYBRID_APPROXIMATE_ABOVE", 1000 if index_kind == "ivf" else 10**9)
+    model = make_recommender("hybrid").fit(default_catalog)
     assert model.neighbors_.kind == index_kind
     overlaps = []
     for seeds in _queries(default_catalog):
         fast = model.recommend(seeds, k=20, filters={"min_popularity": 30}).recommendations
-        monkeypatch.setattr(engine, "HYBRID_CANDIDATES_ABOVE", 10**9)
+        monkeypatch.setattr(hybrid, "HYBRID_CANDIDATES_ABOVE", 10**9)
         dense = model.recommend(seeds, k=20, filters={"min_popularity": 30}).recommendations
-        monkeypatch.setattr(engine, "HYBRID_CANDIDATES_ABOVE", 1000)
+        monkeypatch.setattr(hybrid, "HYBRID_CANDIDATES_ABOVE", 1000)
         overlaps.append(len(set(fast["track_id"]) & set(dense["track_id"])) / 20)
         # Scores of the candidates are exact, whichever way they were found.
         both = fast.merge(dense, on="track_id")
@@ -67,8 +68,8 @@ def test_kmeans_switches_to_minibatch_above_the_threshold(default_catalog, monke
 
 def test_fitted_recommender_round_trips_through_the_disk_cache(default_catalog, similar, tmp_path):
     cache = FitCache(tmp_path)
-    fitted = cache.fitted(engine.make_recommender("similar"), default_catalog)
-    again = cache.fitted(engine.make_recommender("similar"), default_catalog)
+    fitted = cache.fitted(make_recommender("similar"), default_catalog)
+    again = cache.fitted(make_recommender("similar"), default_catalog)
     assert again.catalog_ is default_catalog
     seeds = _queries(default_catalog, 1)[0]
     assert (

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..errors import SeedError, TastemapError
 from ..ids import parse_track_ids
-from ..recommend import METHODS, RESULT_COLUMNS, Filters, RecommendationResult, make_recommender
+from ..recommenders import METHODS, RESULT_COLUMNS, Filters, RecommendationResult, make_recommender
 from ._common import add_catalog_option, catalog_from_args, print_csv, print_json, print_table
 
 

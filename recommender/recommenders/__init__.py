@@ -1,0 +1,58 @@
+"""Recommenders: one base class does the shared work, each method writes one scoring hook.
+
+:class:`BaseRecommender` (``base.py``) resolves seeds, applies :class:`Filters`
+(``filters.py``), ranks under the listener's rules (``ranking.py``), explains (``explain.py``)
+and returns a :class:`RecommendationResult` (``result.py``). Methods, one module each
+(registry :data:`RECOMMENDERS`, user-facing :data:`METHODS`): ``hybrid``, ``similar``,
+``cluster``, ``popular`` and the ``random`` baseline.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ModelError
+from .base import BaseRecommender
+from .cluster import ClusterRecommender
+from .filters import Filters
+from .hybrid import HybridRecommender
+from .popular import PopularRecommender
+from .random_baseline import RandomRecommender
+from .ranking import DEFAULT_MAX_PER_ARTIST_PER_PAGE, PAGE_SIZE
+from .result import RESULT_COLUMNS, RecommendationResult
+from .similar import SimilarRecommender
+
+__all__ = [
+    "DEFAULT_MAX_PER_ARTIST_PER_PAGE",
+    "PAGE_SIZE",
+    "RESULT_COLUMNS",
+    "Filters",
+    "RecommendationResult",
+    "BaseRecommender",
+    "HybridRecommender",
+    "SimilarRecommender",
+    "ClusterRecommender",
+    "PopularRecommender",
+    "RandomRecommender",
+    "RECOMMENDERS",
+    "METHODS",
+    "make_recommender",
+]
+
+RECOMMENDERS: dict[str, type[BaseRecommender]] = {
+    "hybrid": HybridRecommender,
+    "similar": SimilarRecommender,
+    "cluster": ClusterRecommender,
+    "popular": PopularRecommender,
+    "random": RandomRecommender,
+}
+METHODS: tuple[str, ...] = ("hybrid", "similar", "cluster", "popular")
+
+
+def make_recommender(name: str, **params: Any) -> BaseRecommender:
+    """A recommender by name (``hybrid``, ``similar``, ``cluster``, ``popular``, ``random``)."""
+    try:
+        cls = RECOMMENDERS[str(name).strip().lower()]
+    except KeyError:
+        raise ModelError(f"unknown method {name!r}; choose one of: {', '.join(RECOMMENDERS)}.") from None
+    return cls(**params)
+
