@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, TypeVar
 
 from . import __version__
+from .errors import CacheError  # defined with the other errors; imported here for old callers
 from .store import atomic_write_bytes
 
 _log = logging.getLogger(__name__)
@@ -98,10 +99,6 @@ class CacheKey:
     def filename(self) -> str:
         safe_kind = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.kind)[:40]
         return f"{safe_kind}-{self.catalog_hash[:12]}-{self.digest[:16]}{SUFFIX}"
-
-
-class CacheError(Exception):
-    """An entry that must not be used (internal: always caught and rebuilt)."""
 
 
 class _Pickler(pickle.Pickler):

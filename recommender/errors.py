@@ -1,4 +1,9 @@
-"""The library's own error types. Every message names the file, column, ID or value at fault."""
+"""The library's own error types. Every message names the file, column, ID or value at fault.
+
+Every error the library raises on purpose is a :class:`TastemapError`, so the app can catch
+that one class and show the message. Subclasses also derive from the built-in type they
+replace (``ValueError``, ``RuntimeError``) where callers used to catch that.
+"""
 from __future__ import annotations
 
 __all__ = [
@@ -10,6 +15,9 @@ __all__ = [
     "ModelError",
     "LabelError",
     "SpotifyError",
+    "SpotifyApiError",
+    "CacheError",
+    "check_fitted",
 ]
 
 
@@ -43,3 +51,26 @@ class LabelError(TastemapError, ValueError):
 
 class SpotifyError(TastemapError):
     """The Spotify Web API could not answer; the message says what to do."""
+
+
+class SpotifyApiError(SpotifyError):
+    """A :class:`SpotifyError` from an HTTP answer; ``status`` is its HTTP status (0: none)."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class CacheError(TastemapError):
+    """A fit-cache entry that must not be used (internal: :class:`~recommender.cache.FitCache`
+    always catches it, deletes the entry and refits)."""
+
+
+def check_fitted(estimator: object, attribute: str, *, message: str | None = None) -> None:
+    """Raise :class:`NotFittedError` unless ``estimator`` has ``attribute`` (set by ``fit``).
+
+    The default message names the estimator's class and says to call ``fit(catalog)``;
+    ``message`` replaces it where "fit" is not the word the user knows (e.g. "train").
+    """
+    if not hasattr(estimator, attribute):
+        raise NotFittedError(message or f"{type(estimator).__name__} is not fitted yet: call fit(catalog) first.")

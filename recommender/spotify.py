@@ -39,7 +39,7 @@ from spotipy.cache_handler import CacheHandler, MemoryCacheHandler
 from spotipy.exceptions import SpotifyException, SpotifyOauthError
 
 from .catalog import AUDIO_FEATURES, FEATURE_RANGES, OPTIONAL_FEATURES, Catalog
-from .errors import SpotifyError
+from .errors import SpotifyApiError, SpotifyError
 from .ids import InvalidToken, is_track_id, parse_track_ids, track_uri, track_url
 
 __all__ = [
@@ -466,14 +466,6 @@ class SavedPlaylist:
     @property
     def complete(self) -> bool:
         return self.error is None
-
-
-class SpotifyApiError(SpotifyError):
-    """A :class:`SpotifyError` from an HTTP answer; ``status`` is its HTTP status (0: none)."""
-
-    def __init__(self, message: str, status: int = 0) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 # ----------------------------------------------------------------------------- tokens & login
