@@ -20,6 +20,7 @@ from recommender.playlist import (
 from recommender.store import to_safe_csv
 from ui.charts import WEBGL_CONFIG
 from ui.data import active_catalog, load_upload, plot_frame
+from ui.glossary import glossary_popover
 from ui.playlist import (
     PLOT_FEATURES,
     feature_words,
@@ -126,7 +127,10 @@ if not len(playlist):
 tracks = playlist.tracks
 
 # ---------------------------------------------------------------- 2. sort and filter
-st.subheader("2. Sort and filter")
+title_col, glossary_col = st.columns([3, 1], vertical_alignment="bottom")
+title_col.subheader("2. Sort and filter")
+with glossary_col:
+    glossary_popover([f for f in PLOT_FEATURES if f in tracks and tracks[f].notna().any()])
 signature = hashlib.sha1("\n".join(tracks["track_id"].astype(str)).encode()).hexdigest()
 if st.session_state.get(SIGNATURE_KEY) != signature:
     # A new playlist: its BPM range differs, so the filters start wide open again.

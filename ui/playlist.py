@@ -121,8 +121,8 @@ def playlist_map(kept: pd.DataFrame, filtered_out: pd.DataFrame, background: pd.
         fig.add_trace(scatter(
             x=kept[x], y=kept[y], mode="markers+text" if numbered else "markers", name="your playlist",
             text=[str(i) for i in range(1, len(kept) + 1)] if numbered else None,
-            textposition="top center", textfont=dict(size=10, color="#333"),
-            marker=dict(size=11, color=_HIGHLIGHT, line=dict(width=1, color="white")),
+            textposition="top center", textfont=dict(size=12, color="#333"),
+            marker=dict(size=12, color=_HIGHLIGHT, line=dict(width=1, color="white")),
             hovertext=_hover(kept, x, y, numbered=True), hoverinfo="text",
         ))
     fig.update_layout(
