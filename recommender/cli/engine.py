@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import SeedError, TastemapError
-from ..ids import parse_track_ids
 from ..recommenders import METHODS, RESULT_COLUMNS, Filters, RecommendationResult, make_recommender
+from ..seeds import resolve_seeds
 from ._common import add_catalog_option, catalog_from_args, print_csv, print_json, print_table
 
 
@@ -124,6 +124,8 @@ def _print_notes(result: RecommendationResult) -> None:
         print(f"note: ignored {bad.reason}", file=sys.stderr)
     if result.message:
         print(f"note: {result.message}", file=sys.stderr)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
 
 
 def recommend(args: argparse.Namespace) -> int:
@@ -132,7 +134,7 @@ def recommend(args: argparse.Namespace) -> int:
     catalog = catalog_from_args(args)
     model = make_recommender(args.method).fit(catalog)  # fitted once for every query
     if lines is None:
-        result = model.recommend(args.seeds, k=args.k, filters=filters)
+        result = model.recommend(resolve_seeds(catalog, args.seeds), k=args.k, filters=filters)
         fmt = args.format or "table"
         if fmt == "json":
             print_json(result.to_dict())
@@ -151,15 +153,15 @@ def recommend(args: argparse.Namespace) -> int:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        seeds = resolve_seeds(catalog, line)  # once: the engine takes the resolved set as it is
         try:
-            result = model.recommend(line, k=args.k, filters=filters)
+            result = model.recommend(seeds, k=args.k, filters=filters)
         except SeedError as exc:
             failed += 1
             print(f"line {number}: {exc}", file=sys.stderr)
             if args.format in (None, "json"):
-                parsed = parse_track_ids(line)
-                print_json({"seeds": [], "not_in_catalog": [i for i in parsed.ids],
-                            "invalid": [{"token": t.token, "reason": t.reason} for t in parsed.invalid],
+                print_json({"seeds": [], "not_in_catalog": list(seeds.not_in_catalog),
+                            "invalid": [{"token": t.token, "reason": t.reason} for t in seeds.invalid],
                             "recommendations": [], "error": str(exc), "line": number})
             continue
         if args.format in (None, "json"):

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from ..catalog import Catalog
-from ..errors import FilterError, NotFittedError, SeedError
+from ..errors import FilterError, NotFittedError
 from ..features import FeatureSpace
-from ..ids import InvalidToken, is_track_id, parse_track_ids, track_id_from_token
+from ..seeds import SeedSet, resolve_seeds
 from .explain import ExplainMixin, plain_filter
 from .filters import FilterMasksMixin, Filters, coerce_filters
 from .index import CatalogIndex
@@ -100,51 +100,15 @@ class BaseRecommender(FilterMasksMixin, RankingMixin, ExplainMixin):
         order), without scoring every track; None when the method has no such shortcut."""
         return None
 
-    # ------------------------------------------------------------------ seeds
-    def _parse_seeds(self, seeds: str | Iterable[str] | None) -> tuple[list[str], list[InvalidToken]]:
-        if seeds is None:
-            return [], []
-        if isinstance(seeds, str):
-            parsed = parse_track_ids(seeds)
-            return list(parsed.ids), list(parsed.invalid)
-        ids: list[str] = []
-        invalid: list[InvalidToken] = []
-        for item in seeds:
-            token = str(item)
-            if is_track_id(token):
-                track_id = token
-            else:
-                track_id, reason = track_id_from_token(token)
-                if track_id is None:
-                    if reason != "empty token":
-                        invalid.append(InvalidToken(token, reason or "not a track ID"))
-                    continue
-            if track_id not in ids:
-                ids.append(track_id)
-        return ids, invalid
-
-    def _seed_error(self, ids: list[str], invalid: list[InvalidToken]) -> SeedError:
-        where = self.catalog_.name
-        if not ids and not invalid:
-            return SeedError("no seed tracks given: paste Spotify track IDs, URIs or links.")
-        if not ids:
-            reasons = "; ".join(f"{t.reason}" for t in invalid[:3])
-            more = f" (and {len(invalid) - 3} more)" if len(invalid) > 3 else ""
-            return SeedError(f"none of the pasted items is a track ID: {reasons}{more}.")
-        shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
-        return SeedError(
-            f"none of the {len(ids)} seed track(s) is in the catalog {where!r} ({shown}); "
-            "pick seeds from the catalog, or load a catalog that holds them."
-        )
-
     def recommend(
         self,
-        seeds: str | Iterable[str] | None,
+        seeds: str | Iterable[str] | SeedSet | None,
         *,
         k: int = 20,
         filters: Filters | Mapping[str, Any] | None = None,
     ) -> RecommendationResult:
-        """The top ``k`` tracks for ``seeds`` (pasted text or IDs) that pass ``filters``.
+        """The top ``k`` tracks for ``seeds`` (pasted text, IDs, or a :class:`SeedSet` from
+        :func:`~recommender.seeds.resolve_seeds`) that pass ``filters``.
 
         Seeds not in the catalog are listed in ``not_in_catalog``; unparseable tokens in
         ``invalid``. Raises :class:`SeedError` when no seed is usable (methods that need
@@ -156,13 +120,10 @@ class BaseRecommender(FilterMasksMixin, RankingMixin, ExplainMixin):
             raise FilterError(f"k (the number of recommendations) must be a whole number >= 1, not {k!r}.")
         k = int(k)
         filters = coerce_filters(filters)
-        ids, invalid = self._parse_seeds(seeds)
-        positions = self.catalog_.positions(ids) if ids else np.zeros(0, dtype=np.int64)
-        found = [i for i, p in zip(ids, positions) if p >= 0]
-        missing = [i for i, p in zip(ids, positions) if p < 0]
-        seed_pos = np.asarray([p for p in positions if p >= 0], dtype=np.int64)
+        resolved = resolve_seeds(self.catalog_, seeds)
+        seed_pos = resolved.positions
         if self.requires_seeds and len(seed_pos) == 0:
-            raise self._seed_error(ids, invalid)
+            raise resolved.error()
 
         n = self.index_.n
         candidates = np.ones(n, dtype=bool)
@@ -214,7 +175,7 @@ class BaseRecommender(FilterMasksMixin, RankingMixin, ExplainMixin):
             notes.extend(self._unchanged_filter_notes(seed_pos, unfiltered, masks, k, filters, scores))
         frame = self._frame(rec_pos, rec_scores, seed_pos, filters)
         return RecommendationResult(
-            seeds=found, not_in_catalog=missing, invalid=invalid,
+            seeds=list(resolved.found), not_in_catalog=list(resolved.not_in_catalog), invalid=list(resolved.invalid),
             recommendations=frame, message=message, method=self.name, notes=notes,
         )
 

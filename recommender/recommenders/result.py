@@ -53,6 +53,8 @@ class RecommendationResult:
         }
         if self.message:
             out["message"] = self.message
+        if self.notes:
+            out["notes"] = list(self.notes)
         return out
 
 
