@@ -70,7 +70,7 @@ if source == PASTE:
         "pl_text",
         "",
         height=150,
-        max_chars=400_000,
+        max_chars=800_000,  # 10,000 share links with their ?si= tails
         placeholder="https://open.spotify.com/track/6f807x0ima9a1j3VPbc7VN\nspotify:track:0r7CVbZTWZgbTCYdfa2P31",
         help="In Spotify's desktop app, select the playlist's tracks (Ctrl+A or Cmd+A), copy them "
              "(Ctrl+C or Cmd+C) and paste here: you get one link per line.",
