@@ -93,7 +93,7 @@ def test_explore_draws_charts_and_a_lasso_selection_becomes_seeds(app_page):
 def test_clusters_page_renders(app_page):
     url, page, errors = app_page
     page.goto(url + "/Clusters", timeout=LONG)
-    page.get_by_text("Silhouette").first.wait_for(timeout=LONG)
+    page.get_by_text("groups of tracks that sound alike").first.wait_for(timeout=LONG)
     wait_idle(page, LONG)
     page.locator(".js-plotly-plot").first.wait_for(timeout=LONG)
     no_exception_shown(page)

@@ -269,6 +269,8 @@ def test_the_year_chart_has_round_count_ticks_the_line_above_the_bars_and_worded
     # The bars are on the first y axis, the median line on the overlaying second: drawn above.
     assert fig.data[0].type == "bar" and fig.data[0].yaxis == "y"
     assert fig.data[-1].yaxis == "y2" and fig.layout.yaxis2.overlaying == "y"
+    # The feature axis picks its own round ticks (an overlaying axis would sync to the counts' grid).
+    assert fig.layout.yaxis2.tickmode == "auto" and fig.layout.yaxis2.tickvals is None
     assert fig.layout.xaxis.title.text == "Release year"
     assert counts.title.text == "Tracks released that year" and fig.layout.yaxis2.title.text == "Energy"
 

@@ -235,7 +235,9 @@ def feature_over_years(tracks: pd.DataFrame, feature: str) -> go.Figure:
         yaxis=dict(title_text="Tracks released that year", side="right", showgrid=False,
                    tickmode="array", tickvals=counts, ticktext=[_short_number(v) for v in counts],
                    range=[0, counts[-1] * 1.02]),
-        yaxis2=dict(title_text=label, side="left", overlaying="y", nticks=6, tickformat="~r"),
+        # tickmode "auto": an overlaying axis otherwise syncs its ticks to the other axis's grid,
+        # which gave ticks such as 0.950235 and 1010, 2030 ...
+        yaxis2=dict(title_text=label, side="left", overlaying="y", tickmode="auto", nticks=6),
         **{**_LAYOUT, "margin": dict(l=10, r=10, t=40, b=10),
            "legend": dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1)},
     )
