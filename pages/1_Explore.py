@@ -68,7 +68,7 @@ def free_scatter_section() -> None:
                     height=240)
         limit = SEED_LIMIT
         label = (f"Recommend from these {len(selected)} tracks" if len(selected) <= limit else
-                 f"Recommend from the first {limit} of these {len(selected):,} (at most {limit} seeds)")
+                 f"Recommend from these tracks: the first {limit} of {len(selected):,} (at most {limit} seeds)")
         if len(selected) > limit:
             st.caption(f"Recommend takes at most {limit} seed tracks, so the first {limit} selected are sent.")
         if st.button(key="explore_send", label=label, type="primary", icon=":material/recommend:",

@@ -188,7 +188,7 @@ def test_a_selection_over_the_seed_limit_says_why_only_50_are_sent(default_catal
     assert not at.exception
     assert any(s.value == "54 tracks selected." for s in at.success)
     button = at.button(key="explore_send")
-    assert button.label == "Recommend from the first 50 of these 54 (at most 50 seeds)"
+    assert button.label == "Recommend from these tracks: the first 50 of 54 (at most 50 seeds)"
     assert any("at most 50 seed tracks" in c.value for c in at.caption)
     # The grid's headers are words, not field names.
     grid = next(d.value for d in at.dataframe if "track_name" in d.value.columns)
