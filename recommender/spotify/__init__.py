@@ -38,9 +38,9 @@ import spotipy
 from spotipy.cache_handler import CacheHandler, MemoryCacheHandler
 from spotipy.exceptions import SpotifyException, SpotifyOauthError
 
-from .catalog import AUDIO_FEATURES, FEATURE_RANGES, OPTIONAL_FEATURES, Catalog
-from .errors import SpotifyApiError, SpotifyError
-from .ids import InvalidToken, is_track_id, parse_track_ids, track_uri, track_url
+from ..catalog import AUDIO_FEATURES, FEATURE_RANGES, OPTIONAL_FEATURES, Catalog
+from ..errors import SpotifyApiError, SpotifyError
+from ..ids import InvalidToken, is_track_id, parse_track_ids, track_uri, track_url
 
 __all__ = [
     "AUDIO_FEATURES_CLOSED",
