@@ -20,14 +20,10 @@ spotipy's own retry adapter is not used: it sleeps for whatever ``Retry-After`` 
 from __future__ import annotations
 
 import logging
-import os
-import re
-import secrets as _secrets
 import threading
 import time
 import warnings
-from collections import OrderedDict
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any, Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from urllib.parse import urlsplit
 
@@ -35,12 +31,24 @@ import numpy as np
 import pandas as pd
 import requests
 import spotipy
-from spotipy.cache_handler import CacheHandler, MemoryCacheHandler
+from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.exceptions import SpotifyException, SpotifyOauthError
 
-from ..catalog import AUDIO_FEATURES, FEATURE_RANGES, OPTIONAL_FEATURES, Catalog
+from ..catalog import AUDIO_FEATURES, OPTIONAL_FEATURES
 from ..errors import SpotifyApiError, SpotifyError
-from ..ids import InvalidToken, is_track_id, parse_track_ids, track_uri, track_url
+from ..ids import InvalidToken, is_track_id, parse_track_ids, track_uri
+from .auth import SCOPES, USER_TOKEN_KEY, LoginStates, MappingCacheHandler, NoPromptOAuth
+from .catalog_merge import catalog_with_spotify_tracks
+from .models import PlaylistImport, SavedPlaylist, SpotifyTrack, TrackLookup
+from .playlist_links import parse_playlist_id
+from .redaction import RedactingFilter, install_redaction, redact
+from .settings import (
+    DEFAULT_ACCOUNTS_BASE,
+    DEFAULT_API_BASE,
+    SpotifyConfig,
+    SpotifyCredentials,
+    load_credentials,
+)
 
 __all__ = [
     "AUDIO_FEATURES_CLOSED",
@@ -71,15 +79,6 @@ _log = logging.getLogger(__name__)
 # spotipy marks audio_features as deprecated; we call it on purpose, once, and handle the 403.
 warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"spotipy(\.|$)")
 
-DEFAULT_API_BASE = "https://api.spotify.com/v1/"
-DEFAULT_ACCOUNTS_BASE = "https://accounts.spotify.com/"
-SCOPES = (
-    "playlist-read-private",
-    "playlist-read-collaborative",
-    "playlist-modify-private",
-    "playlist-modify-public",
-)
-USER_TOKEN_KEY = "spotify_user_token"
 ADD_BATCH = 100  # POST /playlists/{id}/items takes at most 100 URIs
 TRACKS_BATCH = 50  # GET /tracks?ids= takes at most 50 IDs
 _TRACK_CACHE_LIMIT = 20_000
@@ -106,428 +105,6 @@ _PLAYLIST_NOT_FOUND = (
     "playlists made by Spotify (editorial and 'Made for you' mixes) are hidden from apps "
     "created after Nov 2024."
 )
-
-
-# ----------------------------------------------------------------------------- redaction
-
-_REDACTED = "[redacted]"
-_SECRET_PATTERNS = (
-    re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]+"),
-    re.compile(r"(?i)(\bbasic\s+)[A-Za-z0-9+/=]+"),
-    re.compile(
-        r"""(?i)(['"]?\b(?:access_token|refresh_token|client_secret|code)['"]?\s*[:=]\s*['"]?)"""
-        r"""[^'"\s,&}]+"""
-    ),
-)
-
-
-def redact(text: object, extra: Iterable[str] = ()) -> str:
-    """``text`` with tokens, auth headers, login codes and the given secrets replaced."""
-    out = str(text)
-    for secret in extra:
-        if secret and len(secret) >= 4:
-            out = out.replace(secret, _REDACTED)
-    for pattern in _SECRET_PATTERNS:
-        out = pattern.sub(lambda m: m.group(1) + _REDACTED, out)
-    return out
-
-
-class RedactingFilter(logging.Filter):
-    """Rewrites log records so no token, auth header, login code or client secret survives.
-
-    spotipy logs request headers (``Authorization: Bearer ...``) and token request bodies at
-    DEBUG level; this filter sits on its loggers and on ours.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._secrets: set[str] = set()
-        self._lock = threading.Lock()
-
-    def add_secret(self, secret: str | None) -> None:
-        # Only the app's client secret is registered (it is the same for every user);
-        # user tokens are caught by the patterns, so no per-user value is kept here.
-        if secret:
-            with self._lock:
-                self._secrets.add(secret)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string must not leak its raw args either
-            message = str(record.msg)
-        with self._lock:
-            known = tuple(self._secrets)
-        record.msg = redact(message, known)
-        record.args = None
-        if record.name.startswith("spotipy") and record.levelno >= logging.ERROR and message.startswith(("HTTP Error", "Max Retries")):
-            # spotipy logs every HTTP error as ERROR; SpotifyClient handles and explains them.
-            record.levelno, record.levelname = logging.INFO, "INFO"
-        if record.exc_info:
-            formatter = logging.Formatter()
-            record.exc_text = redact(formatter.formatException(record.exc_info), known)
-            record.exc_info = None
-        return True
-
-
-_FILTER = RedactingFilter()
-_FILTERED_LOGGERS = (
-    "spotipy",
-    "spotipy.client",
-    "spotipy.oauth2",
-    "spotipy.util",
-    "spotipy.cache_handler",
-    "urllib3.connectionpool",
-    __name__,
-)
-_installed = False
-_install_lock = threading.Lock()
-
-
-def install_redaction(secret: str | None = None) -> RedactingFilter:
-    """Put the redacting filter on spotipy's, urllib3's and this module's loggers (once)."""
-    global _installed
-    with _install_lock:
-        if not _installed:
-            for name in _FILTERED_LOGGERS:
-                logging.getLogger(name).addFilter(_FILTER)
-            _installed = True
-    _FILTER.add_secret(secret)
-    return _FILTER
-
-
-install_redaction()
-
-
-# ----------------------------------------------------------------------------- configuration
-
-
-@dataclass(frozen=True)
-class SpotifyCredentials:
-    """An app's client ID and secret (and redirect URI for logging users in)."""
-
-    client_id: str
-    client_secret: str = field(repr=False)
-    redirect_uri: str | None = None
-
-    def __repr__(self) -> str:  # never show the secret, not even in a debugger or a log
-        return f"SpotifyCredentials(client_id={self.client_id!r}, redirect_uri={self.redirect_uri!r})"
-
-    @property
-    def can_log_in(self) -> bool:
-        return bool(self.redirect_uri)
-
-
-_CREDENTIAL_KEYS = {
-    "client_id": ("client_id", "SPOTIPY_CLIENT_ID"),
-    "client_secret": ("client_secret", "SPOTIPY_CLIENT_SECRET"),
-    "redirect_uri": ("redirect_uri", "SPOTIPY_REDIRECT_URI"),
-}
-
-
-def _pick(mapping: Mapping[str, Any] | None, names: Sequence[str]) -> str | None:
-    if not mapping:
-        return None
-    for name in names:
-        try:
-            value = mapping.get(name)
-        except Exception:
-            value = None
-        if value is not None and str(value).strip():
-            return str(value).strip()
-    return None
-
-
-def load_credentials(
-    secrets: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
-) -> SpotifyCredentials | None:
-    """Credentials from a ``[spotify]`` secrets mapping, else from the environment.
-
-    Returns ``None`` when neither holds a client ID or secret. Raises :class:`SpotifyError`
-    when only one half is set, naming the missing one.
-    """
-    environ = os.environ if environ is None else environ
-    for source, label in ((secrets, "the [spotify] section of .streamlit/secrets.toml"), (environ, "the environment")):
-        client_id = _pick(source, _CREDENTIAL_KEYS["client_id"])
-        client_secret = _pick(source, _CREDENTIAL_KEYS["client_secret"])
-        if not client_id and not client_secret:
-            continue
-        if not client_id or not client_secret:
-            missing = "client_id (SPOTIPY_CLIENT_ID)" if not client_id else "client_secret (SPOTIPY_CLIENT_SECRET)"
-            raise SpotifyError(
-                f"Spotify credentials in {label} are incomplete: {missing} is missing. Copy both "
-                "values from your app's settings in the Spotify developer dashboard."
-            )
-        redirect = _pick(source, _CREDENTIAL_KEYS["redirect_uri"])
-        if redirect is None and source is secrets:
-            redirect = _pick(environ, _CREDENTIAL_KEYS["redirect_uri"])
-        if redirect is not None:
-            _check_url(redirect, "SPOTIPY_REDIRECT_URI")
-        return SpotifyCredentials(client_id, client_secret, redirect)
-    return None
-
-
-def _check_url(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise SpotifyError(f"{name} must be an http:// or https:// URL, not {url!r}.")
-    return url
-
-
-def _base(url: str, name: str) -> str:
-    _check_url(url, name)
-    return url if url.endswith("/") else url + "/"
-
-
-@dataclass(frozen=True)
-class SpotifyConfig:
-    """Where Spotify is and how patient to be with it.
-
-    ``max_wait``: the longest ``Retry-After`` (seconds) that is waited out; a longer one fails
-    at once with a message. ``rate_limit_retries``: how many 429s one call may wait out.
-    ``server_retries`` / ``backoff``: retries of a read after a 5xx, waiting ``backoff * 2**n``.
-    ``timeout``: seconds to wait for any answer. ``max_items``: cap on a playlist import.
-    """
-
-    api_base: str = DEFAULT_API_BASE
-    accounts_base: str = DEFAULT_ACCOUNTS_BASE
-    timeout: float = 5.0
-    max_wait: float = 30.0
-    rate_limit_retries: int = 3
-    server_retries: int = 2
-    backoff: float = 0.5
-    page_size: int = 50
-    max_items: int = 10_000
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "api_base", _base(self.api_base, "SPOTIFY_API_BASE"))
-        object.__setattr__(self, "accounts_base", _base(self.accounts_base, "SPOTIFY_ACCOUNTS_BASE"))
-        for name in ("timeout", "max_wait", "backoff"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and np.isfinite(value) and value >= 0):
-                raise SpotifyError(f"Spotify setting {name} must be a number of seconds >= 0, not {value!r}.")
-        if not 1 <= self.page_size <= 50:
-            raise SpotifyError(f"page_size must be between 1 and 50, not {self.page_size}.")
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "SpotifyConfig":
-        """Defaults, overridden by ``SPOTIFY_API_BASE``, ``SPOTIFY_ACCOUNTS_BASE``,
-        ``SPOTIFY_TIMEOUT``, ``SPOTIFY_MAX_WAIT``, ``SPOTIFY_BACKOFF``, then ``overrides``."""
-        environ = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for key, env in (("api_base", "SPOTIFY_API_BASE"), ("accounts_base", "SPOTIFY_ACCOUNTS_BASE")):
-            if environ.get(env, "").strip():
-                values[key] = environ[env].strip()
-        for key, env in (("timeout", "SPOTIFY_TIMEOUT"), ("max_wait", "SPOTIFY_MAX_WAIT"), ("backoff", "SPOTIFY_BACKOFF")):
-            raw = environ.get(env, "").strip()
-            if raw:
-                try:
-                    values[key] = float(raw)
-                except ValueError:
-                    raise SpotifyError(f"{env} must be a number of seconds, not {raw!r}.") from None
-        values.update(overrides)
-        return cls(**values)
-
-
-# ----------------------------------------------------------------------------- results
-
-
-@dataclass(frozen=True)
-class SpotifyTrack:
-    """What Spotify says about one track (``popularity`` is gone for new apps: ``None``)."""
-
-    track_id: str
-    track_name: str
-    artists: tuple[str, ...] = ()
-    album_name: str | None = None
-    album_id: str | None = None
-    release_date: str | None = None
-    explicit: bool | None = None
-    duration_ms: float | None = None
-    popularity: float | None = None
-
-    @property
-    def url(self) -> str:
-        return track_url(self.track_id)
-
-    def to_row(self) -> dict[str, Any]:
-        return {
-            "track_id": self.track_id,
-            "track_name": self.track_name,
-            "artists": "; ".join(self.artists),
-            "album_name": self.album_name,
-            "release_date": self.release_date,
-            "url": self.url,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "SpotifyTrack | None":
-        if not isinstance(data, Mapping):
-            return None
-        track_id = data.get("id")
-        if not is_track_id(track_id):
-            return None
-        album = data.get("album") if isinstance(data.get("album"), Mapping) else {}
-        artists = tuple(
-            str(a.get("name")) for a in data.get("artists") or () if isinstance(a, Mapping) and a.get("name")
-        )
-        popularity = data.get("popularity")
-        return cls(
-            track_id=track_id,
-            track_name=str(data.get("name") or ""),
-            artists=artists,
-            album_name=album.get("name"),
-            album_id=album.get("id") if is_track_id(album.get("id")) else None,
-            release_date=album.get("release_date"),
-            explicit=data.get("explicit") if isinstance(data.get("explicit"), bool) else None,
-            duration_ms=float(data["duration_ms"]) if isinstance(data.get("duration_ms"), (int, float)) else None,
-            popularity=float(popularity) if isinstance(popularity, (int, float)) else None,
-        )
-
-
-_LOOKUP_COLUMNS = ["track_id", "track_name", "artists", "album_name", "release_date", "url"]
-
-
-@dataclass
-class TrackLookup:
-    """Tracks named by Spotify, the IDs it does not know, and an error if it stopped early."""
-
-    tracks: list[SpotifyTrack] = field(default_factory=list)
-    not_found: list[str] = field(default_factory=list)
-    invalid: list[InvalidToken] = field(default_factory=list)
-    not_looked_up: list[str] = field(default_factory=list)
-    error: str | None = None
-
-    @property
-    def complete(self) -> bool:
-        return self.error is None
-
-    def frame(self) -> pd.DataFrame:
-        return pd.DataFrame([t.to_row() for t in self.tracks], columns=_LOOKUP_COLUMNS)
-
-
-_PLAYLIST_COLUMNS = ["track_id", "track_name", "artists", "in_catalog"]
-
-
-@dataclass
-class PlaylistImport:
-    """The tracks read from a playlist so far; ``error`` says why it stopped early, if it did.
-
-    A partial import keeps everything it got; pass it back to
-    :meth:`SpotifyClient.import_playlist` as ``resume`` to fetch the rest.
-    """
-
-    playlist_id: str
-    tracks: list[SpotifyTrack] = field(default_factory=list)
-    total: int | None = None
-    next_offset: int = 0
-    skipped: dict[str, int] = field(default_factory=dict)
-    error: str | None = None
-
-    @property
-    def complete(self) -> bool:
-        return self.error is None
-
-    @property
-    def track_ids(self) -> list[str]:
-        return [t.track_id for t in self.tracks]
-
-    def frame(self, catalog: Catalog | None = None) -> pd.DataFrame:
-        """``track_id, track_name, artists, in_catalog`` (in_catalog False without a catalog)."""
-        rows = [t.to_row() for t in self.tracks]
-        frame = pd.DataFrame(rows, columns=_LOOKUP_COLUMNS)[["track_id", "track_name", "artists"]]
-        if catalog is not None and len(frame):
-            frame["in_catalog"] = catalog.positions(frame["track_id"]) >= 0
-        else:
-            frame["in_catalog"] = pd.Series(False, index=frame.index, dtype=bool)
-        return frame[_PLAYLIST_COLUMNS]
-
-    def summary(self) -> str:
-        total = f" of {self.total}" if self.total is not None else ""
-        parts = [f"{len(self.tracks)} tracks read{total}"]
-        parts += [f"{n} {why} skipped" for why, n in self.skipped.items() if n]
-        return ", ".join(parts)
-
-
-@dataclass
-class SavedPlaylist:
-    """A playlist created from recommendations; ``error`` when not every track was added."""
-
-    playlist_id: str
-    name: str
-    added: int
-    requested: int
-    error: str | None = None
-
-    @property
-    def url(self) -> str:
-        return f"https://open.spotify.com/playlist/{self.playlist_id}"
-
-    @property
-    def complete(self) -> bool:
-        return self.error is None
-
-
-# ----------------------------------------------------------------------------- tokens & login
-
-
-class MappingCacheHandler(CacheHandler):
-    """spotipy cache handler that keeps the token in a caller's mapping (a session's state).
-
-    Nothing is written to disk and nothing is shared: each browser session passes its own
-    mapping.
-    """
-
-    def __init__(self, store: MutableMapping[str, Any], key: str = USER_TOKEN_KEY) -> None:
-        self.store = store
-        self.key = key
-
-    def get_cached_token(self) -> dict | None:
-        token = self.store.get(self.key)
-        return dict(token) if isinstance(token, Mapping) else None
-
-    def save_token_to_cache(self, token_info: dict) -> None:
-        self.store[self.key] = dict(token_info)
-
-
-class LoginStates:
-    """Single-use ``state`` values for the authorization code flow (CSRF protection).
-
-    The redirect back from Spotify opens a new browser session, so the value issued before the
-    redirect cannot live in session state; it is kept here, only as a random nonce with an
-    expiry, never with a token.
-    """
-
-    def __init__(self, ttl: float = 600.0, max_size: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
-        self.ttl = ttl
-        self.max_size = max_size
-        self._clock = clock
-        self._issued: OrderedDict[str, float] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def issue(self) -> str:
-        state = _secrets.token_urlsafe(24)
-        now = self._clock()
-        with self._lock:
-            self._issued[state] = now + self.ttl
-            while len(self._issued) > self.max_size:
-                self._issued.popitem(last=False)
-        return state
-
-    def consume(self, state: str | None) -> bool:
-        """True once for a state this object issued that has not expired."""
-        if not state:
-            return False
-        with self._lock:
-            expires = self._issued.pop(state, None)
-        return expires is not None and self._clock() <= expires
-
-
-class _NoPromptOAuth(spotipy.SpotifyOAuth):
-    # spotipy falls back to an interactive prompt (input()) when it has no token; a web
-    # server must never block on stdin.
-    def get_auth_response(self, open_browser: bool | None = None) -> str:
-        raise SpotifyApiError("You are not logged in to Spotify: log in first.", 401)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -561,30 +138,6 @@ def _server_message(exc: SpotifyException) -> str:
         msg = msg.split(":\n", 1)[1]
     msg = msg.strip()
     return redact(msg)[:200] if msg and msg != "None" else ""
-
-
-_PLAYLIST_URL = re.compile(r"(?i)^(?:https?://)?(?:open|play)\.spotify\.com/(?:intl-[a-z-]+/|embed/)*(\w+)/([^/?#]*)")
-_PLAYLIST_URI = re.compile(r"^spotify:(?:user:[^:]+:)?(\w+):([^:]*)$")
-_BASE62 = re.compile(r"[0-9A-Za-z]{1,64}")
-
-
-def parse_playlist_id(text: str) -> str:
-    """The playlist ID in a pasted link, URI or bare ID; :class:`SpotifyError` explains a miss."""
-    token = (text or "").strip().strip("<>\"'")
-    if not token:
-        raise SpotifyError("Paste a playlist link (https://open.spotify.com/playlist/...) first.")
-    match = _PLAYLIST_URL.match(token) or _PLAYLIST_URI.match(token)
-    if match:
-        kind, candidate = match.group(1).lower(), match.group(2)
-        if kind != "playlist":
-            raise SpotifyError(f"{token!r} is a Spotify {kind} link, not a playlist link.")
-    elif "://" in token or "." in token or ":" in token:
-        raise SpotifyError(f"{token!r} is not a Spotify playlist link; it should look like https://open.spotify.com/playlist/ID.")
-    else:
-        candidate = token
-    if not _BASE62.fullmatch(candidate):
-        raise SpotifyError(f"{token!r} does not contain a valid playlist ID (letters and digits only).")
-    return candidate
 
 
 # ----------------------------------------------------------------------------- client
@@ -630,7 +183,7 @@ class SpotifyClient:
         )
         self._app_auth.OAUTH_TOKEN_URL = self.config.accounts_base + "api/token"
         self._app = self._spotify(self._app_auth)
-        self._user_auth: _NoPromptOAuth | None = None
+        self._user_auth: NoPromptOAuth | None = None
         self._user: spotipy.Spotify | None = None
         self._track_cache: dict[str, SpotifyTrack | None] = {}
         self._batch_tracks: bool | None = None  # None: not tried yet
@@ -663,7 +216,7 @@ class SpotifyClient:
                 "and add the same URI to your app in the Spotify developer dashboard."
             )
         if self._user is None:
-            auth = _NoPromptOAuth(
+            auth = NoPromptOAuth(
                 client_id=self.credentials.client_id,
                 client_secret=self.credentials.client_secret,
                 redirect_uri=self.credentials.redirect_uri,
@@ -1128,59 +681,3 @@ class SpotifyClient:
                 return saved
             saved.added += len(batch)
         return saved
-
-
-# ----------------------------------------------------------------------------- catalog
-
-
-def catalog_with_spotify_tracks(
-    catalog: Catalog, tracks: Iterable[SpotifyTrack], features: pd.DataFrame
-) -> tuple[Catalog, list[str]]:
-    """A copy of ``catalog`` with the named tracks that have complete, in-range audio features
-    added (so they can be seeds). Returns the new catalog and the IDs added."""
-    by_id = {t.track_id: t for t in tracks if t.track_id not in catalog}
-    if features is None or features.empty or not by_id:
-        return catalog, []
-    feats = features.drop_duplicates("track_id").set_index("track_id")
-    rows = []
-    for track_id, track in by_id.items():
-        if track_id not in feats.index:
-            continue
-        values = feats.loc[track_id]
-        ok = all(
-            pd.notna(values[f]) and FEATURE_RANGES[f][0] <= float(values[f]) <= FEATURE_RANGES[f][1]
-            for f in AUDIO_FEATURES
-        )
-        if not ok:
-            continue
-        year = pd.to_numeric(str(track.release_date or "")[:4], errors="coerce")
-        row = {
-            "track_id": track_id,
-            "track_name": track.track_name,
-            "artists": "; ".join(track.artists) or pd.NA,
-            "album_name": track.album_name,
-            "album_id": track.album_id,
-            "release_date": track.release_date,
-            "release_year": year if pd.notna(year) and 1900 <= year <= 2100 else np.nan,
-            "popularity": track.popularity if track.popularity is not None else np.nan,
-            "explicit": track.explicit if track.explicit is not None else pd.NA,
-            "genres": pd.NA,
-            "subgenres": pd.NA,
-            "playlist_count": 0,
-        }
-        row.update({f: values[f] for f in AUDIO_FEATURES + OPTIONAL_FEATURES if f in values.index})
-        rows.append(row)
-    if not rows:
-        return catalog, []
-    old = catalog.tracks
-    new = pd.DataFrame(rows).reindex(columns=old.columns)
-    for col in old.columns:
-        try:
-            new[col] = new[col].astype(old[col].dtype)
-        except (TypeError, ValueError):
-            new[col] = pd.Series([pd.NA] * len(new), dtype=old[col].dtype)
-    tracks_frame = pd.concat([old, new], ignore_index=True)
-    report = replace(catalog.report, tracks=len(tracks_frame), warnings=list(catalog.report.warnings))
-    added = new["track_id"].astype(str).tolist()
-    report.warnings.append(f"{len(added)} tracks were added from Spotify with their audio features.")
-    return Catalog(tracks=tracks_frame, memberships=catalog.memberships, report=report, name=catalog.name), added
