@@ -67,8 +67,6 @@ def test_a_bound_on_a_feature_the_catalog_lacks_says_so(four):
     assert "loudness is unknown for 300 tracks" in result.message
 
 
-@pytest.mark.xfail(strict=True, reason="needs the lead's change in recommender/recommenders/base.py: a target on an "
-                   "audio feature the catalog lacks is ignored silently today (every 'why' says 'unknown')")
 def test_a_target_on_a_feature_the_catalog_lacks_is_refused_by_name(four):
     seeds = four.tracks["track_id"].head(3).tolist()
     with pytest.raises(FilterError, match="acousticness"):

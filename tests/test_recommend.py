@@ -258,7 +258,7 @@ def test_explanations_name_the_closest_seed_and_features(fitted):
         assert ": similar " in why and " and " in why
     hybrid = fitted["hybrid"].recommend([track_id(1, 0)], k=3).recommendations
     assert hybrid["why"].str.contains("Same artist as your seed").any()
-    assert hybrid["why"].str.contains("in the same playlists as your seeds").any()
+    assert hybrid["why"].str.contains("in the same playlists as your seed").any()
     one_seed = fitted["similar"].recommend([track_id(0, 0)], k=3).recommendations
     assert one_seed["why"].str.startswith("Sounds like your seed: similar ").all()
 

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from ..catalog import Catalog
+from ..catalog import AUDIO_FEATURES, Catalog
 from ..errors import FilterError, NotFittedError
 from ..features import FeatureSpace
 from ..seeds import SeedSet, resolve_seeds
@@ -120,6 +120,12 @@ class BaseRecommender(FilterMasksMixin, RankingMixin, ExplainMixin):
             raise FilterError(f"k (the number of recommendations) must be a whole number >= 1, not {k!r}.")
         k = int(k)
         filters = coerce_filters(filters)
+        unknown = [f for f in filters.target if f in AUDIO_FEATURES and f not in self.catalog_.feature_names]
+        if unknown:
+            raise FilterError(
+                f"This catalog has no {', '.join(unknown)} values (its file does not give that audio feature), "
+                "so a target on it cannot pull the ranking: remove it."
+            )
         resolved = resolve_seeds(self.catalog_, seeds)
         seed_pos = resolved.positions
         if self.requires_seeds and len(seed_pos) == 0:

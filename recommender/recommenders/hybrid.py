@@ -3,7 +3,7 @@ sum of signals (see :class:`HybridRecommender`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -13,7 +13,8 @@ from ..catalog import Catalog
 from ..neighbors import ExactIndex, IVFIndex, sorted_unique
 from .base import BaseRecommender
 from .similar import unit_rows
-from .sparse import csr, row_dot, row_entries, row_slots, rows_touching
+from .hybrid_signals import SIGNALS, DenseQuery, RowQuery, signal_table, style_at_rows
+from .sparse import csr, row_dot, row_entries
 
 __all__ = ["HybridRecommender", "HYBRID_CANDIDATES_ABOVE"]
 
@@ -45,7 +46,7 @@ HYBRID_N_PROBE = 16
 
 
 @dataclass(frozen=True)
-class _Reach:
+class Reach:
     """What a query's seeds reach through the hybrid's sparse signals (candidate mode)."""
 
     seed_artists: np.ndarray  # sorted artist columns of the seeds
@@ -59,50 +60,15 @@ class HybridRecommender(BaseRecommender):
     """Audio similarity + release date + artist affinity + playlist co-occurrence + taste
     profile + popularity, fused as a weighted sum of signals that each lie in 0..1.
 
-    Signals (each a vector over all tracks, computed with BLAS / scipy.sparse, no track loop):
+    Each signal is written once in :mod:`.hybrid_signals` (its weight, what it measures, its
+    values over every track and at candidate rows, its explanation); the table below is made
+    from that list.
 
-    ======================  ======  ==========================================================
-    signal                  weight  what it measures
-    ======================  ======  ==========================================================
-    ``audio``               0.5     cosine to the seeds' centre in :class:`FeatureSpace`
-    ``audio_closest``       0.25    cosine to the closest seed (a mixed seed set's outliers)
-    ``artist_audio``        0.25    cosine of the track's artists' mean sound to the seeds'
-    ``release_date``        1.0     mean over seeds of ``exp(-|date - seed date| / 1 year)``
-    ``same_artist``         2.0     share of seeds that share an artist with the track
-    ``album``               1.2     share of seeds on the same album
-    ``artist_playlists``    0.5     artists co-playlisted with the seeds' artists (artist x
-                                    playlist matrix, playlists weighted 1/log(1+size), each
-                                    artist's score divided by its number of playlists)
-    ``cooccurrence``        0.1     item-based CF: playlists shared with the seeds (track x
-                                    playlist matrix, 1/log(1+size) weights), max-scaled
-    ``style``               0.25    cosine of (sub)genre profiles (own + artists' playlists)
-    ``popularity_match``    0.75    mean over seeds of ``exp(-|pop - seed pop| / 10)``
-    ``popularity``          0.1     popularity / 100 (a small prior)
-    ======================  ======  ==========================================================
-
-    The weights were chosen by coordinate search on the validation split of the
-    playlist-continuation protocol (:func:`recommender.evaluation.evaluate` with
-    ``random_state=1``, 100 playlists, 5 seeds: recall@100 0.165 for the first equal-ish
-    weights, 0.232 after), never on the reported split (``random_state=0``). Co-occurrence
-    gets a small weight because the protocol blanks the held-out playlists, so it can
-    rarely show there; the artist-level signals carry the playlist knowledge instead.
     """
 
     name = "hybrid"
 
-    DEFAULT_WEIGHTS: dict[str, float] = {
-        "audio": 0.5,
-        "audio_closest": 0.25,
-        "artist_audio": 0.25,
-        "release_date": 1.0,
-        "same_artist": 2.0,
-        "album": 1.2,
-        "artist_playlists": 0.5,
-        "cooccurrence": 0.1,
-        "style": 0.25,
-        "popularity_match": 0.75,
-        "popularity": 0.1,
-    }
+    DEFAULT_WEIGHTS: dict[str, float] = {signal.name: signal.weight for signal in SIGNALS}
 
     def __init__(self, weights: Mapping[str, float] | None = None, date_scale: float = 1.0,
                  popularity_scale: float = 10.0, random_state: int | None = 0) -> None:
@@ -191,47 +157,9 @@ class HybridRecommender(BaseRecommender):
         return per_artist, reached
 
     def _components(self, seed_pos: np.ndarray) -> dict[str, np.ndarray]:
-        """Each signal as a float32 vector over all tracks (see the class docstring)."""
-        idx = self.index_
-        s = len(seed_pos)
-        w = self.weights_
-        comp: dict[str, np.ndarray] = {}
-        if self.unit_ is not None:
-            if w["audio"] or w["audio_closest"]:
-                sims = self.unit_ @ self.unit_[seed_pos].T  # (n, seeds)
-                comp["audio"] = sims.mean(axis=1)
-                comp["audio_closest"] = sims.max(axis=1)
-            if w["artist_audio"]:
-                centre = self.unit_[seed_pos].mean(axis=0)
-                comp["artist_audio"] = (idx.artists @ (self.artist_sound_ @ centre)) / self.artists_per_track_
-        if w["release_date"]:
-            comp["release_date"] = _kernel_mean(self.date_, self.date_[seed_pos], self.date_scale)
-        if w["popularity_match"]:
-            comp["popularity_match"] = _kernel_mean(idx.popularity, idx.popularity[seed_pos], self.popularity_scale)
-        if w["same_artist"]:
-            seed_artists = np.asarray(idx.artists[seed_pos].sum(axis=0)).ravel()
-            comp["same_artist"] = np.minimum(idx.artists @ (seed_artists / s), 1.0)
-        if w["album"]:
-            albums = idx.album[seed_pos]
-            albums = albums[albums >= 0]
-            if len(albums):
-                counts = np.bincount(albums, minlength=idx.n_albums).astype(np.float32) / s
-                comp["album"] = np.where(idx.album >= 0, counts[np.maximum(idx.album, 0)], 0.0)
-        if w["artist_playlists"] and self.artist_playlists_.shape[1]:
-            comp["artist_playlists"] = _max_scale(idx.artists @ self._artist_playlist_scores(seed_pos))
-        if w["cooccurrence"] and idx.playlists.shape[1]:
-            seed_rows = idx.playlists[seed_pos]
-            if seed_rows.nnz:
-                q = np.asarray(seed_rows.sum(axis=0)).ravel() * self.playlist_weight_
-                comp["cooccurrence"] = _max_scale(idx.playlists @ q)
-        if w["style"] and self.style_.shape[1]:
-            profile = np.asarray(self.style_[seed_pos].mean(axis=0)).ravel()
-            norm = np.linalg.norm(profile)
-            if norm > 0:
-                comp["style"] = self.style_ @ (profile / norm).astype(np.float32)
-        if w["popularity"]:
-            comp["popularity"] = self._popularity_prior(idx.popularity)
-        return {k: np.asarray(v, dtype=np.float32).ravel() for k, v in comp.items()}
+        """Each signal with a weight as a float32 vector over all tracks (SIGNALS order)."""
+        query = DenseQuery(self, seed_pos)
+        return self._collect((signal.name, lambda signal=signal: signal.dense(query)) for signal in SIGNALS)
 
     def _popularity_prior(self, popularity: np.ndarray) -> np.ndarray:
         fill = getattr(self, "popularity_fill_", None)
@@ -244,7 +172,7 @@ class HybridRecommender(BaseRecommender):
         """Per playlist: how often it occurs in ``playlist_entries``, times its size weight."""
         return np.bincount(playlist_entries, minlength=len(self.playlist_weight_)).astype(np.float32) * self.playlist_weight_
 
-    def _reach(self, seed_pos: np.ndarray) -> _Reach:
+    def _reach(self, seed_pos: np.ndarray) -> Reach:
         """What the seeds reach through the sparse signals (candidate mode, once per query)."""
         idx = self.index_
         seed_playlists = row_entries(idx.playlists, seed_pos)[0]
@@ -257,7 +185,7 @@ class HybridRecommender(BaseRecommender):
         if scored is not None:
             per_artist = scored[0]
             artist_tracks = row_entries(self.artist_tracks_, scored[1])[0]
-        return _Reach(
+        return Reach(
             seed_artists=seed_artists,
             playlist_query=query,
             playlist_tracks=sorted_unique(row_entries(self.playlist_tracks_, distinct)[0]),
@@ -266,96 +194,29 @@ class HybridRecommender(BaseRecommender):
         )
 
     def _row_components(
-        self, seed_pos: np.ndarray, rows: np.ndarray, reach: _Reach | None = None, with_style: bool = True
+        self, seed_pos: np.ndarray, rows: np.ndarray, reach: Reach | None = None, with_style: bool = True
     ) -> dict[str, np.ndarray]:
         """The signals of :meth:`_components` at ``rows`` only (candidate mode).
+        ``with_style=False`` leaves out ``style`` (see :meth:`_pool`)."""
+        query = RowQuery(self, seed_pos, rows, reach if reach is not None else self._reach(seed_pos))
+        return self._collect(
+            (signal.name, lambda signal=signal: signal.at_rows(query))
+            for signal in SIGNALS if with_style or signal.name != "style"
+        )
 
-        Same values as the full vectors at those rows (sums of a row's entries are taken in
-        another order, so up to float32 rounding), read from the rows' sparse entries with
-        NumPy: nothing is computed over every track or every artist. The scale of the
-        max-scaled signals is read from the tracks they reach (zero everywhere else).
-        ``with_style=False`` leaves out ``style`` (see :meth:`_row_style`).
-        """
-        idx = self.index_
-        reach = reach if reach is not None else self._reach(seed_pos)
-        s, n_rows = len(seed_pos), len(rows)
-        w = self.weights_
-        # The rows' artists, shared by the three artist signals (the incidence holds ones).
-        slots, owner = row_slots(idx.artists, rows)
-        row_artists = idx.artists.indices[slots]
-
-        def over_artists(per_artist_values: np.ndarray) -> np.ndarray:  # sum over each row's artists
-            return np.bincount(owner, weights=per_artist_values, minlength=n_rows)
-
-        comp: dict[str, np.ndarray] = {}
-        if self.unit_ is not None:
-            seeds = self.unit_[seed_pos]
-            if w["audio"] or w["audio_closest"]:
-                sims = seeds @ self.unit_[rows].T  # (seeds, rows): each reduction is s-1 vector ops
-                comp["audio"] = sims.mean(axis=0)
-                comp["audio_closest"] = sims.max(axis=0)
-            if w["artist_audio"]:
-                centre = seeds.mean(axis=0)
-                comp["artist_audio"] = over_artists(self.artist_sound_[row_artists] @ centre) / self.artists_per_track_[rows]
-        if w["release_date"]:
-            comp["release_date"] = _kernel_mean(self.date_[rows], self.date_[seed_pos], self.date_scale)
-        popularity = idx.popularity[rows]  # one gather for both popularity signals
-        if w["popularity_match"]:
-            comp["popularity_match"] = _kernel_mean(popularity, idx.popularity[seed_pos], self.popularity_scale)
-        if w["same_artist"]:
-            # how many seeds list each of the row's artists (the seeds' artists, with repeats)
-            seed_artists = np.sort(row_entries(idx.artists, seed_pos)[0])
-            counts = np.searchsorted(seed_artists, row_artists, "right") - np.searchsorted(seed_artists, row_artists, "left")
-            comp["same_artist"] = np.minimum(over_artists(counts.astype(np.float32) / s), 1.0)
-        if w["album"]:
-            albums = idx.album[seed_pos]
-            albums = albums[albums >= 0]
-            if len(albums):
-                album = idx.album[rows]
-                counts = np.zeros(n_rows, dtype=np.float32)
-                for seed_album in albums:  # a handful of seeds, each a vector op over the rows
-                    counts += album == seed_album
-                comp["album"] = np.where(album >= 0, counts / s, 0.0)
-        if reach.per_artist is not None:
-            values = over_artists(reach.per_artist[row_artists])
-            # The scale: the largest value over the reached tracks. A track's value is the sum
-            # of its artists' scores (all >= 0), so it is the best artist's score unless a
-            # track with several artists sums to more: only those need their sums.
-            reached = reach.artist_tracks
-            several = reached[self.artists_per_track_[reached] > 1]
-            top = float(reach.per_artist.max()) if len(reached) else 0.0
-            if len(several):
-                top = max(top, float(row_dot(idx.artists, several, reach.per_artist).max()))
-            comp["artist_playlists"] = values / top if top > 0 else values
-        if w["cooccurrence"] and len(reach.playlist_tracks):
-            # Non-zero only on the tracks of the seeds' playlists: score those, look the rows up.
-            reached = reach.playlist_tracks
-            on_reached = row_dot(idx.playlists, reached, reach.playlist_query)
-            top = float(on_reached.max())
-            at = np.minimum(np.searchsorted(reached, rows), len(reached) - 1)
-            values = np.where(reached[at] == rows, on_reached[at], np.float32(0))
-            comp["cooccurrence"] = values / np.float32(top) if top > 0 else values
-        if with_style:
-            style = self._row_style(seed_pos, rows)
-            if style is not None:
-                comp["style"] = style
-        if w["popularity"]:
-            comp["popularity"] = self._popularity_prior(popularity)
-        return {k: np.asarray(v, dtype=np.float32).ravel() for k, v in comp.items()}
+    def _collect(self, computed: Iterable[tuple[str, Callable[[], np.ndarray | None]]]) -> dict[str, np.ndarray]:
+        """The signals with a weight, each as a flat float32 vector (None: nothing to say)."""
+        out: dict[str, np.ndarray] = {}
+        for name, compute in computed:
+            if self.weights_[name]:
+                values = compute()
+                if values is not None:
+                    out[name] = np.asarray(values, dtype=np.float32).ravel()
+        return out
 
     def _row_style(self, seed_pos: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
-        """The ``style`` signal at ``rows`` (None when it is off or the seeds have no style).
-        A cosine of non-negative profiles: it lies in 0..1, which :meth:`_pool` relies on."""
-        if not (self.weights_["style"] and self.style_.shape[1]):
-            return None
-        style_slots, _ = row_slots(self.style_, seed_pos)
-        profile = np.bincount(
-            self.style_.indices[style_slots], weights=self.style_.data[style_slots], minlength=self.style_.shape[1]
-        ) / len(seed_pos)
-        norm = np.linalg.norm(profile)
-        if norm == 0:
-            return None
-        return row_dot(self.style_, rows, (profile / norm).astype(np.float32))
+        """The ``style`` signal at ``rows`` (None when it is off or the seeds have no style)."""
+        return style_at_rows(self, seed_pos, rows) if self.weights_["style"] else None
 
     def _score(self, seed_pos: np.ndarray) -> np.ndarray:
         return self._weighted_sum(self._components(seed_pos), self.index_.n)
@@ -408,39 +269,22 @@ class HybridRecommender(BaseRecommender):
         return rows[order], scores[order]
 
     def _signals(self, seed_pos: np.ndarray, rec_pos: np.ndarray) -> list[list[str]]:
-        idx = self.index_
+        """The phrases of the signals a track shares with the seeds (see Signal.says)."""
         out: list[list[str]] = [[] for _ in rec_pos]
-        seed_artists = idx.seed_artist_columns(seed_pos)
-        # The incidence matrices hold ones: "shares one" is "has an entry in those columns".
-        same = np.zeros(len(rec_pos), dtype=bool)
-        if self.weights_["same_artist"] and len(seed_artists):
-            same = rows_touching(idx.artists, rec_pos, seed_artists)
-        shared = np.zeros(len(rec_pos), dtype=bool)
-        if self.weights_["cooccurrence"] and idx.playlists.shape[1]:
-            seed_pl = sorted_unique(row_entries(idx.playlists, seed_pos)[0])
-            if len(seed_pl):
-                shared = rows_touching(idx.playlists, rec_pos, seed_pl)
-        co_artist = np.zeros(len(rec_pos), dtype=bool)
-        if self.weights_["artist_playlists"] and len(seed_artists) and self.artist_playlists_.shape[1]:
-            seed_ap = sorted_unique(row_entries(self.artist_playlists_, seed_artists)[0])
-            if len(seed_ap):
-                # per (track, artist) pair: is the artist in one of the seed artists' playlists
-                rec_artists, owner = row_entries(idx.artists, rec_pos)
-                hit = rows_touching(self.artist_playlists_, rec_artists, seed_ap)
-                co_artist = np.bincount(owner[hit], minlength=len(rec_pos)) > 0
-        same_album = np.zeros(len(rec_pos), dtype=bool)
-        if self.weights_["album"]:
-            albums = idx.album[seed_pos]
-            same_album = np.isin(idx.album[rec_pos], albums[albums >= 0])
-        for i in range(len(rec_pos)):
-            if same[i]:
-                out[i].append("same artist as your seed" if len(seed_pos) == 1 else "same artist as a seed")
-            elif same_album[i]:
-                out[i].append("from the same album as a seed")
-            if shared[i]:
-                out[i].append("in the same playlists as your seeds")
-            elif co_artist[i] and not same[i]:
-                out[i].append("its artist is in playlists with your seeds' artists")
+        touched = {
+            signal.name: signal.touches(self, seed_pos, rec_pos)
+            for signal in SIGNALS if signal.says is not None and self.weights_[signal.name]
+        }
+        for signal in SIGNALS:
+            shows = touched.get(signal.name)
+            if shows is None:
+                continue
+            for other in signal.unless:
+                if touched.get(other) is not None:
+                    shows = shows & ~touched[other]
+            phrase = signal.says[0] if len(seed_pos) == 1 else signal.says[1]
+            for i in np.flatnonzero(shows).tolist():
+                out[i].append(phrase)
         return out
 
 
@@ -469,17 +313,6 @@ def _number_or_nan(text: pd.Series) -> np.ndarray:
         return pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float32, na_value=np.nan)
 
 
-def _kernel_mean(values: np.ndarray, seed_values: np.ndarray, scale: float) -> np.ndarray:
-    """Mean over seeds of exp(-|value - seed value| / scale); 0 where unknown."""
-    seed_values = seed_values[~np.isnan(seed_values)]
-    if len(seed_values) == 0:
-        return np.zeros(len(values), dtype=np.float32)
-    out = np.zeros(len(values), dtype=np.float32)
-    for v in seed_values:  # loop over seeds (a handful), each step vectorised over tracks
-        out += np.exp(-np.abs(values - v) / np.float32(scale))
-    return np.nan_to_num(out / len(seed_values)).astype(np.float32)
-
-
 def _row_normalize(m: sp.spmatrix) -> sp.csr_matrix:
     m = sp.csr_matrix(m, dtype=np.float32)
     norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
@@ -487,9 +320,6 @@ def _row_normalize(m: sp.spmatrix) -> sp.csr_matrix:
     return sp.diags(inv) @ m
 
 
-def _max_scale(v: np.ndarray) -> np.ndarray:
-    v = np.asarray(v, dtype=np.float32).ravel()
-    top = float(v.max()) if v.size else 0.0
-    return v / top if top > 0 else v
-
-
+HybridRecommender.__doc__ = (HybridRecommender.__doc__ or "") + "\n" + "\n".join(
+    "    " + line for line in signal_table().splitlines()
+) + "\n"
