@@ -101,6 +101,10 @@ def test_names_in_a_chart_legend_are_escaped_and_each_genre_keeps_its_colour(def
         assert "<b>" not in trace["name"] and all("<b>" not in y for y in trace["y"])
         assert trace["marker"]["color"] == genre_color(trace["name"])
     assert {t["name"] for t in mix["data"]} >= {"&lt;b&gt;loud&lt;/b&gt;", "pop"}
+    radar = json.loads(at.get("plotly_chart")[0].proto.spec)
+    names = [t["name"] for t in radar["data"]]
+    assert names and all("<b>" not in n for n in names)
+    assert any("&lt;b&gt;loud&lt;/b&gt;" in n for n in names), names  # the genre dominating its cluster
     assert genre_color("pop") == GENRE_COLORS["pop"]
 
 

@@ -17,6 +17,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .text import hover_escape
+
 __all__ = [
     "FEATURE_LABELS",
     "GENRE_COLORS",
@@ -322,7 +324,9 @@ def cluster_map(frame: pd.DataFrame, axis_titles: tuple[str, str] = ("", ""),
 
 def cluster_radar(profile: pd.DataFrame, features: Sequence[str], scale: dict[str, tuple[float, float]],
                   clusters: Sequence[int]) -> go.Figure:
-    """Each chosen cluster's mean features, rescaled 0..1 by ``scale`` (feature -> (lo, hi))."""
+    """Each chosen cluster's mean features, rescaled 0..1 by ``scale`` (feature -> (lo, hi)).
+
+    Cluster names may hold genre names from the file: they are escaped here for the legend."""
     fig = go.Figure()
     theta = [feature_label(f) for f in features] + [feature_label(features[0])]
     for i, row in profile[profile["cluster"].isin(clusters)].iterrows():
@@ -332,7 +336,7 @@ def cluster_radar(profile: pd.DataFrame, features: Sequence[str], scale: dict[st
             r.append(float(np.clip((row[f] - lo) / (hi - lo), 0, 1)) if hi > lo else 0.5)
         r.append(r[0])
         fig.add_trace(go.Scatterpolar(r=r, theta=theta, fill="toself", opacity=0.55,
-                                      name=f"{int(row['cluster'])}: {row['name']}",
+                                      name=hover_escape(f"{int(row['cluster'])}: {row['name']}"),
                                       line=dict(color=cluster_color(int(row["cluster"])))))
     # Room around the polar area for the angular labels ("Instrumentalness", "Loudness (dB)"):
     # with the default 10 px margins the left and right labels and the title were clipped.
