@@ -24,9 +24,10 @@ import logging
 import os
 import pickle
 import struct
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 from . import __version__
 from .errors import CacheError  # defined with the other errors; imported here for old callers

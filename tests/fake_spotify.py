@@ -98,7 +98,7 @@ class FakeSpotify:
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def start(self) -> "FakeSpotify":
+    def start(self) -> FakeSpotify:
         handler = _make_handler(self)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
@@ -112,7 +112,7 @@ class FakeSpotify:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "FakeSpotify":
+    def __enter__(self) -> FakeSpotify:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from fake_spotify import CLIENT_SECRET, FakeSpotify, fake_id
+
 from recommender.catalog import load_catalog
 from recommender.cli import main
 

@@ -28,7 +28,7 @@ def test_errors_stay_importable_from_where_they_were():
 
 
 class _Model:
-    def fit(self) -> "_Model":
+    def fit(self) -> _Model:
         self.labels_ = [0, 1]
         return self
 

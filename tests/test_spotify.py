@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 import pytest
 import requests
-
 from fake_spotify import CLIENT_ID, CLIENT_SECRET, FakeSpotify, fake_id
+
 from recommender.errors import SpotifyError
 from recommender.spotify import (
     AUDIO_FEATURES_CLOSED,

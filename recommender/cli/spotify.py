@@ -11,7 +11,6 @@ import argparse
 import logging
 import sys
 
-
 from ..errors import SpotifyError
 from ..spotify import SpotifyClient, SpotifyConfig, load_credentials
 from ._common import add_catalog_option, add_format_option, catalog_from_args, print_json, print_table

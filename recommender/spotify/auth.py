@@ -8,7 +8,8 @@ import secrets as _secrets
 import threading
 import time
 from collections import OrderedDict
-from typing import Any, Callable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import Any
 
 import spotipy
 from spotipy.cache_handler import CacheHandler

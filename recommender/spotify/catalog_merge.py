@@ -1,8 +1,8 @@
 """Adding tracks named by Spotify, with their audio features, to a catalog (so they can be seeds)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import Iterable
 
 import numpy as np
 import pandas as pd

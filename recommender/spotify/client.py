@@ -12,8 +12,9 @@ import logging
 import threading
 import time
 import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import replace
-from typing import Any, Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from typing import Any
 
 import pandas as pd
 

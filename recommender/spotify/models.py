@@ -2,8 +2,9 @@
 saved playlist. Partial results carry ``error`` instead of being lost to an exception."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -42,7 +43,7 @@ class SpotifyTrack:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "SpotifyTrack | None":
+    def from_json(cls, data: Mapping[str, Any]) -> SpotifyTrack | None:
         if not isinstance(data, Mapping):
             return None
         track_id = data.get("id")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from typing import Iterable
+from collections.abc import Iterable
 
 __all__ = ["LOGGER_NAME", "RedactingFilter", "install_redaction", "redact"]
 

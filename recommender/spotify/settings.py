@@ -7,8 +7,9 @@ Credentials come from ``SPOTIPY_CLIENT_ID`` / ``SPOTIPY_CLIENT_SECRET`` /
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -135,7 +136,7 @@ class SpotifyConfig:
             raise SpotifyError(f"page_size must be between 1 and 50, not {self.page_size}.")
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "SpotifyConfig":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> SpotifyConfig:
         """Defaults, overridden by ``SPOTIFY_API_BASE``, ``SPOTIFY_ACCOUNTS_BASE``,
         ``SPOTIFY_TIMEOUT``, ``SPOTIFY_MAX_WAIT``, ``SPOTIFY_BACKOFF``, then ``overrides``."""
         environ = os.environ if environ is None else environ
