@@ -11,13 +11,13 @@ is multiplied by a weight saying how much it matters for "sounds alike".
 from __future__ import annotations
 
 import logging
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
 from .catalog import Catalog
-from .errors import CatalogError, NotFittedError
+from .errors import CatalogError, check_fitted
 
 _log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class FeatureSpace:
         self.use_year = use_year
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, catalog: Catalog) -> "FeatureSpace":
+    def fit(self, catalog: Catalog) -> FeatureSpace:
         """Learn the per-feature centre and scale from ``catalog``; returns self."""
         if not catalog.has_features:
             raise CatalogError(
@@ -140,14 +140,10 @@ class FeatureSpace:
             out[:, j] = v
         return out
 
-    def _check(self) -> None:
-        if not hasattr(self, "feature_names_"):
-            raise NotFittedError("FeatureSpace is not fitted yet: call fit(catalog) first.")
-
     # ------------------------------------------------------------------ answering
     def standardize(self, frame: pd.DataFrame) -> np.ndarray:
         """Standardized but unweighted values (z-scores, 0 where unknown)."""
-        self._check()
+        check_fitted(self, "feature_names_")
         z = self._raw(frame, self.feature_names_)  # a fresh matrix: scaled in place
         z -= self.mean_
         z /= self.scale_
@@ -161,12 +157,12 @@ class FeatureSpace:
 
     def transform_catalog(self) -> np.ndarray:
         """The fitted catalog's matrix (computed once in :meth:`fit`)."""
-        self._check()
+        check_fitted(self, "feature_names_")
         return self._catalog_matrix
 
     def describe(self) -> pd.DataFrame:
         """One row per feature: mean, scale (after the sqrt for skewed ones) and weight."""
-        self._check()
+        check_fitted(self, "feature_names_")
         return pd.DataFrame(
             {
                 "feature": self.feature_names_,

@@ -11,13 +11,14 @@ scipy.sparse); nothing loops over tracks or builds a tracks x tracks matrix.
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from ..catalog import AUDIO_FEATURES, Catalog
-from ..errors import FilterError, NotFittedError
+from ..errors import FilterError, check_fitted
 from ..features import FeatureSpace
 from ..seeds import SeedSet, resolve_seeds
 from .explain import ExplainMixin, plain_filter
@@ -66,7 +67,7 @@ class BaseRecommender(FilterMasksMixin, RankingMixin, ExplainMixin):
         return {p: getattr(self, p, None) for p in names}
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, catalog: Catalog) -> "BaseRecommender":
+    def fit(self, catalog: Catalog) -> BaseRecommender:
         """Index ``catalog`` and learn what the method needs; returns self."""
         self.__dict__.pop("_table_columns_", None)
         self.__dict__.pop("_filter_masks_", None)
@@ -81,10 +82,6 @@ class BaseRecommender(FilterMasksMixin, RankingMixin, ExplainMixin):
 
     def _fit(self, catalog: Catalog) -> None:
         """Method-specific learning (optional)."""
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "catalog_"):
-            raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(catalog) first.")
 
     # ------------------------------------------------------------------ hooks
     def _score(self, seed_pos: np.ndarray) -> np.ndarray:
@@ -115,7 +112,7 @@ class BaseRecommender(FilterMasksMixin, RankingMixin, ExplainMixin):
         seeds), :class:`FilterError` for invalid filters. When the filters leave no track,
         the result is empty and ``message`` names the filter that emptied the list.
         """
-        self._check_fitted()
+        check_fitted(self, "catalog_")
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise FilterError(f"k (the number of recommendations) must be a whole number >= 1, not {k!r}.")
         k = int(k)

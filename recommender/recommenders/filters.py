@@ -11,8 +11,9 @@ with an unknown release year fail a year range.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterable, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -167,7 +168,7 @@ class Filters:
             )
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> "Filters":
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Filters:
         """Build from flat keys (``min_energy``, ``target_tempo``, ``min_popularity``,
         ``min_year``, ``include_genres``, ...) or nested ``min``/``max``/``target`` dicts."""
         if data is None:

@@ -2,8 +2,8 @@
 sum of signals (see :class:`HybridRecommender`)."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -12,8 +12,8 @@ import scipy.sparse as sp
 from ..catalog import Catalog
 from ..neighbors import ExactIndex, IVFIndex, sorted_unique
 from .base import BaseRecommender
-from .similar import unit_rows
 from .hybrid_signals import SIGNALS, DenseQuery, RowQuery, signal_table, style_at_rows
+from .similar import unit_rows
 from .sparse import csr, row_dot, row_entries
 
 __all__ = ["HybridRecommender", "HYBRID_CANDIDATES_ABOVE"]

@@ -1,7 +1,7 @@
 """``similar``: nearest neighbours by sound (cosine on the standardized audio features)."""
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
