@@ -31,7 +31,7 @@ from typing import IO, Iterable, Union
 import numpy as np
 import pandas as pd
 
-from .errors import CatalogError, TastemapError
+from ..errors import CatalogError, TastemapError
 
 _log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ __all__ = [
     "split_list",
 ]
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 DEFAULT_CATALOG_PATH = DATA_DIR / "spotify_songs.csv.gz"
 
 # Spotify's audio-features object. A catalog may hold only some of them (a dump keeping a
