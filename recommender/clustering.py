@@ -249,7 +249,9 @@ class ClusterModel:
 
     Attributes after :meth:`fit`: ``n_clusters_``, ``labels_`` (one per catalog row),
     ``inertia_``, ``silhouette_``, ``cluster_names_``, ``centers_`` (in feature space),
-    ``sizes_`` and ``scores_`` (a k / inertia / silhouette table, only with ``"auto"``).
+    ``centers_z_`` (standardized, unweighted), ``genre_shares_`` (per cluster, (genre, share)
+    largest first), ``sizes_`` and ``scores_`` (a k / inertia / silhouette table, scored on a
+    sample, only with ``"auto"``).
     """
 
     def __init__(
