@@ -22,6 +22,7 @@ import io
 import logging
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -768,8 +769,14 @@ def _major_minor(version: str | None) -> tuple[str, ...]:
 
 # ----------------------------------------------------------------------------- evaluation
 
-# progress(steps_done, steps_total, what_is_happening)
+# progress(steps_done, steps_total, what_is_happening); called from the caller's thread.
 Progress = Callable[[int, int, str], None]
+# Threads for the folds of one evaluation (a shared server runs several trainings at once).
+TRAIN_THREADS = 2
+
+
+def _workers(n_jobs: int | None) -> int:
+    return max(1, n_jobs if n_jobs is not None else min(TRAIN_THREADS, os.cpu_count() or 1))
 
 
 @dataclass
@@ -835,7 +842,7 @@ def _splitter(y: np.ndarray, groups: np.ndarray, known: bool, n_splits: int, ran
 def evaluate(labels: pd.DataFrame, model: str | TasteModel = DEFAULT_MODEL, *, n_splits: int = 5,
              random_state: int = 0, importance: bool = True, importance_repeats: int = 2,
              catalog: Catalog | None = None, group_by_artist: bool = True,
-             progress: Progress | None = None, extra_steps: int = 0) -> TasteReport:
+             progress: Progress | None = None, extra_steps: int = 0, n_jobs: int | None = None) -> TasteReport:
     """Honest cross-validated scores of ``model`` on ``labels``.
 
     Folds are stratified and grouped by first artist (when artists are known) so no artist
@@ -844,7 +851,8 @@ def evaluate(labels: pd.DataFrame, model: str | TasteModel = DEFAULT_MODEL, *, n
     is measured on each fold's held-out tracks (drop in ROC AUC when a feature is shuffled).
     ``group_by_artist=False`` gives the flattering random split, for comparison only.
     ``progress(done, total, what)`` is called after each fold; ``extra_steps`` adds steps the
-    caller runs afterwards (the final fit) to the total it reports.
+    caller runs afterwards (the final fit) to the total it reports. Folds run on ``n_jobs``
+    threads (default: up to 2, see :func:`_workers`).
     """
     taste = model if isinstance(model, TasteModel) else TasteModel(model, random_state=random_state)
     features = taste.features or choose_features(labels, catalog)
@@ -858,18 +866,34 @@ def evaluate(labels: pd.DataFrame, model: str | TasteModel = DEFAULT_MODEL, *, n
     total = n_folds + extra_steps
     if progress is not None:
         progress(0, total, f"Testing on artists held out: part 1 of {n_folds}")
-    for i, (train, test) in enumerate(splitter.split(X, y, split_groups)):
+    splits = list(splitter.split(X, y, split_groups))
+
+    def fold(i: int, train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         est = taste.make_estimator().fit(X.iloc[train], y[train])
-        proba[test] = est.predict_proba(X.iloc[test])[:, 1]
+        fold_proba = est.predict_proba(X.iloc[test])[:, 1]
+        drop = None
+        if importance:
+            drop = permutation_importance(est, X.iloc[test], y[test], scoring="roc_auc",
+                                          n_repeats=importance_repeats, random_state=random_state + i).importances_mean
+        return fold_proba, drop
+
+    # Folds are independent: threads (tree building and libsvm release the GIL) share the cores.
+    # Each fold's model is seeded on its own, so the result does not depend on the order.
+    results: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}
+    with ThreadPoolExecutor(max_workers=_workers(n_jobs)) as pool:
+        futures = {pool.submit(fold, i, train, test): i for i, (train, test) in enumerate(splits)}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            done = len(results)
+            if progress is not None:
+                progress(done, total, (f"Testing on artists held out: part {done + 1} of {n_folds}" if done < n_folds
+                                       else "Tested; now learning from all your labels"))
+    for i, (train, test) in enumerate(splits):
+        proba[test] = results[i][0]
         fold_auc.append(float(roc_auc_score(y[test], proba[test])) if len(set(y[test])) > 1 else float("nan"))
         if importance:
-            result = permutation_importance(est, X.iloc[test], y[test], scoring="roc_auc",
-                                            n_repeats=importance_repeats, random_state=random_state + i)
-            drops.append(result.importances_mean)
+            drops.append(results[i][1])
         _log.info("fold %d: ROC AUC %.4f", i + 1, fold_auc[-1])
-        if progress is not None:
-            progress(i + 1, total, (f"Testing on artists held out: part {i + 2} of {n_folds}" if i + 1 < n_folds
-                                    else "Tested; now learning from all your labels"))
     predicted = (proba >= 0.5).astype(int)
     fpr, tpr, thr = roc_curve(y, proba)
     step = max(1, len(fpr) // 200)
@@ -978,9 +1002,15 @@ def train(labels: pd.DataFrame, model: str = DEFAULT_MODEL, *, catalog: Catalog 
         if progress is not None:
             progress(2, 2, "Done")
         return fitted, report
-    report = evaluate(labels, model, catalog=catalog, importance=importance, random_state=random_state,
-                      progress=progress, extra_steps=1)
-    fitted = TasteModel(model, features=report.features, random_state=random_state).fit(labels)
+    fitted = TasteModel(model, features=choose_features(labels, catalog), random_state=random_state)
+    # The final fit does not wait for the folds: it runs beside them.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        final = pool.submit(fitted.fit, labels)
+        try:
+            report = evaluate(labels, fitted, catalog=catalog, importance=importance, random_state=random_state,
+                              progress=progress, extra_steps=1)
+        finally:
+            final.result()
     if progress is not None:
         total = len(report.fold_roc_auc) + 1
         progress(total, total, "Done")
