@@ -83,7 +83,7 @@ if not catalog.has_features:
 # The seeds apply when the listener presses "Get recommendations" (or Ctrl+Enter in the box):
 # until then the box and the search hold a draft. Other pages, links and "more like this" set
 # the applied seeds directly.
-left, right = st.columns([3, 2], gap="large")
+left, right = st.columns([2, 1], gap="large")
 with left:
     st.subheader("1. Seed tracks")
     every_track = search_options(catalog)
@@ -111,20 +111,27 @@ with left:
             placeholder="https://open.spotify.com/track/6f807x0ima9a1j3VPbc7VN\nspotify:track:0r7CVbZTWZgbTCYdfa2P31",
             help="One per line, or separated by commas, semicolons or spaces.",
         )
-        search_ids = form_bound(
-            st.multiselect,
-            "…or search the catalog: type part of a title or an artist, pick the tracks",
-            "rec_search_ids",
-            [],
-            valid=subset_of(options),
-            options=options,
-            format_func=lambda t: labels.get(t, t),
-            filter_mode="contains",
-            select_all=False,
-            placeholder="e.g. Dua Lipa" if every_track is not None else "Search above, then pick tracks here",
-        )
-        st.form_submit_button("Get recommendations", type="primary", icon=":material/play_arrow:",
-                              on_click=submit_form, args=("seed_text", "rec_search_ids"))
+        # The button sits beside the search box, level with its top: the box shrinks when it loses
+        # focus, and a button below it would jump away from under the pointer on the first click.
+        search_label = "…or search the catalog: type part of a title or an artist, pick the tracks"
+        st.markdown(search_label)
+        search_col, button_col = st.columns([3, 2], vertical_alignment="top")
+        with search_col:
+            search_ids = form_bound(
+                st.multiselect,
+                search_label,
+                "rec_search_ids",
+                [],
+                valid=subset_of(options),
+                options=options,
+                format_func=lambda t: labels.get(t, t),
+                filter_mode="contains",
+                select_all=False,
+                label_visibility="collapsed",
+                placeholder="e.g. Dua Lipa" if every_track is not None else "Search above, then pick tracks here",
+            )
+        button_col.form_submit_button("Get recommendations", type="primary", icon=":material/play_arrow:",
+                                      on_click=submit_form, args=("seed_text", "rec_search_ids"), width="stretch")
     if not seed_text.strip() and not search_ids:
         if st.button("Try three example seeds", icon=":material/auto_awesome:",
                      help="Recommends from three popular tracks of the catalog"):
@@ -282,7 +289,7 @@ def recommendations(seed_ids: list[str], missing: list[str], any_invalid: bool) 
         + (f" for {len(seed_ids)} seed(s)" if seed_ids and method != "popular" else "")
         + ". Click a row to play it beside the table; “Open ↗” opens it on Spotify."
     )
-    table_col, player_col = st.columns([7, 3], gap="medium")
+    table_col, player_col = st.columns([5, 2], gap="medium")
     with table_col:
         row = results_table(recs)
     with player_col:

@@ -33,8 +33,8 @@ EXPORT_FEATURES = ("danceability", "energy", "valence", "acousticness", "instrum
                    "speechiness", "loudness", "tempo", "key", "mode", "time_signature", "duration_ms")
 # Whole numbers in the export ("67", never "67.0").
 WHOLE_NUMBERS = ("rank", "popularity", "release_year", "match", "key", "mode", "time_signature", "duration_ms")
-TABLE_COLUMNS = ["rank", "spotify", "match", "track_name", "artists", "album_name", "release_year",
-                 "popularity", "like_probability", "why"]
+# What fits beside the player; album, year and popularity are in the row's panel and the CSV.
+TABLE_COLUMNS = ["rank", "spotify", "match", "track_name", "artists", "like_probability", "why"]
 
 
 def renumbered(recs: pd.DataFrame) -> pd.DataFrame:
@@ -65,9 +65,6 @@ def results_table(recs: pd.DataFrame) -> int | None:
             help="How well the track fits your seeds and settings, 0-100 (100 = the best fit found)"),
         "track_name": st.column_config.TextColumn("Title", width="medium"),
         "artists": st.column_config.TextColumn("Artist", width="medium"),
-        "album_name": st.column_config.TextColumn("Album"),
-        "release_year": st.column_config.NumberColumn("Year", format="%d", width="small"),
-        "popularity": st.column_config.NumberColumn("Popularity", format="%d", width="small"),
         "like_probability": st.column_config.ProgressColumn(
             "You'd like it", min_value=0.0, max_value=1.0, format="percent",
             help="How likely you like it, from your taste model (Taste page)"),
@@ -113,6 +110,14 @@ def row_panel(recs: pd.DataFrame, row: int | None, catalog: Catalog) -> str | No
     artists = rec["artists"] if isinstance(rec["artists"], str) else "(unknown artist)"
     st.markdown(f"**{md_escape(title)}**  \n{md_escape(artists)}")
     spotify_player(track_id)
+    album = rec.get("album_name")
+    year = pd.to_numeric(rec.get("release_year"), errors="coerce")
+    popularity = pd.to_numeric(rec.get("popularity"), errors="coerce")
+    facts = [f"Album: {album}" if isinstance(album, str) and album else "",
+             f"{int(year)}" if pd.notna(year) else "",
+             f"popularity {int(round(popularity))} of 100" if pd.notna(popularity) else ""]
+    if any(facts):
+        st.caption(md_escape(" · ".join(f for f in facts if f)))
     if isinstance(rec.get("why"), str) and rec["why"]:
         st.caption("Why: " + md_escape(rec["why"]))
     more = st.button("More like this", icon=":material/auto_awesome:", key="rec_more_like", type="primary",
