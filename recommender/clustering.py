@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -144,6 +144,12 @@ def name_clusters(
     def key(c: int) -> tuple[str, frozenset[str]]:
         return genres[c], frozenset(word(c, f) for f in chosen[c])
 
+    def _apart(c: int, f: int, others: list[int]) -> float:
+        # How far c sits from its nearest clashing neighbour on f; a word of its own (the others
+        # read the opposite way) counts double.
+        gap = min(abs(z[c, f] - z[o, f]) for o in others)
+        return gap * (2.0 if all(word(o, f) != word(c, f) for o in others) else 1.0)
+
     for _ in range(MAX_TRAITS - NAME_TRAITS):
         groups: dict[tuple[str, frozenset[str]], list[int]] = {}
         for c in range(n):
@@ -158,13 +164,7 @@ def name_clusters(
                 if not free:
                     continue
 
-                def apart(f: int) -> float:
-                    # How far c sits from its nearest clashing neighbour on f; a word of its own
-                    # (the others read the opposite way) counts double.
-                    gap = min(abs(z[c, f] - z[o, f]) for o in others)
-                    return gap * (2.0 if all(word(o, f) != word(c, f) for o in others) else 1.0)
-
-                chosen[c] = [*chosen[c], max(free, key=apart)]
+                chosen[c] = [*chosen[c], max(free, key=lambda f, c=c, others=others: _apart(c, f, others))]
     counts, seen = Counter(key(c) for c in range(n)), Counter()
     out = []
     for c in range(n):
@@ -346,7 +346,7 @@ class ClusterModel:
                     on_step(done, len(ks))
         return pd.DataFrame(rows, columns=["k", "inertia", "silhouette"])
 
-    def fit(self, catalog: Catalog, on_step: Callable[[int, int], None] | None = None) -> "ClusterModel":
+    def fit(self, catalog: Catalog, on_step: Callable[[int, int], None] | None = None) -> ClusterModel:
         """Cluster ``catalog``'s tracks; returns self.
 
         With ``n_clusters="auto"``, ``on_step(done, total)`` reports each candidate k scored.

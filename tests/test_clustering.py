@@ -4,10 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from planted import planted_catalog
 from sklearn.metrics import adjusted_rand_score
 
-from planted import planted_catalog
-from recommender.clustering import ClusterModel, display_genre as genre_display, genre_phrase, name_clusters
+from recommender.clustering import ClusterModel, genre_phrase, name_clusters
+from recommender.clustering import display_genre as genre_display
 from recommender.errors import CatalogError, NotFittedError
 from recommender.features import FeatureSpace
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import math
 import zlib
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -329,7 +329,7 @@ def cluster_radar(profile: pd.DataFrame, features: Sequence[str], scale: dict[st
     Cluster names may hold genre names from the file: they are escaped here for the legend."""
     fig = go.Figure()
     theta = [feature_label(f) for f in features] + [feature_label(features[0])]
-    for i, row in profile[profile["cluster"].isin(clusters)].iterrows():
+    for _, row in profile[profile["cluster"].isin(clusters)].iterrows():
         r = []
         for f in features:
             lo, hi = scale[f]

@@ -5,7 +5,7 @@ Taste): it draws a small "What do these words mean?" button that opens the gloss
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import streamlit as st
 
