@@ -208,7 +208,7 @@ def test_sizing_dots_by_a_feature_says_what_the_size_means(default_catalog):
     at = open_explore()
     assert not any(c.value.startswith("Bigger dot") for c in at.caption)
     at.selectbox(key="w_explore_size").set_value("loudness").run()
-    assert any(c.value.startswith("Bigger dot = more loudness (db)") for c in at.caption)
+    assert any(c.value.startswith("Bigger dot = more loudness (dB)") for c in at.caption)
 
 
 def test_explore_has_the_glossary_and_the_heatmap_leaves_out_category_codes(default_catalog):

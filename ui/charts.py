@@ -144,12 +144,17 @@ def _short_number(value: float) -> str:
     return f"{value:g}"
 
 
+def _lower_first(label: str) -> str:
+    """"Loudness (dB)" -> "loudness (dB)": a label inside a sentence keeps its units' case."""
+    return label[:1].lower() + label[1:]
+
+
 def size_legend_text(frame: pd.DataFrame, size: str) -> str:
     """What the dot sizes mean on the free scatter, for a caption under it."""
     col = frame[size].astype("float64")
     lo, hi = np.nanmin(col), np.nanmax(col)
-    label = feature_label(size)
-    return (f"Bigger dot = more {label.lower()}: the smallest dots are the lowest {label.lower()} shown "
+    label = _lower_first(feature_label(size))
+    return (f"Bigger dot = more {label}: the smallest dots are the lowest {label} shown "
             f"({lo:.3g}), the biggest the highest ({hi:.3g}).")
 
 
@@ -226,7 +231,7 @@ def feature_over_years(tracks: pd.DataFrame, feature: str) -> go.Figure:
     fig.add_trace(go.Scatter(x=x, y=stats["q3"], line=dict(width=0), showlegend=False, hoverinfo="skip", yaxis="y2"))
     fig.add_trace(go.Scatter(x=x, y=stats["q1"], fill="tonexty", fillcolor="rgba(29,185,84,0.18)", line=dict(width=0),
                              name="middle half of the tracks", yaxis="y2", hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=x, y=stats["median"], name=f"median {label.lower()}", yaxis="y2",
+    fig.add_trace(go.Scatter(x=x, y=stats["median"], name=f"median {_lower_first(label)}", yaxis="y2",
                              line=dict(color="#1DB954", width=3), hovertemplate="%{y:.3g}<extra>median</extra>"))
     counts = nice_ticks(float(stats["tracks"].max()) if len(stats) else 1.0, target=4)
     fig.update_layout(
@@ -275,7 +280,7 @@ def free_scatter(frame: pd.DataFrame, x: str, y: str, color: str | None, size: s
         fig.update_traces(marker=dict(size=5))
     title = f"{feature_label(y)} against {feature_label(x)}"
     if size:
-        title += f" (bigger dot = more {feature_label(size).lower()})"
+        title += f" (bigger dot = more {_lower_first(feature_label(size))})"
     fig.update_layout(height=600, dragmode="lasso", title=title, **_LAYOUT)
     return fig
 
