@@ -354,3 +354,91 @@ def test_advanced_panel_is_drawn_only_when_open_and_counts_active_filters(defaul
     # Closed, the filters still apply.
     assert at.query_params["include_genres"] == "pop"
     assert (at.session_state["last_recommendations"]["genres"].str.contains("pop")).all()
+
+
+def test_a_paste_applies_only_when_get_recommendations_is_pressed(default_catalog):
+    at = open_recommend()
+    at.text_area(key="w_seed_text").input("\n".join(SEEDS)).run()
+    assert not at.exception
+    assert results(at) is None, "a paste is a draft until the button is pressed"
+    assert "seeds" not in at.query_params
+    at = paste(at, "\n".join(SEEDS))
+    assert len(results(at)) == 20
+    # Once shown, a new method or filter recomputes without the button.
+    at.radio(key="w_rec_method").set_value("similar").run()
+    assert not at.exception
+    assert any("tracks by the similar method" in c.value for c in at.caption)
+
+
+def test_the_engines_notes_are_shown_and_versions_can_be_included(default_catalog):
+    at = paste(open_recommend(), "\n".join(SEEDS))
+    notes = [plain(i.value) for i in at.info]
+    assert any("other versions of your seed songs" in n for n in notes), notes
+    assert "versions" not in at.query_params
+    at.checkbox(key="w_rec_include_versions").check().run()
+    assert not at.exception
+    assert not any("other versions of your seed songs" in plain(i.value) for i in at.info)
+    assert at.query_params["versions"] == "1"
+    assert len(results(at)) == 20
+    # The link carries the choice back.
+    again = open_recommend({"seeds": ",".join(SEEDS), "versions": "1"})
+    assert again.session_state["rec_include_versions"] is True
+    assert again.checkbox(key="w_rec_include_versions").value is True
+
+
+def test_the_share_link_holds_only_seeds_the_catalog_resolved(default_catalog):
+    at = paste(open_recommend(), f"{SEEDS[0]}\n{NOT_IN_CATALOG}\ntooShort123\n{SEEDS[1]}")
+    assert not at.exception
+    assert at.query_params["seeds"] == f"{SEEDS[0]},{SEEDS[1]}"
+    shared = next(c.value for c in at.code if "seeds=" in c.value)
+    assert NOT_IN_CATALOG not in shared and "tooShort123" not in shared
+    # A link holding a rejected ID: the page explains it, and writes the link back without it.
+    at = open_recommend({"seeds": f"{NOT_IN_CATALOG},{SEEDS[2]}"})
+    assert any("not in the catalog" in p for p in next(d.value for d in at.dataframe
+                                                     if "problem" in d.value.columns)["problem"])
+    assert at.query_params["seeds"] == SEEDS[2]
+
+
+def test_the_csv_has_words_for_headers_links_features_and_whole_numbers(default_catalog):
+    from ui.results import recommendations_csv
+
+    at = paste(open_recommend(), "\n".join(SEEDS))
+    recs = at.session_state["last_recommendations"]
+    text = recommendations_csv(recs).decode("utf-8-sig")
+    frame = pd.read_csv(__import__("io").StringIO(text), dtype=str)
+    header = list(frame.columns)
+    assert header[:3] == ["Rank", "Title", "Artist"]
+    for column in ("Album", "Year", "Genres", "Popularity", "Match (0-100)", "Why", "Spotify URL", "Spotify URI",
+                   "Score", "Danceability", "Energy", "Tempo (BPM)", "Loudness (dB)", "Duration (ms)"):
+        assert column in header, header
+    assert not [c for c in header if "_" in c], "no raw field names"
+    assert list(frame["Rank"]) == [str(i) for i in range(1, 21)]
+    assert frame["Popularity"].str.fullmatch(r"\d{1,3}").all() and frame["Year"].str.fullmatch(r"\d{4}").all()
+    assert frame["Duration (ms)"].str.fullmatch(r"\d+").all()
+    assert frame["Match (0-100)"].astype(int).is_monotonic_decreasing
+    assert frame["Score"].str.fullmatch(r"-?\d+(\.\d{1,3})?").all(), "score rounded to 3 decimals"
+    assert list(frame["Spotify URL"]) == ["https://open.spotify.com/track/" + t for t in recs["track_id"]]
+    assert list(frame["Spotify URI"]) == ["spotify:track:" + t for t in recs["track_id"]]
+
+
+def test_ranks_follow_the_order_shown_after_a_taste_re_rank(default_catalog, tmp_path, monkeypatch):
+    from recommender.taste import TasteModel
+    from ui.results import export_frame
+
+    monkeypatch.setenv("TASTEMAP_DATA_DIR", str(tmp_path))
+    labelled = default_catalog.tracks.sample(400, random_state=1)
+    labels = labelled.assign(label=(labelled["danceability"] > 0.65).astype(int))
+    model = TasteModel("logreg", random_state=0).fit(labels, catalog=default_catalog)
+    at = open_recommend()
+    at.session_state["taste_model"] = model
+    at = paste(at, "\n".join(SEEDS))
+    before = at.session_state["last_recommendations"]["track_id"].tolist()
+    at.radio(key="taste_filter_mode").set_value("Re-rank by taste").run()
+    assert not at.exception
+    shown = results(at)
+    recs = at.session_state["last_recommendations"]
+    assert recs["track_id"].tolist() != before, "the taste model changed the order"
+    assert recs["like_probability"].is_monotonic_decreasing
+    assert list(shown["rank"]) == list(range(1, len(shown) + 1))
+    assert list(recs["rank"]) == list(range(1, len(recs) + 1))
+    assert list(export_frame(recs)["Rank"]) == list(range(1, len(recs) + 1))
