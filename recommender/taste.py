@@ -983,7 +983,7 @@ def tune(labels: pd.DataFrame, model: str = DEFAULT_MODEL, *, grid: dict | None 
 
 
 def train(labels: pd.DataFrame, model: str = DEFAULT_MODEL, *, catalog: Catalog | None = None,
-          tune_grid: bool = False, importance: bool = False, random_state: int = 0,
+          tune_grid: bool = False, importance: bool = False, random_state: int = 0, n_splits: int = 5,
           progress: Progress | None = None) -> tuple[TasteModel, TasteReport]:
     """Score ``model`` with grouped CV, then fit it on all labels: ``(model, report)``.
 
@@ -998,7 +998,8 @@ def train(labels: pd.DataFrame, model: str = DEFAULT_MODEL, *, catalog: Catalog 
     if tune_grid:
         if progress is not None:
             progress(0, 2, "Trying settings on artists held out (slow: dozens of fits)")
-        fitted, report = tune(labels, model, catalog=catalog, importance=importance, random_state=random_state)
+        fitted, report = tune(labels, model, catalog=catalog, importance=importance, random_state=random_state,
+                              n_splits=n_splits)
         if progress is not None:
             progress(2, 2, "Done")
         return fitted, report
@@ -1008,7 +1009,7 @@ def train(labels: pd.DataFrame, model: str = DEFAULT_MODEL, *, catalog: Catalog 
         final = pool.submit(fitted.fit, labels)
         try:
             report = evaluate(labels, fitted, catalog=catalog, importance=importance, random_state=random_state,
-                              progress=progress, extra_steps=1)
+                              n_splits=n_splits, progress=progress, extra_steps=1)
         finally:
             final.result()
     if progress is not None:

@@ -84,3 +84,13 @@ def test_errors_are_messages_not_tracebacks(tmp_path, capsys):
     assert "not a Tastemap taste model" in capsys.readouterr().err
     assert main(["taste", "train", "--labels", str(tmp_path / "missing.csv")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_train_on_the_demo_labels_says_why_rows_were_dropped(capsys):
+    from recommender.catalog import DATA_DIR
+
+    assert main(["taste", "train", "--labels", str(DATA_DIR / "liked_disliked.csv"), "--model", "logreg",
+                 "--no-importance"]) == 0
+    out = capsys.readouterr().out
+    assert "labels: 2,009" in out
+    assert "note: The file has 2,017 rows and 2,009 labels were kept: 8 tracks appear twice" in out

@@ -8,7 +8,8 @@ import pandas as pd
 from ..catalog import load_default_catalog
 from ..errors import SeedError
 from ..ids import parse_track_ids
-from ..taste import DEFAULT_MODEL, MODELS, TasteModel, evaluate, read_labels, tune
+from ..taste import DEFAULT_MODEL, MODELS, TasteModel, explain_import, read_labels
+from ..taste import train as train_model
 from ._common import add_format_option, catalog_from_args, print_json, print_table
 
 
@@ -43,15 +44,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 def train(args: argparse.Namespace) -> int:
     catalog = catalog_from_args(args)
     labels = read_labels(args.labels, catalog=catalog)
-    if args.tune:
-        model, report = tune(labels, args.model, n_splits=args.folds, random_state=args.seed,
-                             catalog=catalog, importance=not args.no_importance)
-    else:
-        report = evaluate(labels, args.model, n_splits=args.folds, random_state=args.seed,
-                          importance=not args.no_importance, catalog=catalog)
-        model = TasteModel(args.model, features=report.features, random_state=args.seed).fit(labels)
+    # The same path as the Taste page (grouped CV, then the final fit), so both give one model.
+    model, report = train_model(labels, args.model, catalog=catalog, tune_grid=args.tune,
+                                importance=not args.no_importance, random_state=args.seed, n_splits=args.folds)
     model.metadata_ = {"roc_auc": report.roc_auc, "cv": report.cv, "labels": str(args.labels)}
     out = report.to_dict()
+    notes = labels.attrs.get("import_notes")
+    out["import_notes"] = notes
     if args.save:
         out["saved"] = str(model.save(args.save))
     if args.format == "json":
@@ -60,6 +59,8 @@ def train(args: argparse.Namespace) -> int:
     print(f"model: {report.model} {report.params or ''}".rstrip())
     print(f"labels: {report.n_labels:,} ({report.n_liked:,} liked, {report.n_disliked:,} disliked"
           + (f"; {report.n_dropped:,} without features skipped" if report.n_dropped else "") + ")")
+    if explain_import(notes):
+        print(f"note: {explain_import(notes)}")
     print(f"imbalance: {report.imbalance}")
     print(f"cv: {report.cv}")
     print(f"features: {', '.join(report.features)}")
