@@ -203,3 +203,40 @@ def test_hiding_likely_dislikes_refills_the_list(data_dir, default_catalog, use_
     else:
         assert len(shown) == 20 - hidden
         assert caption.startswith(f"{hidden} likely dislike")
+
+
+def _other_page_script() -> None:
+    import pandas as pd
+    import streamlit as st
+
+    from ui.taste import add_labels, current_profile, session_model
+
+    # What the Recommend page does with thumbs up/down rows, and its taste filter's model.
+    thumbs = st.session_state.get("thumbs")
+    if thumbs is not None:
+        st.session_state["added"] = add_labels(current_profile(), pd.DataFrame(thumbs))
+    st.session_state["has_model"] = session_model() is not None
+
+
+def test_other_pages_add_thumbs_and_find_the_stored_model(data_dir, default_catalog):
+    store = LabelStore(data_dir / "labels.sqlite3")
+    ids = default_catalog.tracks["track_id"].head(3).tolist()
+    at = AppTest.from_function(_other_page_script, default_timeout=TIMEOUT)
+    at.session_state["thumbs"] = {"track_id": ids, "track_name": ["A", "B", "C"], "artists": ["x", "y", "z"],
+                                  "label": ["like", "dislike", "like"]}
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["added"] == 3 and at.session_state["has_model"] is False
+    stored = store.load("default").set_index("label_key")
+    assert stored.loc[ids, "label"].tolist() == [1, 0, 1]
+    assert stored.loc[ids, "energy"].notna().all()  # features from the catalog: the model can learn them
+
+    # A model trained (and stored) on the Taste page is found by another page's new session.
+    page = fresh()
+    page.button(key="taste_demo").click().run()
+    page.selectbox(key="taste_model_choice").set_value("logreg").run()
+    page.button(key="taste_train").click().run()
+    assert headline(page)
+    other = AppTest.from_function(_other_page_script, default_timeout=TIMEOUT).run()
+    assert not other.exception, other.exception
+    assert other.session_state["has_model"] is True
