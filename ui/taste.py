@@ -515,7 +515,8 @@ def report_panel(report: TasteReport) -> None:
 
 
 def model_download(model: TasteModel) -> None:
-    st.download_button("Download model", model.to_bytes(), file_name=f"taste_{model.model}.model",
+    # A callable: the 2 MB file is built when the button is clicked, not on every rerun.
+    st.download_button("Download model", model.to_bytes, file_name=f"taste_{model.model}.model",
                        key="taste_model_download",
                        help="For the command line ('tastemap taste score --model ...'); this page never loads model files.")
 
