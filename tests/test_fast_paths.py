@@ -14,11 +14,14 @@ import pyarrow as pa
 import pytest
 import scipy.sparse as sp
 
-import recommender.catalog as catalog_module
+import recommender.catalog.read as catalog_read
+import recommender.catalog.track_ids as catalog_ids
 import recommender.recommenders.filters as filters_module
 import recommender.recommenders.hybrid as hybrid
 import recommender.recommenders.index as index_module
-from recommender.catalog import Catalog, _distinct_rows, _first_occurrences, _valid_ids, load_catalog, split_list
+from recommender.catalog import Catalog, load_catalog, split_list
+from recommender.catalog.codes import _distinct_rows, _first_occurrences
+from recommender.catalog.track_ids import _valid_ids
 from recommender.features import SKEWED_FEATURES, FeatureSpace
 from recommender.neighbors import sorted_unique
 from recommender.recommenders import make_recommender
@@ -356,8 +359,8 @@ def test_parquet_text_loaded_as_categories_equals_plain_text(monkeypatch, varian
     data = buffer.getvalue()
     loaded = {}
     for share in (1.0, -1.0):  # every text column categorical / every one expanded as text
-        monkeypatch.setattr(catalog_module, "_MAX_CATEGORY_SHARE", share)
-        raw = catalog_module._read_table(data, text_categories=True)[0]
+        monkeypatch.setattr(catalog_read, "_MAX_CATEGORY_SHARE", share)
+        raw = catalog_read._read_table(data, text_categories=True)[0]
         text = [c for c in frame.columns if frame[c].dtype != "float64" and frame[c].dtype != "int64" and c != "track_id"]
         categorical = [c for c in raw.columns if isinstance(raw[c].dtype, pd.CategoricalDtype)]
         assert categorical == (text if share > 0 else [])
@@ -375,7 +378,7 @@ def test_parquet_text_loaded_as_categories_equals_plain_text(monkeypatch, varian
 
 
 def test_read_table_still_returns_text_not_categories():
-    raw, _, _ = catalog_module.read_table(SAMPLES / "tidytuesday_spotify_songs.parquet")
+    raw, _, _ = catalog_read.read_table(SAMPLES / "tidytuesday_spotify_songs.parquet")
     assert not any(isinstance(dtype, pd.CategoricalDtype) for dtype in raw.dtypes)
 
 
@@ -400,20 +403,20 @@ def test_track_codes_equal_factorized_strings(monkeypatch):
     distinct = ["".join(rng.choice(alphabet, 22)) for _ in range(300)]
     ids = pd.Series(rng.choice(distinct, 2000), dtype="string")
     expected = pd.factorize(ids)[0]
-    assert catalog_module._id_words(ids) is not None  # the byte path is the one tested
-    np.testing.assert_array_equal(catalog_module._track_codes(ids), expected)
+    assert catalog_ids._id_words(ids) is not None  # the byte path is the one tested
+    np.testing.assert_array_equal(catalog_ids._track_codes(ids), expected)
     # an Arrow column in several chunks reads each chunk's own buffers
     chunked = pd.concat([ids[:700], ids[700:]], ignore_index=True)
-    assert len(catalog_module._text_chunks(chunked)) == 2
-    np.testing.assert_array_equal(catalog_module._track_codes(chunked), expected)
+    assert len(catalog_ids._text_chunks(chunked)) == 2
+    np.testing.assert_array_equal(catalog_ids._track_codes(chunked), expected)
     # a key shared by different IDs is caught: every ID mixes to 0 here
-    monkeypatch.setattr(catalog_module, "_ID_KEY_MULTIPLIERS", (np.uint64(0),) * 3)
-    np.testing.assert_array_equal(catalog_module._track_codes(ids), expected)
+    monkeypatch.setattr(catalog_ids, "_ID_KEY_MULTIPLIERS", (np.uint64(0),) * 3)
+    np.testing.assert_array_equal(catalog_ids._track_codes(ids), expected)
     # not all 22 bytes, or missing values: the strings are factorized
     for other in (pd.Series(["a" * 22, "b" * 21, "a" * 22], dtype="string"),
                   pd.Series(["a" * 22, None, "a" * 22], dtype="string")):
-        assert catalog_module._id_words(other) is None
-        np.testing.assert_array_equal(catalog_module._track_codes(other), pd.factorize(other)[0])
+        assert catalog_ids._id_words(other) is None
+        np.testing.assert_array_equal(catalog_ids._track_codes(other), pd.factorize(other)[0])
 
 
 def test_remembered_filter_masks_give_the_answers_of_a_fresh_model(default_catalog):

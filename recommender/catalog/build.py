@@ -1,0 +1,88 @@
+"""Canonical rows to a :class:`Catalog`: one row per track ID, every membership kept."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .cells import _as_text, _contains
+from .codes import _attach_membership_summary, _codes, _distinct_rows, _first_rows
+from .model import Catalog, LoadReport, split_list
+from .read import _release_arrow_memory
+from .schema import AUDIO_FEATURES, OPTIONAL_FEATURES
+from .track_ids import _track_codes
+
+TRACK_COLUMNS = (
+    "track_id", "track_name", "artists", "album_name", "album_id", "release_date",
+    "release_year", "popularity", "explicit",
+)
+MEMBERSHIP_COLUMNS = ("track_id", "playlist_id", "playlist_name", "genre", "subgenre")
+
+
+def build_catalog(rows: pd.DataFrame, report: LoadReport, name: str = "catalog") -> Catalog:
+    """Collapse canonical rows to one row per track ID, keeping every membership.
+
+    Rows that repeat an ID with different audio features are dropped (the first one wins) and
+    counted; rows that repeat it with the same features add their playlist/genre membership.
+    Track IDs are turned into integer codes once (first-seen order = track row order) and
+    every grouping below works on those codes, not on strings.
+    """
+    features = [f for f in AUDIO_FEATURES + OPTIONAL_FEATURES if f in rows]
+    codes = _track_codes(rows["track_id"])
+    repeated = np.bincount(codes)[codes] > 1
+    if repeated.any():
+        at = np.flatnonzero(repeated)
+        dups = rows[features].iloc[at]
+        first = dups.groupby(codes[at], sort=False).transform("first")
+        same = ((dups == first) | (dups.isna() & first.isna())).all(axis=1).to_numpy()
+        if not same.all():
+            conflicting = at[~same]
+            report.dropped["duplicate track ID with conflicting audio features"] = int(len(conflicting))
+            report.warnings.append(
+                f"{len(conflicting):,} rows repeat a track ID with different audio features; the "
+                "first row of each ID was kept."
+            )
+            keep = np.ones(len(rows), dtype=bool)
+            keep[conflicting] = False
+            rows, codes = rows[keep], codes[keep]
+    membership = rows[list(MEMBERSHIP_COLUMNS)]
+    has_group = membership[["playlist_id", "playlist_name", "genre", "subgenre"]].notna().any(axis=1).to_numpy()
+    membership = membership[has_group].copy()
+    member_pos: np.ndarray | None = codes[has_group]
+    if _contains(membership["genre"], ";"):
+        # Several genres in one cell (Exportify): one membership row per genre.
+        membership["genre"] = _as_text(membership["genre"]).map(split_list, na_action="ignore")
+        membership = membership.explode("genre")
+        member_pos = None  # rows were repeated: look the tracks up again below
+    # Exact duplicate memberships, found on integer codes (hashing strings is the slow part).
+    member_codes = {
+        c: _codes(membership[c]) for c in MEMBERSHIP_COLUMNS if not (c == "track_id" and member_pos is not None)
+    }
+    unique = _distinct_rows([
+        member_pos if (c == "track_id" and member_pos is not None) else member_codes[c][0]
+        for c in MEMBERSHIP_COLUMNS
+    ])
+    membership = membership[unique].reset_index(drop=True)
+    summary_codes = None
+    if member_pos is not None:
+        member_pos = member_pos[unique]
+        # Dropping later repeats keeps every value's first row: the codes stay first-seen codes.
+        summary_codes = {c: (member_codes[c][0][unique], member_codes[c][1]) for c in ("genre", "subgenre", "playlist_id")}
+    for col in MEMBERSHIP_COLUMNS:
+        membership[col] = _as_text(membership[col])
+
+    first_at = _first_rows(codes, int(codes.max()) + 1)
+    tracks = rows[[c for c in TRACK_COLUMNS if c in rows] + features].iloc[first_at].reset_index(drop=True)
+    if repeated.any():
+        # Popularity can differ between snapshots of the same track: keep the highest known.
+        pop = np.full(len(first_at), np.nan)
+        np.fmax.at(pop, codes, rows["popularity"].to_numpy(dtype=np.float64, na_value=np.nan))
+        tracks["popularity"] = pop
+    tracks["popularity"] = tracks["popularity"].astype("float32")
+    tracks["release_year"] = tracks["release_year"].astype("float32")
+    for col in ("track_id", "track_name", "artists", "album_name", "album_id", "release_date"):
+        tracks[col] = _as_text(tracks[col])
+    tracks = _attach_membership_summary(tracks, membership, member_pos, summary_codes)
+    _release_arrow_memory()
+    report.tracks = len(tracks)
+    report.merged_rows = len(rows) - len(tracks)  # same track again (another playlist): merged
+    return Catalog(tracks=tracks, memberships=membership, report=report, name=name)

@@ -1,0 +1,109 @@
+"""Integer codes instead of strings: distinct rows, first occurrences, and the per-track
+summaries of memberships (genres, subgenres, playlist count) built on them."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .schema import LIST_SEP
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes (-1 missing) and the distinct values, in first-seen order."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes.astype(np.int64), pd.Index(uniques)
+
+
+def _first_rows(codes: np.ndarray, n_codes: int) -> np.ndarray:
+    """Per code 0..n_codes-1: the first row that holds it (every code must occur)."""
+    first = np.empty(n_codes, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the last write is the first row
+    return first
+
+
+def _first_occurrences(keys: np.ndarray) -> np.ndarray:
+    """Positions of the first occurrence of each distinct key, in increasing order."""
+    if len(keys) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if np.count_nonzero(keys[1:] < keys[:-1]) > len(keys) // 10:
+        # Far from sorted: one hash pass (45 ms on 1.2M random keys; sorting took 225 ms).
+        return np.flatnonzero(~pd.Series(keys).duplicated().to_numpy())
+    # Nearly sorted (memberships grouped by track): the stable sort took 33 ms, hashing 69 ms.
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    starts = np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]])
+    return np.sort(order[starts])
+
+
+def _distinct_rows(columns: list[np.ndarray]) -> np.ndarray:
+    """Per row of integer code columns (-1 missing): is it the first row with its codes?
+    (``~DataFrame.duplicated()``, on one combined int64 key when the codes fit in one)."""
+    n = len(columns[0]) if columns else 0
+    key = np.zeros(n, dtype=np.int64)
+    span = 1
+    for codes in columns:
+        size = int(codes.max()) + 2 if n else 1  # codes + 1 lie in 0 .. max + 1
+        if span * size >= 2**63:
+            return ~pd.DataFrame(dict(enumerate(columns))).duplicated().to_numpy()
+        key = key * size + (codes + 1)
+        span *= size
+    first = np.zeros(n, dtype=bool)
+    first[_first_occurrences(key)] = True
+    return first
+
+
+def _joined_per_track(
+    track_pos: np.ndarray, values: pd.Series, n_tracks: int, codes: tuple[np.ndarray, pd.Index] | None = None
+) -> pd.Series:
+    """Per track row: the distinct ``values`` of its memberships in first-seen order,
+    ``'; '``-joined (NA when none). Integer codes and one Arrow ``binary_join``: no Python
+    call per track, so a million-row file stays fast. ``codes``: ``_codes(values)``, when
+    the caller has it already."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    codes, uniques = codes if codes is not None else _codes(values)
+    ok = (codes >= 0) & (track_pos >= 0)
+    t, v = track_pos[ok], codes[ok]
+    first = _first_occurrences(t * (len(uniques) + 1) + v)  # each (track, value) once, file order
+    t, v = t[first], v[first]
+    if len(t) > 1 and not (t[1:] >= t[:-1]).all():  # already grouped by track (file order): keep
+        order = np.argsort(t, kind="stable")  # grouped by track, file order within a track
+        t, v = t[order], v[order]
+    counts = np.bincount(t, minlength=n_tracks)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    items = pa.array(uniques.to_numpy(dtype=object), type=pa.large_string()).take(pa.array(v))
+    joined = pc.binary_join(pa.LargeListArray.from_arrays(pa.array(offsets), items), pa.scalar(LIST_SEP, pa.large_string()))
+    out = pd.Series(pd.array(joined, dtype="string"))  # stays in Arrow memory, no copy to objects
+    return out.mask(counts == 0)
+
+
+def _attach_membership_summary(
+    tracks: pd.DataFrame, memberships: pd.DataFrame, track_pos: np.ndarray | None = None,
+    codes: dict[str, tuple[np.ndarray, pd.Index]] | None = None,
+) -> pd.DataFrame:
+    """Add ``genres``, ``subgenres`` and ``playlist_count`` to the track rows.
+
+    ``track_pos``: the track row of each membership, when the caller knows it already;
+    ``codes``: ``_codes`` of the ``genre``, ``subgenre`` and ``playlist_id`` columns, likewise.
+    """
+    n = len(tracks)
+    tracks = tracks.reset_index(drop=True)
+    codes = codes or {}
+    if len(memberships):
+        if track_pos is None:
+            track_pos = pd.Index(tracks["track_id"]).get_indexer(memberships["track_id"])
+        track_pos = np.asarray(track_pos, dtype=np.int64)
+        tracks["genres"] = _joined_per_track(track_pos, memberships["genre"], n, codes.get("genre"))
+        tracks["subgenres"] = _joined_per_track(track_pos, memberships["subgenre"], n, codes.get("subgenre"))
+        pl_codes, pl_names = codes["playlist_id"] if "playlist_id" in codes else _codes(memberships["playlist_id"])
+        ok = (pl_codes >= 0) & (track_pos >= 0)
+        pairs = track_pos[ok] * (len(pl_names) + 1) + pl_codes[ok]
+        pairs = pairs[_first_occurrences(pairs)]
+        tracks["playlist_count"] = np.bincount(pairs // (len(pl_names) + 1), minlength=n)
+    else:
+        tracks = tracks.assign(genres=np.nan, subgenres=np.nan, playlist_count=0)
+    tracks["genres"] = tracks["genres"].astype("string")
+    tracks["subgenres"] = tracks["subgenres"].astype("string")
+    tracks["playlist_count"] = tracks["playlist_count"].fillna(0).astype("int32")
+    return tracks
