@@ -564,3 +564,22 @@ def test_every_layout_has_a_plain_display_name() -> None:
     assert layout_display_name("tidytuesday_spotify_songs") == "TidyTuesday Spotify songs (2020)"
     assert layout_display_name("generic") == "a table with recognised column names"
     assert layout_display_name("some_new_layout") == "some new layout"
+
+
+def test_a_pickled_catalog_round_trips_also_under_the_module_path_of_before_the_split() -> None:
+    import pickle
+
+    catalog = load_catalog(SAMPLES / "tidytuesday_spotify_songs.csv")
+    digest = catalog.content_hash  # a derived value, left out of the pickle
+    for data in (
+        pickle.dumps(catalog, protocol=pickle.HIGHEST_PROTOCOL),
+        # protocol 2 names classes as text: rewritten to the path of the one-file module
+        pickle.dumps(catalog, protocol=2).replace(b"recommender.catalog.model\n", b"recommender.catalog\n"),
+    ):
+        back = pickle.loads(data)
+        assert type(back) is Catalog and type(back.report) is LoadReport
+        pd.testing.assert_frame_equal(back.tracks, catalog.tracks, check_exact=True)
+        pd.testing.assert_frame_equal(back.memberships, catalog.memberships, check_exact=True)
+        assert back.report.to_dict() == catalog.report.to_dict()
+        assert "content_hash" not in back.__getstate__() and back.content_hash == digest
+    assert b"recommender.catalog.model\n" in pickle.dumps(catalog, protocol=2)  # the rewrite above happened
