@@ -3,19 +3,21 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt | md5sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt pyproject.toml | md5sum | cut -c1-12)
 CHROMIUM := /usr/bin/chromium
 PORT ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: run test venv browser audit bench evaluate fuzz load clean
+.PHONY: run test lint venv browser audit bench evaluate fuzz load clean
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	# The library itself, editable: the `tastemap` command (= python -m recommender).
+	$(PY) -m pip install --quiet --no-deps -e .
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 # Debian's chromium for the browser tests (never a browser download).
@@ -31,6 +33,10 @@ run: venv
 
 test: venv browser audit
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# ruff with the rules in pyproject.toml (errors, likely bugs, import order, modern syntax).
+lint: venv
+	$(VENV)/bin/ruff check .
 
 # pip-audit when the advisory database is reachable; a notice when it is not.
 audit: venv
