@@ -30,7 +30,7 @@ from ui.query import (
     query_to_state,
     state_to_query,
 )
-from ui.results import recommendations_csv, renumbered, results_table, row_panel, spotify_links
+from ui.results import PANEL_HEIGHT, recommendations_csv, renumbered, results_table, row_panel, spotify_links
 from ui.taste import taste_filter_widget
 from ui.text import hover_labels, md_escape
 from ui.widgets import (
@@ -287,12 +287,11 @@ def recommendations(seed_ids: list[str], missing: list[str], any_invalid: bool) 
     st.caption(
         f"{len(recs)} tracks by the {method} method"
         + (f" for {len(seed_ids)} seed(s)" if seed_ids and method != "popular" else "")
-        + ". Click a row to play it beside the table; “Open ↗” opens it on Spotify."
+        + ". Click a row to play it just above the table; “Open ↗” opens it on Spotify."
     )
-    table_col, player_col = st.columns([5, 2], gap="medium")
-    with table_col:
-        row = results_table(recs)
-    with player_col:
+    panel = st.container(height=PANEL_HEIGHT)  # filled once the table says which row is chosen
+    row = results_table(recs)
+    with panel:
         more_like = row_panel(recs, row, catalog)
     if more_like is not None:
         st.session_state["seed_text"] = more_like

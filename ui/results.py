@@ -17,9 +17,10 @@ from recommender.taste import labels_from_catalog
 from .charts import FEATURE_LABELS
 from .taste import add_labels, current_profile
 from .text import md_escape
-from .widgets import link_column, spotify_player
+from .widgets import spotify_player
 
 __all__ = [
+    "PANEL_HEIGHT",
     "renumbered",
     "results_table",
     "row_panel",
@@ -33,8 +34,13 @@ EXPORT_FEATURES = ("danceability", "energy", "valence", "acousticness", "instrum
                    "speechiness", "loudness", "tempo", "key", "mode", "time_signature", "duration_ms")
 # Whole numbers in the export ("67", never "67.0").
 WHOLE_NUMBERS = ("rank", "popularity", "release_year", "match", "key", "mode", "time_signature", "duration_ms")
-# What fits beside the player; album, year and popularity are in the row's panel and the CSV.
+# Album, year and popularity are in the row's panel and the CSV.
 TABLE_COLUMNS = ["rank", "spotify", "match", "track_name", "artists", "like_probability", "why"]
+
+
+# The chosen row's panel sits above the table at a constant height (Spotify's player is 152 px),
+# so the table never moves under the pointer when a row is clicked.
+PANEL_HEIGHT = 235
 
 
 def renumbered(recs: pd.DataFrame) -> pd.DataFrame:
@@ -59,7 +65,8 @@ def results_table(recs: pd.DataFrame) -> int | None:
     view["spotify"] = [track_url(t) if is_track_id(t) else None for t in recs["track_id"].astype(str)]
     config = {
         "rank": st.column_config.NumberColumn("#", width="small", format="%d"),
-        "spotify": link_column(),
+        "spotify": st.column_config.LinkColumn("Spotify", display_text="Open ↗", width="small",
+                                               help="Open the track on open.spotify.com"),
         "match": st.column_config.ProgressColumn(
             "Match", min_value=0, max_value=100, format="%d", width="small",
             help="How well the track fits your seeds and settings, 0-100 (100 = the best fit found)"),
@@ -98,37 +105,40 @@ def row_panel(recs: pd.DataFrame, row: int | None, catalog: Catalog) -> str | No
     """The chosen row: Spotify's player, the whole "why", and one-click actions.
 
     Returns the track ID when the listener asked for "more like this" (the caller makes it the
-    only seed), else None.
+    only seed), else None. Draw it in ``st.container(height=PANEL_HEIGHT)``.
     """
     if row is None:
-        st.caption("Click a row of the table to play it here, see why it was picked, "
+        st.caption("Click a row of the table below to play it here, read why it was picked, "
                    "rate it, or get more like it.")
         return None
     rec = recs.iloc[row]
     track_id = str(rec["track_id"])
     title = rec["track_name"] if isinstance(rec["track_name"], str) else "(no title)"
     artists = rec["artists"] if isinstance(rec["artists"], str) else "(unknown artist)"
-    st.markdown(f"**{md_escape(title)}**  \n{md_escape(artists)}")
-    spotify_player(track_id)
-    album = rec.get("album_name")
-    year = pd.to_numeric(rec.get("release_year"), errors="coerce")
-    popularity = pd.to_numeric(rec.get("popularity"), errors="coerce")
-    facts = [f"Album: {album}" if isinstance(album, str) and album else "",
-             f"{int(year)}" if pd.notna(year) else "",
-             f"popularity {int(round(popularity))} of 100" if pd.notna(popularity) else ""]
-    if any(facts):
-        st.caption(md_escape(" · ".join(f for f in facts if f)))
-    if isinstance(rec.get("why"), str) and rec["why"]:
-        st.caption("Why: " + md_escape(rec["why"]))
-    more = st.button("More like this", icon=":material/auto_awesome:", key="rec_more_like", type="primary",
-                     help="Make this track the only seed and recommend again", width="stretch")
-    up, down = st.columns(2)
-    if up.button("I like it", icon=":material/thumb_up:", key="rec_thumb_up", width="stretch",
-                 help="Adds this track to your taste labels as liked (Taste page)"):
-        _label(catalog, track_id, 1, title)
-    if down.button("Not for me", icon=":material/thumb_down:", key="rec_thumb_down", width="stretch",
-                   help="Adds this track to your taste labels as disliked (Taste page)"):
-        _label(catalog, track_id, 0, title)
+    player, about, actions = st.columns([4, 5, 2], gap="medium")
+    with player:
+        spotify_player(track_id)
+    with about:
+        st.markdown(f"**{int(rec['rank'])}. {md_escape(title)}**  \n{md_escape(artists)}")
+        album = rec.get("album_name")
+        year = pd.to_numeric(rec.get("release_year"), errors="coerce")
+        popularity = pd.to_numeric(rec.get("popularity"), errors="coerce")
+        facts = [f"Album: {album}" if isinstance(album, str) and album else "",
+                 f"{int(year)}" if pd.notna(year) else "",
+                 f"popularity {int(round(popularity))} of 100" if pd.notna(popularity) else ""]
+        if any(facts):
+            st.caption(md_escape(" · ".join(f for f in facts if f)))
+        if isinstance(rec.get("why"), str) and rec["why"]:
+            st.caption("Why: " + md_escape(rec["why"]))
+    with actions:
+        more = st.button("More like this", icon=":material/auto_awesome:", key="rec_more_like", type="primary",
+                         help="Make this track the only seed and recommend again", width="stretch")
+        if st.button("I like it", icon=":material/thumb_up:", key="rec_thumb_up", width="stretch",
+                     help="Adds this track to your taste labels as liked (Taste page)"):
+            _label(catalog, track_id, 1, title)
+        if st.button("Not for me", icon=":material/thumb_down:", key="rec_thumb_down", width="stretch",
+                     help="Adds this track to your taste labels as disliked (Taste page)"):
+            _label(catalog, track_id, 0, title)
     return track_id if more else None
 
 
