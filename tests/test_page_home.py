@@ -257,10 +257,13 @@ def test_every_page_runs_on_a_catalog_with_four_audio_features():
         assert not at.exception and not at.error, tab
     at.switch_page("pages/2_Clusters.py").run()
     assert not at.exception and not at.error
-    for tab in ["Profiles", "Choosing k", "Browse a cluster"]:
+    for tab in ["Profiles", "Browse a cluster"]:
         at.session_state["clusters_tab"] = tab
         at.run()
         assert not at.exception and not at.error, tab
+    at.session_state["clusters_details"] = True  # the elbow chart and expert numbers
+    at.run()
+    assert not at.exception and not at.error
     at.switch_page("pages/3_Recommend.py").run()
     assert not at.exception
     seeds = catalog.tracks["track_id"].head(3).tolist()
