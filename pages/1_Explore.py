@@ -88,7 +88,8 @@ def correlation_section() -> None:
 
 @st.fragment
 def pairs_section() -> None:
-    default = [f for f in ("energy", "danceability", "valence", "acousticness") if f in features] or features[:4]
+    preferred = [f for f in ("energy", "danceability", "valence", "acousticness") if f in features]
+    default = preferred if len(preferred) >= 2 else list(features[:4])  # a file with few features
     chosen = bound(st.multiselect, "Features to compare (2 to 6)", "explore_pairs", default,
                    valid=subset_of(numeric), options=numeric, format_func=charts.feature_label, max_selections=6)
     if len(chosen) < 2:
