@@ -131,7 +131,8 @@ with left:
                 placeholder="e.g. Dua Lipa" if every_track is not None else "Search above, then pick tracks here",
             )
         button_col.form_submit_button("Get recommendations", type="primary", icon=":material/play_arrow:",
-                                      on_click=submit_form, args=("seed_text", "rec_search_ids"), width="stretch")
+                                      key="rec_get", on_click=submit_form, args=("seed_text", "rec_search_ids"),
+                                      width="stretch")
     if not seed_text.strip() and not search_ids:
         if st.button("Try three example seeds", icon=":material/auto_awesome:",
                      help="Recommends from three popular tracks of the catalog"):

@@ -28,7 +28,7 @@ def open_recommend(query: dict | None = None) -> AppTest:
 
 def get_recommendations(at: AppTest) -> AppTest:
     """Press the form's "Get recommendations" button."""
-    next(b for b in at.button if b.label == "Get recommendations").click()
+    at.button(key="rec_get").click()
     return at.run()
 
 

@@ -68,6 +68,9 @@ def bound(
     return value
 
 
+MIRRORED_PREFIX = "mirrored_"  # the value form_bound last copied into a form widget
+
+
 def form_bound(
     widget: Callable[..., Any],
     label: str,
@@ -80,18 +83,18 @@ def form_bound(
     """:func:`bound` for a widget inside an ``st.form``: returns the value last *submitted*.
 
     What the listener types is a draft until the form's submit button (with
-    ``on_click=submit_form, args=(key, ...)``) copies it into ``st.session_state[key]``.
-    Widgets in a form may not have ``on_change`` callbacks, hence this variant.
+    ``on_click=submit_form, args=(key, ...)``) copies it into ``st.session_state[key]``; a value
+    set elsewhere (another page, a link) is copied into the widget, and a draft is never
+    overwritten otherwise. Widgets in a form may not have ``on_change`` callbacks, hence this.
     """
     if key not in st.session_state:
         st.session_state[key] = default
     if valid is not None:
         st.session_state[key] = valid(st.session_state[key])
-    wkey = widget_key(key)
-    # Only when the value was set elsewhere (another page, a link, "more like this"): writing it
-    # every run would be harmless in a browser, but never needed.
-    if wkey not in st.session_state or st.session_state[wkey] != st.session_state[key]:
+    wkey, mirrored = widget_key(key), MIRRORED_PREFIX + key
+    if wkey not in st.session_state or st.session_state.get(mirrored) != st.session_state[key]:
         st.session_state[wkey] = st.session_state[key]
+        st.session_state[mirrored] = st.session_state[key]
     widget(label, key=wkey, **kwargs)
     return st.session_state[key]
 
@@ -102,6 +105,7 @@ def submit_form(*keys: str) -> None:
         wkey = widget_key(key)
         if wkey in st.session_state:
             st.session_state[key] = st.session_state[wkey]
+            st.session_state[MIRRORED_PREFIX + key] = st.session_state[wkey]
 
 
 def in_options(options: Iterable[Any], fallback: Any) -> Callable[[Any], Any]:
