@@ -65,7 +65,8 @@ from ui.widgets import widget_key  # noqa: E402
 RESULTS = ROOT / "bench" / "results"
 P95_GOAL_MS = 1000.0
 CLIENTS = ("ws", "browser")
-SEED_BOX_KEY = widget_key("seed_text")  # the Recommend page's seed box (drawn with ui.widgets.bound)
+SEED_BOX_KEY = widget_key("seed_text")  # the Recommend page's seed box (drawn with ui.widgets.form_bound)
+GET_BUTTON_KEY = "rec_get"  # its "Get recommendations" button, which applies the box
 STEP_TIMEOUT_MS = 60_000
 FIRST_LOAD_TIMEOUT_MS = 240_000
 IDLE_JS = """(expect) => {
@@ -487,8 +488,11 @@ async def run_ws_session(index: int, url: str, plan: Plan, state: RunState, tast
                     break
                 on_taste = False
             seeds = [pool[(3 * n + k) % len(pool)] for k in range(3)]
-            ok = await _ws_step(stats, "paste seeds -> recommendations", session,
-                                lambda: session.set_value(SEED_BOX_KEY, "\n".join(seeds)),
+            async def paste_and_press(text: str = "\n".join(seeds)) -> object:
+                await session.set_value(SEED_BOX_KEY, text)  # a draft until the button is pressed
+                return await session.click(GET_BUTTON_KEY)
+
+            ok = await _ws_step(stats, "paste seeds -> recommendations", session, paste_and_press,
                                 text=r"\d+ tracks by the \w+ method", query="seeds=" + ",".join(seeds))
             if ok:
                 _check_ws_seed_isolation(session, seeds, others, stats)
