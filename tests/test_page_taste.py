@@ -240,3 +240,39 @@ def test_other_pages_add_thumbs_and_find_the_stored_model(data_dir, default_cata
     other = AppTest.from_function(_other_page_script, default_timeout=TIMEOUT).run()
     assert not other.exception, other.exception
     assert other.session_state["has_model"] is True
+
+
+def test_clean_a_playlist_flags_in_words_and_exports_plain_headers(data_dir, default_catalog, monkeypatch):
+    import csv
+    import io
+
+    import streamlit as st
+
+    seen: list[tuple[str, bytes]] = []
+    original = st.download_button
+
+    def capture(label, data, *args, **kwargs):
+        payload = data() if callable(data) else data
+        seen.append((kwargs.get("file_name") or "", payload))
+        return original(label, payload, *args, **kwargs)
+
+    monkeypatch.setattr(st, "download_button", capture)
+    at = fresh()
+    at.button(key="taste_demo").click().run()
+    at.selectbox(key="taste_model_choice").set_value("logreg").run()
+    at.button(key="taste_train").click().run()
+    ids = default_catalog.tracks["track_id"].head(6).tolist()
+    unknown = "0" * 22
+    at.text_area(key="taste_clean_text").input("\n".join([*ids, unknown, "not-an-id"])).run()
+    assert not at.exception, at.exception
+    assert any("Not a track ID" in w.value and "characters a Spotify ID cannot have" in w.value for w in at.warning)
+    table = next(d.value for d in at.dataframe if "flagged" in d.value.columns)
+    assert table["track_id"].tolist() == [*ids, unknown]
+    # The unknown track has empty names (not "None"), no score, and is not flagged.
+    assert table["track_name"].iloc[-1] == "" and pd.isna(table["like_probability"].iloc[-1])
+    assert not table["flagged"].iloc[-1]
+    assert any("could not be scored" in m.value for m in at.markdown)
+    name, data = next((n, d) for n, d in reversed(seen) if n == "cleaned_playlist.csv")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert list(rows[0]) == ["Position", "Spotify ID", "Title", "Artists", "How likely you like it"]
+    assert len(rows) == int((~table["flagged"]).sum())

@@ -571,7 +571,10 @@ def clean_panel(model: TasteModel) -> None:
     st.dataframe(_plain_table(result), hide_index=True, key="taste_clean_table",
                  column_order=["position", "track_name", "artists", "like_probability", "flagged", "spotify"],
                  column_config=_TABLE_CONFIG)
-    st.download_button("Download the cleaned playlist (CSV)", to_safe_csv(result[~result["flagged"]]),
+    kept = result[~result["flagged"]].drop(columns=["flagged", "scored"])
+    kept = kept.rename(columns={"position": "Position", "track_id": "Spotify ID", "track_name": "Title",
+                                "artists": "Artists", "like_probability": LIKE_HEADER})
+    st.download_button("Download the cleaned playlist (CSV)", to_safe_csv(kept),
                        file_name="cleaned_playlist.csv", mime="text/csv", key="taste_clean_download")
 
 
