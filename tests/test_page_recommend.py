@@ -2,6 +2,8 @@
 message, links restore (with resolved seeds only), engine notes shown, ranks as shown, CSV export."""
 from __future__ import annotations
 
+import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -405,7 +407,7 @@ def test_the_csv_has_words_for_headers_links_features_and_whole_numbers(default_
     at = paste(open_recommend(), "\n".join(SEEDS))
     recs = at.session_state["last_recommendations"]
     text = recommendations_csv(recs).decode("utf-8-sig")
-    frame = pd.read_csv(__import__("io").StringIO(text), dtype=str)
+    frame = pd.read_csv(io.StringIO(text), dtype=str)
     header = list(frame.columns)
     assert header[:3] == ["Rank", "Title", "Artist"]
     for column in ("Album", "Year", "Genres", "Popularity", "Match (0-100)", "Why", "Spotify URL", "Spotify URI",
@@ -442,3 +444,24 @@ def test_ranks_follow_the_order_shown_after_a_taste_re_rank(default_catalog, tmp
     assert list(shown["rank"]) == list(range(1, len(shown) + 1))
     assert list(recs["rank"]) == list(range(1, len(recs) + 1))
     assert list(export_frame(recs)["Rank"]) == list(range(1, len(recs) + 1))
+
+
+def test_a_catalog_too_big_to_list_searches_on_the_server(default_catalog, monkeypatch):
+    import ui.data
+
+    monkeypatch.setattr(ui.data, "SEARCH_ALL_LIMIT", 1_000)  # the default catalog now counts as big
+    at = open_recommend()
+    assert len(at.multiselect(key="w_rec_search_ids").options) == 0, "no catalog-wide list is sent"
+    at.text_input(key="rec_search_q").input("Dua Lipa").run()
+    options = at.multiselect(key="w_rec_search_ids").options
+    assert options and all("Dua Lipa" in o and re.search(r", \d{4}\)$", o) for o in options), options[:3]
+    hits = default_catalog.tracks[default_catalog.tracks["artists"].str.contains("Dua Lipa", na=False)]
+    pick = hits.sort_values("popularity", ascending=False)["track_id"].iloc[0]
+    at.multiselect(key="w_rec_search_ids").set_value([pick])
+    at = get_recommendations(at)
+    assert not at.exception
+    assert len(results(at)) == 20
+    assert at.query_params["seeds"] == pick
+    at.text_input(key="rec_search_q").input("zzzz-no-such-track").run()
+    assert any("No title or artist" in c.value for c in at.caption)
+    assert at.multiselect(key="w_rec_search_ids").value == [pick], "a picked seed stays when the search changes"
