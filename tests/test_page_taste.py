@@ -240,6 +240,14 @@ def test_other_pages_add_thumbs_and_find_the_stored_model(data_dir, default_cata
     other = AppTest.from_function(_other_page_script, default_timeout=TIMEOUT).run()
     assert not other.exception, other.exception
     assert other.session_state["has_model"] is True
+    # Labels changed since: the Recommend page's filter says to retrain instead of scoring.
+    store.remove("default", store.load("default")["label_key"].head(3).tolist())
+    stale = AppTest.from_function(_filter_script, default_timeout=TIMEOUT)
+    stale.session_state["pool"] = default_catalog.tracks[["track_id", "track_name", "artists"]].head(40)
+    stale.run()
+    assert not stale.exception, stale.exception
+    assert any("Your labels changed since your taste model was trained" in c.value for c in stale.caption)
+    assert "like_probability" not in stale.session_state["shown"].columns
 
 
 def test_clean_a_playlist_flags_in_words_and_exports_plain_headers(data_dir, default_catalog, monkeypatch):

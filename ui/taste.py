@@ -50,6 +50,8 @@ PROFILE_KEY = "taste_profile"
 MODEL_META_KEY = "taste_model_meta"
 # Profiles whose stored model this session already tried to restore (once each).
 RESTORE_TRIED_KEY = "taste_restore_tried"
+# The profile whose stored model no longer matches its labels (found by session_model()).
+STALE_KEY = "taste_stored_model_stale"
 DEMO_LABELS = DATA_DIR / "liked_disliked.csv"
 EDITOR_COLUMNS = ["label", "track_name", "artists", "track_id", "genres"]
 LIKE_HEADER = "How likely you like it"
@@ -92,9 +94,11 @@ def session_model() -> TasteModel | None:
         return None
     tried.add(profile)
     try:
-        restore_model(profile, load_labels(profile))
+        record = restore_model(profile, load_labels(profile))
     except TastemapError:
         return None
+    if record is not None and st.session_state.get(MODEL_KEY) is None:
+        st.session_state[STALE_KEY] = profile  # a model is stored, but for other labels
     return st.session_state.get(MODEL_KEY)
 
 
@@ -119,6 +123,7 @@ def restore_model(profile: str, labels: pd.DataFrame) -> dict | None:
 
 
 def _remember(profile: str, model: TasteModel, report: TasteReport, digest: str, n_labels: int) -> None:
+    st.session_state.pop(STALE_KEY, None)
     st.session_state[MODEL_KEY] = model
     st.session_state[REPORT_KEY] = report
     st.session_state[MODEL_META_KEY] = {"profile": profile, "digest": digest, "n_labels": n_labels}
@@ -160,7 +165,11 @@ def taste_filter_widget(recommendations: pd.DataFrame, *, key: str = "taste_filt
     ``more`` the hidden rows are only removed. A caption says how many were hidden.
     """
     if session_model() is None:
-        st.caption("Train a taste model on the Taste page to score these tracks by how likely you like them.")
+        if st.session_state.get(STALE_KEY) == current_profile():
+            st.caption("Your labels changed since your taste model was trained: retrain it on the Taste page "
+                       "to score these tracks by how likely you like them.")
+        else:
+            st.caption("Train a taste model on the Taste page to score these tracks by how likely you like them.")
         return recommendations
     mode = st.radio("Taste filter", ["Show score", "Hide likely dislikes", "Re-rank by taste"],
                     horizontal=True, key=f"{key}_mode")
