@@ -1,11 +1,9 @@
 """Recommend: seeds in (paste, search, Explore/Clusters selection), filtered recommendations out."""
 from urllib.parse import urlencode
 
-import pandas as pd
 import streamlit as st
 
 from recommender.errors import FilterError, SeedError, TastemapError
-from recommender.ids import parse_track_ids
 from recommender.recommend import METHODS
 from ui import charts
 from ui.data import (
@@ -13,6 +11,8 @@ from ui.data import (
     active_catalog,
     catalog_key,
     catalog_summary,
+    check_seeds,
+    example_seeds,
     genre_list,
     plot_frame,
     recommender_for,
@@ -136,31 +136,21 @@ with left:
     if not seed_text.strip() and not search_ids:
         if st.button("Try three example seeds", icon=":material/auto_awesome:",
                      help="Recommends from three popular tracks of the catalog"):
-            top = catalog.tracks.dropna(subset=["popularity"]).nlargest(200, "popularity")
-            st.session_state["seed_text"] = "\n".join(top.drop_duplicates("artists").head(3)["track_id"])
+            st.session_state["seed_text"] = "\n".join(example_seeds(catalog))
             st.rerun()
 
-# ---------------------------------------------------------------- parse and check seeds
-parsed = parse_track_ids(seed_text)
-pasted = list(parsed.ids)
-positions = catalog.positions(pasted) if pasted else []
-found = [t for t, p in zip(pasted, positions) if p >= 0]
-missing = [t for t, p in zip(pasted, positions) if p < 0]
-seed_ids = list(dict.fromkeys(found + [t for t in search_ids if t in catalog]))
-
-if parsed.invalid or missing:
+# ---------------------------------------------------------------- check the seeds
+check = check_seeds(catalog, seed_text, search_ids)
+seed_ids = check.seed_ids
+if len(check.problems):
     with right:
-        problems = [{"you pasted": t.token[:200], "problem": t.reason} for t in parsed.invalid]
-        problems += [{"you pasted": t, "problem": f"a valid track ID, but not in the catalog in use "
-                      f"({catalog.name}); load a catalog that has it, or look it up on the Spotify page"}
-                     for t in missing]
-        st.warning(f"{len(problems)} of the items you pasted cannot be used as seeds; each one and why:")
-        st.dataframe(pd.DataFrame(problems), hide_index=True, column_config={
+        st.warning(f"{len(check.problems)} of the items you pasted cannot be used as seeds; each one and why:")
+        st.dataframe(check.problems, hide_index=True, column_config={
             "you pasted": st.column_config.TextColumn("You pasted"),
             "problem": st.column_config.TextColumn("Why it cannot be used", width="large")})
-if parsed.duplicates:
+if check.duplicates:
     with right:
-        st.caption(f"{parsed.duplicates} repeated item(s) were counted once.")
+        st.caption(f"{check.duplicates} repeated item(s) were counted once.")
 if seed_ids:
     st.markdown(f"**Seeds in use** ({len(seed_ids)})")
     track_table(catalog.tracks.iloc[catalog.positions(seed_ids)],
@@ -343,4 +333,4 @@ def recommendations(seed_ids: list[str], missing: list[str], any_invalid: bool) 
                             config=charts.WEBGL_CONFIG)
 
 
-recommendations(seed_ids, missing, bool(parsed.invalid))
+recommendations(seed_ids, check.missing, check.any_invalid)

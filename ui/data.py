@@ -12,6 +12,7 @@ import hashlib
 import io
 import logging
 import weakref
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -19,6 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from recommender.catalog import DEFAULT_CATALOG_PATH, Catalog, load_catalog, load_default_catalog, split_list
+from recommender.ids import parse_track_ids
 
 from .text import hover_escape, hover_labels
 
@@ -338,6 +340,42 @@ def track_labels(catalog: Catalog, track_ids: list[str]) -> dict[str, str]:
         return {}
     labels = _track_label_series(catalog.tracks.iloc[[p for _, p in known]])
     return {tid: str(label) for (tid, _), label in zip(known, labels.tolist())}
+
+
+@dataclass(frozen=True)
+class SeedCheck:
+    """The applied seeds checked against a catalog."""
+
+    seed_ids: list[str]  # usable: pasted IDs found in the catalog, then searched tracks, no repeats
+    problems: pd.DataFrame  # "you pasted" / "problem": each unusable item and why
+    missing: list[str]  # well-formed IDs the catalog lacks
+    any_invalid: bool  # something pasted was not a track ID at all
+    duplicates: int  # repeated items counted once
+
+
+def check_seeds(catalog: Catalog, seed_text: str, search_ids: list[str]) -> SeedCheck:
+    """Parse the pasted text, look every ID up in ``catalog`` and say why each bad item is unusable."""
+    parsed = parse_track_ids(seed_text)
+    pasted = list(parsed.ids)
+    positions = catalog.positions(pasted) if pasted else []
+    found = [t for t, p in zip(pasted, positions) if p >= 0]
+    missing = [t for t, p in zip(pasted, positions) if p < 0]
+    problems = [{"you pasted": t.token[:200], "problem": t.reason} for t in parsed.invalid]
+    problems += [{"you pasted": t, "problem": f"a valid track ID, but not in the catalog in use ({catalog.name}); "
+                  "load a catalog that has it, or look it up on the Spotify page"} for t in missing]
+    return SeedCheck(
+        seed_ids=list(dict.fromkeys(found + [t for t in search_ids if t in catalog])),
+        problems=pd.DataFrame(problems, columns=["you pasted", "problem"]),
+        missing=missing,
+        any_invalid=bool(parsed.invalid),
+        duplicates=parsed.duplicates,
+    )
+
+
+def example_seeds(catalog: Catalog, count: int = 3) -> list[str]:
+    """``count`` popular tracks of ``catalog``, each by another artist."""
+    top = catalog.tracks.dropna(subset=["popularity"]).nlargest(200, "popularity")
+    return top.drop_duplicates("artists").head(count)["track_id"].astype(str).tolist()
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
