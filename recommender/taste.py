@@ -930,7 +930,7 @@ def evaluate(labels: pd.DataFrame, model: str | TasteModel = DEFAULT_MODEL, *, n
 
 def tune(labels: pd.DataFrame, model: str = DEFAULT_MODEL, *, grid: dict | None = None, n_splits: int = 5,
          inner_splits: int = 3, random_state: int = 0, catalog: Catalog | None = None,
-         importance: bool = False) -> tuple[TasteModel, TasteReport]:
+         importance: bool = False, progress: Progress | None = None) -> tuple[TasteModel, TasteReport]:
     """Search a small grid; score the search honestly with nested grouped CV.
 
     Each outer fold (the same split :func:`evaluate` uses) runs its own grid search on its
@@ -951,12 +951,23 @@ def tune(labels: pd.DataFrame, model: str = DEFAULT_MODEL, *, grid: dict | None 
 
     proba = np.zeros(len(y))
     fold_auc, chosen = [], []
-    for train, test in outer.split(X, y, groups if isinstance(outer, StratifiedGroupKFold) else None):
+    n_outer = outer.get_n_splits()
+    total = n_outer + 2  # outer folds, the search on all labels, the final fit and its report
+
+    def step(done: int, what: str) -> None:
+        if progress is not None:
+            progress(done, total, what)
+
+    step(0, f"Trying settings on artists held out: part 1 of {n_outer}")
+    for i, (train, test) in enumerate(outer.split(X, y, groups if isinstance(outer, StratifiedGroupKFold) else None)):
         gs = search(train)
         proba[test] = gs.predict_proba(X.iloc[test])[:, 1]
         fold_auc.append(float(roc_auc_score(y[test], proba[test])))
         chosen.append(gs.best_params_)
+        step(i + 1, f"Trying settings on artists held out: part {i + 2} of {n_outer}" if i + 1 < n_outer
+             else "Choosing the best settings on all your labels")
     final = search(np.arange(len(y)))
+    step(n_outer + 1, "Learning from all your labels with the chosen settings")
     best = {k: (v.item() if hasattr(v, "item") else v) for k, v in final.best_params_.items()}
     tuned = TasteModel(model, features=features, params=best, random_state=random_state).fit(labels)
     report = evaluate(labels, tuned, n_splits=n_splits, random_state=random_state, importance=importance)
@@ -979,6 +990,7 @@ def tune(labels: pd.DataFrame, model: str = DEFAULT_MODEL, *, grid: dict | None 
         "best_inner_roc_auc": float(final.best_score_),
     }
     report.params = best
+    step(total, "Done")
     return tuned, report
 
 
@@ -996,13 +1008,8 @@ def train(labels: pd.DataFrame, model: str = DEFAULT_MODEL, *, catalog: Catalog 
     """
     labels = canonical_labels(labels)
     if tune_grid:
-        if progress is not None:
-            progress(0, 2, "Trying settings on artists held out (slow: dozens of fits)")
-        fitted, report = tune(labels, model, catalog=catalog, importance=importance, random_state=random_state,
-                              n_splits=n_splits)
-        if progress is not None:
-            progress(2, 2, "Done")
-        return fitted, report
+        return tune(labels, model, catalog=catalog, importance=importance, random_state=random_state,
+                    n_splits=n_splits, progress=progress)
     fitted = TasteModel(model, features=choose_features(labels, catalog), random_state=random_state)
     # The final fit does not wait for the folds: it runs beside them.
     with ThreadPoolExecutor(max_workers=1) as pool:

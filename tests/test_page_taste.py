@@ -284,3 +284,16 @@ def test_clean_a_playlist_flags_in_words_and_exports_plain_headers(data_dir, def
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert list(rows[0]) == ["Position", "Spotify ID", "Title", "Artists", "How likely you like it"]
     assert len(rows) == int((~table["flagged"]).sum())
+
+
+def test_tuning_is_an_explicit_option_reported_under_details(data_dir):
+    at = fresh()
+    at.button(key="taste_demo").click().run()
+    at.selectbox(key="taste_model_choice").set_value("logreg").run()
+    at.checkbox(key="taste_tune").check().run()
+    at.button(key="taste_train").click().run()
+    assert not at.exception, at.exception
+    assert headline(at)
+    details = next(e for e in at.expander if e.label == "Details")
+    assert any("Tuning (nested grouped CV) chose" in m.value for m in details.markdown)
+    assert any("nested" in m.value for m in details.markdown)

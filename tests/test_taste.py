@@ -260,7 +260,9 @@ def test_clean_playlist_and_discover_on_the_default_catalog(default_catalog):
 
 def test_tune_reports_nested_cv_and_its_choice():
     labels = synthetic_labels(signal="energy", n_artists=24, per_artist=5)
-    model, report = tune(labels, "logreg")
+    steps = []
+    model, report = tune(labels, "logreg", progress=lambda done, total, what: steps.append((done, total)))
+    assert steps == [(i, 7) for i in range(8)]  # 5 outer folds, the search on all labels, the final fit
     assert report.cv.startswith("nested")
     assert report.tuning["chosen"]["model__C"] in (0.1, 1.0, 10.0)
     assert model.params == report.tuning["chosen"]
