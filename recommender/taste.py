@@ -101,7 +101,9 @@ EXTRA_FEATURES: tuple[str, ...] = ("popularity", "release_year")
 _EXTRA_MIN_KNOWN = 0.9
 
 # Trees of the default ensemble's extra-trees member. 500 gave grouped-CV ROC AUC 0.8634 on
-# the demo labels in ~10 s of CV + fit; 100 gives 0.8627 in ~3.5 s (measured 2026-12-03).
+# the demo labels in ~10 s of CV + fit; 100 gives 0.8627 in ~3.5 s (file order), 0.8620 with
+# the labels in key order as train() sorts them (measured 2026-12-03; 60 trees: 0.8622, but
+# 0.8587 on split seed 1 against 0.8590 with 100).
 ENSEMBLE_TREES = 100
 
 MODEL_DESCRIPTIONS = {
