@@ -1,5 +1,6 @@
 """The Taste flow in a real browser: load the demo labels, train, read the plain-words headline,
-reload the page and find the model still there (rebuilt from the stored labels and settings).
+reload the page and find the model still there (rebuilt from the stored labels and settings),
+then send Discover's top tracks to Recommend as seeds.
 
 Runs `streamlit run app.py` with a temporary TASTEMAP_DATA_DIR, driven by headless Debian
 Chromium. Waits on elements and the app being idle, never on the clock.
@@ -55,6 +56,14 @@ def test_demo_labels_train_and_the_model_survives_a_reload(tmp_path):
             wait_idle(page, LONG)
             assert page.get_by_role("heading", name=HEADLINE).first.inner_text() == text
             assert page.get_by_text("Press Train to teach").count() == 0
+            assert page.locator('[data-testid="stException"]').count() == 0
+
+            # Discover links to Spotify and sends its top tracks to Recommend as seeds.
+            page.get_by_role("button", name=re.compile(r"^Use the top 5 as seeds on Recommend$")).click()
+            page.wait_for_url(re.compile(r"/Recommend"), timeout=LONG)
+            wait_idle(page, LONG)
+            seeds = page.locator('[data-testid="stTextArea"] textarea').first.input_value().split("\n")
+            assert len(seeds) == 5 and all(re.fullmatch(r"[0-9A-Za-z]{22}", s) for s in seeds)
             assert page.locator('[data-testid="stException"]').count() == 0
         finally:
             browser.close()
