@@ -64,7 +64,7 @@ def results_table(recs: pd.DataFrame) -> int | None:
     view = recs.copy()
     view["spotify"] = [track_url(t) if is_track_id(t) else None for t in recs["track_id"].astype(str)]
     config = {
-        "rank": st.column_config.NumberColumn("#", width="small", format="%d"),
+        "rank": st.column_config.NumberColumn("Rank", width="small", format="%d"),
         "spotify": st.column_config.LinkColumn("Spotify", display_text="Open ↗", width="small",
                                                help="Open the track on open.spotify.com"),
         "match": st.column_config.ProgressColumn(
@@ -76,7 +76,7 @@ def results_table(recs: pd.DataFrame) -> int | None:
             "You'd like it", min_value=0.0, max_value=1.0, format="percent",
             help="How likely you like it, from your taste model (Taste page)"),
         "why": st.column_config.TextColumn("Why", width="large",
-                                           help="Click a row: the whole reason is shown beside the table"),
+                                           help="Click a row: the whole reason is shown above the table"),
     }
     shown = [c for c in TABLE_COLUMNS if c in view]
     event = st.dataframe(view[shown], column_order=shown, column_config=config, hide_index=True,
