@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from recommender.errors import FilterError, SeedError, TastemapError
-from recommender.recommend import METHODS
+from recommender.recommenders import METHODS
 from ui import charts
 from ui.data import (
     LAST_RECOMMENDATIONS_KEY,

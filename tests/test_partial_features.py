@@ -10,7 +10,7 @@ import pytest
 from recommender.catalog import AUDIO_FEATURES, load_catalog
 from recommender.clustering import ClusterModel
 from recommender.errors import FilterError
-from recommender.recommend import make_recommender
+from recommender.recommenders import make_recommender
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 KNOWN = ("danceability", "energy", "tempo", "valence")

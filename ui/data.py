@@ -129,7 +129,7 @@ def load_upload(name: str, data: bytes) -> Catalog:
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _fitted_recommender(method: str, catalog_hash: str, _catalog: Catalog) -> Any:
-    from recommender.recommend import make_recommender
+    from recommender.recommenders import make_recommender
 
     return _fit_with_disk_cache(make_recommender(method), _catalog, kind=f"dashboard-{method}")
 
@@ -138,46 +138,6 @@ def recommender_for(method: str, catalog: Catalog) -> Any:
     """A fitted recommender for ``catalog``, shared by every session (fit once per catalog)."""
     with st.spinner(f"Preparing the {method} method for this catalog (once)…"):
         return _fitted_recommender(method, catalog_key(catalog), catalog)
-
-
-@st.cache_resource(max_entries=24, show_spinner=False)
-def _cluster_model(k: int | str, catalog_hash: str, _catalog: Catalog) -> Any:
-    from recommender.clustering import ClusterModel
-
-    return _fit_with_disk_cache(ClusterModel(n_clusters=k, random_state=0), _catalog, kind=f"dashboard-clusters-k{k}")
-
-
-def cluster_model(catalog: Catalog, k: int | str) -> Any:
-    """A fitted K-means model (k a number or "auto"), cached per catalog and k."""
-    label = "choosing the number of clusters and clustering" if k == "auto" else f"clustering into {k} groups"
-    with st.spinner(f"{label.capitalize()} (once per catalog)…"):
-        return _cluster_model(k, catalog_key(catalog), catalog)
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _k_scores(catalog_hash: str, _catalog: Catalog) -> pd.DataFrame:
-    from recommender.clustering import ClusterModel
-
-    def build() -> pd.DataFrame:
-        return ClusterModel(random_state=0).score_k_range(_catalog)
-
-    cache = _disk_cache() if _catalog is default_catalog() else None
-    if cache is not None:
-        try:
-            return cache.get_or_build(cache.key("dashboard-kscores", _catalog, {"random_state": 0}), build,
-                                      catalog=_catalog)
-        except Exception as exc:
-            _log.warning("k-scores cache failed (%s); computing in memory", exc)
-    return build()
-
-
-def k_scores(catalog: Catalog, model: Any | None = None) -> pd.DataFrame:
-    """Inertia and silhouette per k (reuses an "auto" model's scores when it has them)."""
-    scores = getattr(model, "scores_", None)
-    if scores is not None and len(scores):
-        return scores
-    with st.spinner("Scoring k = 2 … 15 for the elbow and silhouette chart (once per catalog)…"):
-        return _k_scores(catalog_key(catalog), catalog)
 
 
 # ----------------------------------------------------------------------------- derived tables
@@ -403,44 +363,6 @@ def figure(kind: str, catalog: Catalog, *args: Any, source: str = "sample") -> A
     serialises figures without changing them, so sharing is safe.
     """
     return _figure(kind, catalog_key(catalog), source, tuple(args), catalog)
-
-
-def _cluster_labels(model: Any) -> list[str]:
-    return [f"{i}: {name}" for i, name in enumerate(model.cluster_names_)]
-
-
-@st.cache_resource(max_entries=24, show_spinner=False)
-def _cluster_figures(k: int | str, catalog_hash: str, _catalog: Catalog, _model: Any) -> dict[str, Any]:
-    from . import charts
-
-    positions = _sample_positions(catalog_hash, len(_catalog), PLOT_SAMPLE)  # the tracks Explore draws
-    emb = _model.embedding_2d()
-    names = np.array(_cluster_labels(_model), dtype=object)
-    t = _catalog.tracks.iloc[positions]
-    frame = pd.DataFrame({
-        "pc1": emb[positions, 0].astype("float64"),
-        "pc2": emb[positions, 1].astype("float64"),
-        "cluster": names[_model.labels_[positions]],
-        "label": hover_labels(t["track_name"].tolist(), t["artists"].tolist()),
-        "track_id": t["track_id"].astype(str).to_numpy(),
-    }).sort_values("cluster", kind="stable")
-    # Share of each primary genre per cluster, counted on integer codes (a crosstab of a million
-    # strings took 1.5 s).
-    codes, genres = _primary_genre_codes(catalog_hash, _catalog)
-    counts = np.bincount(_model.labels_.astype(np.int64) * len(genres) + codes,
-                         minlength=len(names) * len(genres)).reshape(len(names), len(genres))
-    totals = counts.sum(axis=1, keepdims=True)
-    share = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
-    rows, cols = np.nonzero(share)
-    mix = pd.DataFrame({"cluster": names[rows], "genre": [hover_escape(g) for g in genres[cols]],
-                        "share": share[rows, cols]})
-    return {"map": charts.cluster_map(frame), "mix": charts.cluster_genre_mix(mix)}
-
-
-def cluster_figures(catalog: Catalog, k: int | str, model: Any) -> dict[str, Any]:
-    """The cluster map and genre-mix figures, built once per catalog and k."""
-    with st.spinner("Drawing the cluster map…"):
-        return _cluster_figures(k, catalog_key(catalog), catalog, model)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)

@@ -2,7 +2,7 @@
 
 The Recommend page keeps its settings under plain session keys (see :data:`STATE_DEFAULTS`);
 :func:`state_to_query` turns them into flat query parameters (``seeds``, ``method``, ``k``
-and the flat filter names of :meth:`recommender.recommend.Filters.to_dict`, e.g.
+and the flat filter names of :meth:`recommender.recommenders.Filters.to_dict`, e.g.
 ``min_energy=0.5&include_genres=pop,rock``), and :func:`query_to_state` does the reverse,
 checking every value and explaining what it could not use.
 """
@@ -174,7 +174,7 @@ def query_to_state(query: Mapping[str, Any], *, methods: tuple[str, ...],
     Unknown parameters, bad numbers, genres this catalog lacks and values outside the
     sliders' ranges are reported (and clipped or skipped), never raised.
     """
-    from recommender.recommend import Filters
+    from recommender.recommenders import Filters
 
     state: dict[str, Any] = {}
     notes: list[str] = []
