@@ -111,7 +111,8 @@ class StreamlitSession:
     Use it inside a running event loop (``async with StreamlitSession(url) as session: ...``)::
 
         await session.open_page("Recommend")          # first visit: by page name or URL path
-        run = await session.set_value("w_seed_text", "6f807x0ima9a1j3VPbc7VN")  # widget by user key
+        await session.set_value("w_seed_text", "6f807x0ima9a1j3VPbc7VN", rerun=False)  # a form's draft
+        run = await session.click("rec_get")          # its submit button sends it
         run.wall_ms, "tracks by the" in session.page_text(), session.query_string
         await session.click("taste_search_1")         # a button, by user key
     """
@@ -180,12 +181,17 @@ class StreamlitSession:
         """Rerun the current page with the current widget values (like pressing R)."""
         return await self._rerun()
 
-    async def set_value(self, key: str, value: Any) -> Run:
-        """Change a widget (by its user key) and rerun, as typing + Enter or picking does."""
+    async def set_value(self, key: str, value: Any, *, rerun: bool = True) -> Run | None:
+        """Change a widget (by its user key) and rerun, as typing + Enter or picking does.
+
+        ``rerun=False``: only keep the new value, as the frontend does for a widget inside an
+        ``st.form`` (a draft); it goes to the server with the next request, e.g. the form's
+        submit button (:meth:`click`). Returns None then.
+        """
         element = self.widget(key)
         state = _widget_state(element, value)
         self._values[element.id] = state
-        return await self._rerun()
+        return await self._rerun() if rerun else None
 
     async def click(self, key: str) -> Run:
         """Click a button (by its user key)."""

@@ -2,7 +2,8 @@
 
 It must send what the frontend sends and read the page back correctly, or the load test's
 checks mean nothing: widget values kept between reruns, one-shot button clicks, the query
-string, exceptions seen, cached-message references resolved, and sessions kept apart.
+string, exceptions seen, cached-message references resolved, a form's draft sent by its
+submit button, and sessions kept apart.
 """
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ APP = textwrap.dedent('''
         st.write(f"clicked with {name}")
     st.write(f"name={name} count={count} picked={','.join(picked)}")
     st.query_params["name"] = name
+    with st.form("note_form"):
+        note = st.text_input("Note", key="note")
+        sent = st.form_submit_button("Send", key="send")
+    st.write(f"note={note} sent={sent}")
     # Large enough for the server to mark it cacheable (global.minCachedMessageSize, 10 kB).
     st.dataframe(pd.DataFrame({"x": range(3000)}))
     if name == "boom":
@@ -72,6 +77,22 @@ def test_widget_values_clicks_query_string_and_exceptions(app_url):
                 await s.set_value("pick", ["not an option"])
             with pytest.raises(SessionError):
                 s.widget("no_such_key")
+
+    asyncio.run(scenario())
+
+
+def test_form_draft_is_kept_until_the_submit_button_sends_it(app_url):
+    async def scenario() -> None:
+        async with StreamlitSession(app_url, timeout=60) as s:
+            await s.open_page("")
+            assert await s.set_value("note", "hello", rerun=False) is None  # no request: a draft
+            assert s.value("note") == "hello"
+            assert line(s, "note=") == "note= sent=False"
+            run = await s.click("send")
+            assert run.runs == 1
+            assert line(s, "note=") == "note=hello sent=True"
+            await s.rerun()  # the submitted value stays, the click was one-shot
+            assert line(s, "note=") == "note=hello sent=False"
 
     asyncio.run(scenario())
 
