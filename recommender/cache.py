@@ -5,7 +5,7 @@ holds the entry's key (what it was fitted on: the catalog's ``content_hash``, th
 the library version and this format's version) and the payload's length and SHA-256. On
 load every one of these is checked; a file that is truncated, corrupt, written for other
 settings or another catalog, or by another library version is reported with a warning,
-deleted and rebuilt, never used. Files are written with :func:`~recommender.store.atomic_write_bytes`,
+deleted and rebuilt, never used. Files are written with :func:`~recommender.files.atomic_write_bytes`,
 so a crash mid-write leaves the old entry or none.
 
 The folder is ``$TASTEMAP_CACHE_DIR`` if set, else ``.tastemap/cache`` in the repository root
@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 from . import __version__
 from .errors import CacheError  # defined with the other errors; imported here for old callers
-from .store import atomic_write_bytes
+from .files import atomic_write_bytes
 
 _log = logging.getLogger(__name__)
 

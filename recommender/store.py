@@ -1,9 +1,9 @@
-"""Persistence: atomic file writes, spreadsheet-safe CSV export and the label store.
+"""The label store: liked / disliked labels of named profiles, in one SQLite file.
 
-Everything the app writes goes through :func:`atomic_write_bytes` (write a temporary file in
-the same folder, flush, fsync, then ``os.replace``), so a crash leaves either the old file or
-the new one, never half of each. Labels live in SQLite (:class:`LabelStore`) under the data
-folder: ``$TASTEMAP_DATA_DIR`` or, when unset, ``.tastemap/`` in the repository (git-ignored).
+Labels live in SQLite (:class:`LabelStore`) under the data folder
+(:func:`recommender.files.data_dir`: ``$TASTEMAP_DATA_DIR`` or, when unset, ``.tastemap/`` in
+the repository, git-ignored). The store also keeps each profile's trained taste model as
+JSON settings and scores (refitted from the labels on load, nothing to unpickle).
 """
 from __future__ import annotations
 
@@ -11,110 +11,20 @@ import json
 import logging
 import os
 import sqlite3
-import tempfile
 from contextlib import closing
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .errors import LabelError
+from .files import data_dir, to_safe_csv  # to_safe_csv is still imported from here by pages/playlist.py and two tests
 
 _log = logging.getLogger(__name__)
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "neutralize_cell", "safe_csv_frame", "to_safe_csv"]
+__all__ = ["DEFAULT_PROFILE", "LABEL_COLUMNS", "LABEL_FEATURES", "LabelStore", "label_store_path"]
 
-# A cell starting with one of these can run as a formula in Excel, LibreOffice or Sheets
-# (CSV injection); tab and carriage return are used to smuggle them past naive checks.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temp file + fsync + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        # mkstemp makes the file private (0600); give it the mode a plain write would have.
-        os.chmod(tmp, _existing_mode(path))
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
-
-
-def _existing_mode(path: Path) -> int:
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        # Not os.umask(): reading it means setting it, which races other threads.
-        return 0o644
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (best effort: not every platform allows it)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
-    return atomic_write_bytes(path, text.encode(encoding))
-
-
-def neutralize_cell(value: object) -> object:
-    """Prefix a text cell that a spreadsheet would run as a formula with a single quote."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def safe_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` whose text cells (and column names) cannot run as formulas.
-
-    Numbers stay numbers: ``-3.2`` in a float column is data, not a formula. Only text cells
-    are neutralised, which is where hostile names come in.
-    """
-    columns = {}
-    # By position, so duplicated column names are handled too.
-    for i in range(frame.shape[1]):
-        col = frame.iloc[:, i]
-        if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
-            col = col.astype(object).map(neutralize_cell)
-        columns[i] = col
-    out = pd.DataFrame(columns, index=frame.index)
-    out.columns = [neutralize_cell(str(c)) for c in frame.columns]
-    return out
-
-
-def to_safe_csv(frame: pd.DataFrame) -> bytes:
-    """CSV bytes (UTF-8 with BOM so Excel shows accents) with formula cells neutralised."""
-    return safe_csv_frame(frame).to_csv(index=False).encode("utf-8-sig")
-
-
-# ----------------------------------------------------------------------------- label store
-
-__all__ += ["DEFAULT_PROFILE", "LABEL_COLUMNS", "LABEL_FEATURES", "LabelStore", "data_dir", "label_store_path"]
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR_ENV = "TASTEMAP_DATA_DIR"
 DEFAULT_PROFILE = "default"
 # Numbers kept with each label, so a label on a track outside the loaded catalog stays usable.
 LABEL_FEATURES: tuple[str, ...] = (
@@ -155,19 +65,13 @@ CREATE TABLE IF NOT EXISTS taste_models (
 """
 
 
-def data_dir() -> Path:
-    """Where Tastemap keeps what users save: ``$TASTEMAP_DATA_DIR``, else ``.tastemap/`` in the repo."""
-    configured = os.environ.get(DATA_DIR_ENV, "").strip()
-    return Path(configured).expanduser() if configured else REPO_ROOT / ".tastemap"
-
-
 def label_store_path() -> Path:
     """The default SQLite file of the label store: ``<data dir>/labels.sqlite3``."""
     return data_dir() / "labels.sqlite3"
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _check_profile(name: object) -> str:

@@ -68,7 +68,8 @@ from .catalog import (
     split_list,
 )
 from .errors import CatalogError, LabelError, ModelError
-from .store import LABEL_COLUMNS, LABEL_FEATURES, atomic_write_bytes
+from .files import atomic_write_bytes
+from .store import LABEL_COLUMNS, LABEL_FEATURES
 
 _log = logging.getLogger(__name__)
 

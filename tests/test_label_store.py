@@ -15,7 +15,8 @@ import pytest
 
 from recommender.catalog import DATA_DIR
 from recommender.errors import LabelError
-from recommender.store import LABEL_COLUMNS, LabelStore, data_dir, label_store_path
+from recommender.files import data_dir
+from recommender.store import LABEL_COLUMNS, LabelStore, label_store_path
 from recommender.taste import read_labels
 
 ROOT = Path(__file__).resolve().parent.parent

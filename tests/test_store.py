@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from recommender.store import atomic_write_bytes, atomic_write_text, neutralize_cell, safe_csv_frame, to_safe_csv
+from recommender.files import atomic_write_bytes, atomic_write_text, neutralize_cell, safe_csv_frame, to_safe_csv
 
 
 def test_atomic_write_creates_replaces_and_leaves_no_temp(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ import streamlit as st
 
 from recommender.catalog import Catalog
 from recommender.errors import TastemapError
+from recommender.files import to_safe_csv
 from recommender.ids import is_track_id, track_uri, track_url
-from recommender.store import to_safe_csv
 from recommender.taste import labels_from_catalog
 
 from .charts import FEATURE_LABELS

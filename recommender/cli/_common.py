@@ -11,7 +11,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from ..catalog import Catalog, load_catalog, load_default_catalog
-from ..store import safe_csv_frame
+from ..files import safe_csv_frame
 
 
 def add_catalog_option(parser: argparse.ArgumentParser) -> None:
