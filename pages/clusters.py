@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from ui import charts
+from ui import charts, state
 from ui.cluster_data import cluster_figures, cluster_labels, cluster_model, k_scores
 from ui.data import PLOT_SAMPLE, active_catalog, percentile_scale
 from ui.glossary import glossary_popover
@@ -91,8 +91,8 @@ if details.open:
             st.caption("The elbow and silhouette chart tries every k from 2 to 15 (once per catalog).")
             clicked = st.button("Compute the elbow and silhouette chart", icon=":material/show_chart:",
                                 key="clusters_scores_button")
-            if clicked or st.session_state.get("clusters_scores_on"):
-                st.session_state["clusters_scores_on"] = True
+            if clicked or st.session_state.get(state.CLUSTERS_SCORES_ON):
+                st.session_state[state.CLUSTERS_SCORES_ON] = True
                 scores = k_scores(catalog, model)
         if scores is not None and len(scores):
             st.plotly_chart(charts.k_scores_chart(scores, model.n_clusters_), key="clusters_k_chart")

@@ -18,6 +18,7 @@ from recommender.playlist import (
     spotify_links,
 )
 from recommender.store import to_safe_csv
+from ui import state
 from ui.charts import WEBGL_CONFIG
 from ui.data import active_catalog, load_upload, plot_frame
 from ui.glossary import glossary_popover
@@ -40,9 +41,6 @@ st.caption("See a playlist's tracks by BPM, energy and mood, put them in a new o
 
 PASTE, UPLOAD = "paste", "upload"
 SOURCES = {PASTE: "Paste track links", UPLOAD: "Upload an Exportify file"}
-FILE_KEY = "pl_file"  # (file_id, file name, loaded Catalog or None, error text or None)
-SIGNATURE_KEY = "pl_signature"  # which playlist the filter sliders were set for
-RANGE_PREFIX = "pl_range_"
 # Seeds sent to Recommend: its seed box and shareable link hold them all, and the sound of a
 # few hundred tracks says as much as that of ten thousand.
 MAX_SEEDS = 200
@@ -86,7 +84,7 @@ else:
                "in the catalog in use.")
     uploaded = st.file_uploader("Exportify file (CSV)", type=["csv", "gz", "tsv", "txt", "parquet"], key="pl_upload",
                                 help="The file stays in this browser session.")
-    stored = st.session_state.get(FILE_KEY)
+    stored = st.session_state.get(state.PLAYLIST_FILE)
     if uploaded is not None and (stored is None or stored[0] != uploaded.file_id):
         # The same loader as the Home page's uploads: its checks and messages apply.
         try:
@@ -95,7 +93,7 @@ else:
             stored = (uploaded.file_id, uploaded.name, None, str(exc))
         except MemoryError:
             stored = (uploaded.file_id, uploaded.name, None, "the file is too large to load in memory.")
-        st.session_state[FILE_KEY] = stored
+        st.session_state[state.PLAYLIST_FILE] = stored
     if stored is None:
         st.info("Upload a playlist exported by Exportify to see it here.")
         st.stop()
@@ -104,7 +102,7 @@ else:
         left, right = st.columns([4, 1])
         left.caption("Showing **" + md_escape(file_name) + "**, uploaded earlier. Upload another file to replace it.")
         if right.button("Forget it", icon=":material/close:", key="pl_forget"):
-            st.session_state.pop(FILE_KEY, None)
+            st.session_state.pop(state.PLAYLIST_FILE, None)
             st.rerun()
     if loaded is None:
         st.error("This file could not be used as a playlist: " + md_escape(problem)
@@ -132,11 +130,11 @@ title_col.subheader("2. Sort and filter")
 with glossary_col:
     glossary_popover([f for f in PLOT_FEATURES if f in tracks and tracks[f].notna().any()])
 signature = hashlib.sha1("\n".join(tracks["track_id"].astype(str)).encode()).hexdigest()
-if st.session_state.get(SIGNATURE_KEY) != signature:
+if st.session_state.get(state.PLAYLIST_SIGNATURE) != signature:
     # A new playlist: its BPM range differs, so the filters start wide open again.
     for feature in FILTER_FEATURES:
-        st.session_state.pop(RANGE_PREFIX + feature, None)
-    st.session_state[SIGNATURE_KEY] = signature
+        st.session_state.pop(state.PLAYLIST_RANGE_PREFIX + feature, None)
+    st.session_state[state.PLAYLIST_SIGNATURE] = signature
 
 # Only features the playlist has values for (a catalog may lack acousticness or popularity).
 sort_options = [PLAYLIST_ORDER, *[f for f in SORT_FEATURES if f in tracks and tracks[f].notna().any()]]
@@ -153,7 +151,7 @@ descending = bound(c_dir.radio, "Order", "pl_descending", False, valid=in_option
 ranges = {}
 for column, feature in zip(st.columns(len(FILTER_FEATURES)), FILTER_FEATURES):
     low, high, step = slider_bounds(feature, tracks[feature])
-    chosen = bound(column.slider, f"{feature_words(feature)}", RANGE_PREFIX + feature, (low, high),
+    chosen = bound(column.slider, f"{feature_words(feature)}", state.PLAYLIST_RANGE_PREFIX + feature, (low, high),
                    valid=within(low, high), min_value=low, max_value=high, step=step)
     if tuple(chosen) != (low, high):  # a slider left wide open filters nothing
         ranges[feature] = chosen

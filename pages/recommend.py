@@ -5,9 +5,8 @@ import streamlit as st
 
 from recommender.errors import FilterError, SeedError, TastemapError
 from recommender.recommenders import METHODS
-from ui import charts
+from ui import charts, state
 from ui.data import (
-    LAST_RECOMMENDATIONS_KEY,
     active_catalog,
     catalog_key,
     catalog_summary,
@@ -22,7 +21,6 @@ from ui.data import (
 )
 from ui.query import (
     FEATURES,
-    STATE_DEFAULTS,
     advanced_filter_count,
     feature_bounds,
     filters_from_state,
@@ -53,7 +51,6 @@ METHOD_HELP = {
     "cluster": "Cluster: popular tracks from the seeds' sound cluster",
     "popular": "Popular: the most popular tracks that pass your filters",
 }
-APPLIED_QUERY = "rec_applied_query"  # the query string this session last applied or wrote
 
 catalog = active_catalog()
 summary = catalog_summary(catalog)
@@ -63,16 +60,16 @@ year_range = tuple(summary["year_range"]) if summary["year_range"] else None
 
 # ---------------------------------------------------------------- restore a shared link
 incoming = st.query_params.to_dict()
-if incoming and incoming != st.session_state.get(APPLIED_QUERY):
+if incoming and incoming != st.session_state.get(state.REC_APPLIED_QUERY):
     restored, notes = query_to_state(incoming, methods=METHODS, bounds=bounds, genres=genres, year_range=year_range)
-    for key, value in {**STATE_DEFAULTS, **restored}.items():  # a link is a whole setting
+    for key, value in {**state.RECOMMEND_DEFAULTS, **restored}.items():  # a link is a whole setting
         st.session_state[key] = value
-    st.session_state[APPLIED_QUERY] = incoming
-    st.session_state["rec_link_notes"] = notes
-    st.session_state["rec_link_first_out"] = None
+    st.session_state[state.REC_APPLIED_QUERY] = incoming
+    st.session_state[state.REC_LINK_NOTES] = notes
+    st.session_state[state.REC_LINK_FIRST_OUT] = None
     if restored:
         st.toast("Seeds and filters restored from the link.", icon="🔗")
-for note in st.session_state.get("rec_link_notes", []):
+for note in st.session_state.get(state.REC_LINK_NOTES, []):
     st.warning("From the link: " + md_escape(note))
 
 if not catalog.has_features:
@@ -93,7 +90,7 @@ with left:
         query = st.text_input("Search the catalog by title or artist, then press Enter", key="rec_search_q",
                               placeholder="e.g. Dua Lipa")
         hits = search_tracks(catalog, query) if query else None
-        chosen = [t for t in st.session_state.get("rec_search_ids", []) if t in catalog]
+        chosen = [t for t in st.session_state.get(state.REC_SEARCH_IDS, []) if t in catalog]
         options = list(dict.fromkeys(chosen + (hits["track_id"].tolist() if hits is not None else [])))
         labels = track_labels(catalog, options)
         if query and hits is not None and hits.empty:
@@ -104,7 +101,7 @@ with left:
         seed_text = form_bound(
             st.text_area,
             "Paste Spotify track IDs, spotify:track: URIs or open.spotify.com links (mixed is fine)",
-            "seed_text",
+            state.SEED_TEXT,
             "",
             height=130,
             max_chars=200_000,
@@ -120,7 +117,7 @@ with left:
             search_ids = form_bound(
                 st.multiselect,
                 search_label,
-                "rec_search_ids",
+                state.REC_SEARCH_IDS,
                 [],
                 valid=subset_of(options),
                 options=options,
@@ -131,12 +128,12 @@ with left:
                 placeholder="e.g. Dua Lipa" if every_track is not None else "Search above, then pick tracks here",
             )
         button_col.form_submit_button("Get recommendations", type="primary", icon=":material/play_arrow:",
-                                      key="rec_get", on_click=submit_form, args=("seed_text", "rec_search_ids"),
+                                      key="rec_get", on_click=submit_form, args=(state.SEED_TEXT, state.REC_SEARCH_IDS),
                                       width="stretch")
     if not seed_text.strip() and not search_ids:
         if st.button("Try three example seeds", icon=":material/auto_awesome:",
                      help="Recommends from three popular tracks of the catalog"):
-            st.session_state["seed_text"] = "\n".join(example_seeds(catalog))
+            st.session_state[state.SEED_TEXT] = "\n".join(example_seeds(catalog))
             st.rerun()
 
 # ---------------------------------------------------------------- check the seeds
@@ -166,7 +163,7 @@ def recommendations(seed_ids: list[str], missing: list[str], any_invalid: bool) 
     st.subheader("2. How to recommend")
     how_left, how_right = st.columns([3, 2], gap="large")
     with how_left:
-        method = bound(st.radio, "Method", "rec_method", "hybrid", valid=in_options(METHODS, "hybrid"),
+        method = bound(st.radio, "Method", state.REC_METHOD, "hybrid", valid=in_options(METHODS, "hybrid"),
                        options=list(METHODS), format_func=lambda m: METHOD_HELP.get(m, m))
         bound(st.checkbox, "Leave out the seeds' artists", "rec_excl_artists", False,
               help="Discover other artists than the ones you chose")
@@ -224,13 +221,13 @@ def recommendations(seed_ids: list[str], missing: list[str], any_invalid: bool) 
     outgoing = state_to_query(seed_ids, method, k, flat_filters)
     if outgoing != st.query_params.to_dict():
         st.query_params.from_dict(outgoing)
-    st.session_state[APPLIED_QUERY] = outgoing
-    if st.session_state.get("rec_link_notes"):  # notes about a link last until the user changes something
-        first = st.session_state.get("rec_link_first_out")
+    st.session_state[state.REC_APPLIED_QUERY] = outgoing
+    if st.session_state.get(state.REC_LINK_NOTES):  # notes about a link last until the user changes something
+        first = st.session_state.get(state.REC_LINK_FIRST_OUT)
         if first is None:
-            st.session_state["rec_link_first_out"] = outgoing
+            st.session_state[state.REC_LINK_FIRST_OUT] = outgoing
         elif first != outgoing:
-            st.session_state["rec_link_notes"] = []
+            st.session_state[state.REC_LINK_NOTES] = []
 
     # ---------------------------------------------------------------- recommend
     st.subheader("3. Recommendations")
@@ -243,7 +240,7 @@ def recommendations(seed_ids: list[str], missing: list[str], any_invalid: bool) 
         return
 
     memo_key = (catalog_key(catalog), method, tuple(seed_ids), k, repr(sorted(flat_filters.items())))
-    memo = st.session_state.get("rec_memo")
+    memo = st.session_state.get(state.REC_MEMO)
     if memo is not None and memo[0] == memo_key:
         result = memo[1]
     else:
@@ -257,7 +254,7 @@ def recommendations(seed_ids: list[str], missing: list[str], any_invalid: bool) 
         except TastemapError as exc:
             show_error(exc, prefix="The recommender could not answer:")
             return
-        st.session_state["rec_memo"] = (memo_key, result)
+        st.session_state[state.REC_MEMO] = (memo_key, result)
 
     if result.message:
         st.warning(md_escape(result.message))
@@ -266,7 +263,7 @@ def recommendations(seed_ids: list[str], missing: list[str], any_invalid: bool) 
     # The listener's taste model (trained on the Taste page) can score, hide or re-rank these;
     # ranks then follow the order shown.
     recs = renumbered(taste_filter_widget(result.recommendations))
-    st.session_state[LAST_RECOMMENDATIONS_KEY] = recs
+    st.session_state[state.LAST_RECOMMENDATIONS] = recs
     if recs.empty and not result.recommendations.empty:
         st.warning("The taste filter hid every recommendation: lower its threshold, or choose “Show score”.")
         return
@@ -285,8 +282,8 @@ def recommendations(seed_ids: list[str], missing: list[str], any_invalid: bool) 
     with panel:
         more_like = row_panel(recs, row, catalog)
     if more_like is not None:
-        st.session_state["seed_text"] = more_like
-        st.session_state["rec_search_ids"] = []
+        st.session_state[state.SEED_TEXT] = more_like
+        st.session_state[state.REC_SEARCH_IDS] = []
         st.rerun()  # the whole page: the seed box and "Seeds in use" show the new seed
 
     # The plot is drawn only when its tab is open: redrawing it costs more than the rest of the page.

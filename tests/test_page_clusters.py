@@ -14,7 +14,7 @@ from ui.text import hover_escape
 
 ROOT = Path(__file__).resolve().parent.parent
 
-PAGE = "pages/2_Clusters.py"
+PAGE = "pages/clusters.py"
 
 
 def open_clusters(catalog=None) -> AppTest:

@@ -1,4 +1,4 @@
-"""Home page (app.py): catalog on first visit, uploads with load report, bad uploads, hostile names."""
+"""Home page (pages/home.py): catalog on first visit, uploads with load report, bad uploads, hostile names."""
 from __future__ import annotations
 
 import ast
@@ -111,7 +111,7 @@ def test_upload_is_keyed_by_its_bytes_so_no_page_hashes_every_row():
     assert not at.get("progress"), "the progress bar is gone once the upload is ready"
     catalog = at.session_state["catalog"]
     assert catalog_key(catalog) == "upload-" + hashlib.sha256(data).hexdigest()[:20]
-    for page in ("pages/1_Explore.py", "pages/2_Clusters.py", "pages/3_Recommend.py"):
+    for page in ("pages/explore.py", "pages/clusters.py", "pages/recommend.py"):
         at.switch_page(page).run()
         assert not at.exception, page
     at.text_area(key="w_seed_text").input(str(catalog.tracks["track_id"].iat[0]))
@@ -175,9 +175,7 @@ def test_hostile_names_render_as_plain_text():
 
 
 def test_no_page_or_ui_module_allows_unsafe_html():
-    mine = ["app.py", "pages/1_Explore.py", "pages/2_Clusters.py", "pages/3_Recommend.py",
-            "ui/data.py", "ui/charts.py", "ui/widgets.py", "ui/query.py", "ui/text.py"]
-    sources = [ROOT / name for name in mine]
+    sources = [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py")]
     offenders = [p.name for p in sources if "unsafe_allow_html=True" in p.read_text(encoding="utf-8")]
     assert offenders == []
 
@@ -214,15 +212,16 @@ def test_next_steps_are_buttons_that_open_their_page(key, title):
     assert at.title[0].value == title
 
 
-def test_every_page_file_gets_an_icon_in_the_navigation():
-    # app.py cannot be imported (it runs the navigation): read its PAGE_ICONS table instead.
-    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
-    icons = next(ast.literal_eval(node.value) for node in tree.body
-                 if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PAGE_ICONS")
-    titles = [p.stem.split("_", 1)[1].replace("_", " ") for p in (ROOT / "pages").glob("[0-9]*_*.py")]
-    assert {"Explore", "Clusters", "Recommend", "Taste", "Spotify"} <= set(titles)
-    assert icons["Playlist"] == ":material/queue_music:"
-    assert [t for t in titles if t not in icons] == []
+def test_the_page_list_is_explicit_and_holds_every_page_file():
+    from ui import pages
+
+    listed = {page.path for page in pages.PAGES}
+    assert listed == {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}
+    assert [page.title for page in pages.PAGES] == [
+        "Home", "Explore", "Clusters", "Recommend", "Playlist", "Taste", "Spotify"]
+    assert all(page.icon.startswith(":material/") for page in pages.PAGES)
+    assert pages.PLAYLIST.icon == ":material/queue_music:"
+    assert pages.SPOTIFY.url_path == "Spotify"  # the Spotify login's redirect URI ends in it
 
 
 # ----------------------------------------------------------------------------- some features only
@@ -249,13 +248,13 @@ def test_a_file_with_four_audio_features_loads_and_home_names_what_is_missing_an
 def test_every_page_runs_on_a_catalog_with_four_audio_features():
     at = upload(open_home(), "four_features.csv", FOUR_FEATURES.read_bytes())
     catalog = at.session_state["catalog"]
-    at.switch_page("pages/1_Explore.py").run()
+    at.switch_page("pages/explore.py").run()
     assert not at.exception and not at.error
     for tab in ["Correlations", "Pairs of features", "By genre", "Over the years"]:
         at.session_state["explore_tab"] = tab
         at.run()
         assert not at.exception and not at.error, tab
-    at.switch_page("pages/2_Clusters.py").run()
+    at.switch_page("pages/clusters.py").run()
     assert not at.exception and not at.error
     for tab in ["Profiles", "Browse a cluster"]:
         at.session_state["clusters_tab"] = tab
@@ -264,7 +263,7 @@ def test_every_page_runs_on_a_catalog_with_four_audio_features():
     at.session_state["clusters_details"] = True  # the elbow chart and expert numbers
     at.run()
     assert not at.exception and not at.error
-    at.switch_page("pages/3_Recommend.py").run()
+    at.switch_page("pages/recommend.py").run()
     assert not at.exception
     seeds = catalog.tracks["track_id"].head(3).tolist()
     at.session_state["seed_text"] = "\n".join(seeds)  # what "Get recommendations" applies
@@ -288,7 +287,7 @@ def test_a_file_with_one_audio_feature_is_a_track_list_and_home_says_why():
     assert "It gives only tempo" in notice and "at least 2 audio features" in notice
     assert at.button(key="home_go_explore").disabled and at.button(key="home_go_clusters").disabled
     assert not at.button(key="home_go_recommend").disabled
-    for page in ("pages/1_Explore.py", "pages/2_Clusters.py", "pages/3_Recommend.py"):
+    for page in ("pages/explore.py", "pages/clusters.py", "pages/recommend.py"):
         at.switch_page(page).run()
         assert not at.exception and at.info, page  # each page says it needs audio features
 

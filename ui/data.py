@@ -22,13 +22,11 @@ import streamlit as st
 from recommender.catalog import DEFAULT_CATALOG_PATH, Catalog, load_catalog, load_default_catalog, split_list
 from recommender.ids import parse_track_ids
 
+from . import state
 from .text import hover_escape, hover_labels
 
 _log = logging.getLogger(__name__)
 
-CATALOG_KEY = "catalog"
-SEED_TEXT_KEY = "seed_text"  # pasted seeds, shared by Explore, Clusters, Taste, Spotify pages
-LAST_RECOMMENDATIONS_KEY = "last_recommendations"
 # Tracks in the plot sample (plot_frame), drawn by each chart of single tracks on Explore,
 # Clusters and Recommend. Streamlit draws every new figure into a new chart, so each axis change
 # or visit sets up WebGL again and re-encodes the whole figure in the browser to theme it (about
@@ -78,10 +76,10 @@ def _fit_with_disk_cache(estimator: Any, catalog: Catalog, kind: str) -> Any:
 
 def active_catalog() -> Catalog:
     """The catalog this session works on: its upload if it made one, else the default."""
-    catalog = st.session_state.get(CATALOG_KEY)
+    catalog = st.session_state.get(state.CATALOG)
     if catalog is None:
         catalog = default_catalog()
-        st.session_state[CATALOG_KEY] = catalog
+        st.session_state[state.CATALOG] = catalog
     return catalog
 
 
@@ -99,7 +97,7 @@ def catalog_key(catalog: Catalog) -> str:
 
 
 def set_active_catalog(catalog: Catalog) -> None:
-    st.session_state[CATALOG_KEY] = catalog
+    st.session_state[state.CATALOG] = catalog
 
 
 def is_default(catalog: Catalog) -> bool:

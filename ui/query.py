@@ -1,6 +1,6 @@
 """Seeds and filters <-> the URL query string, so a Recommend page can be shared as a link.
 
-The Recommend page keeps its settings under plain session keys (see :data:`STATE_DEFAULTS`);
+The Recommend page keeps its settings under plain session keys (see :data:`ui.state.RECOMMEND_DEFAULTS`);
 :func:`state_to_query` turns them into flat query parameters (``seeds``, ``method``, ``k``
 and the flat filter names of :meth:`recommender.recommenders.Filters.to_dict`, e.g.
 ``min_energy=0.5&include_genres=pop,rock``), and :func:`query_to_state` does the reverse,
@@ -14,8 +14,9 @@ from typing import Any, Mapping
 from recommender.catalog import TUNABLE_FEATURES
 from recommender.errors import FilterError
 
+from .state import DEFAULT_K, RECOMMEND_DEFAULTS
+
 __all__ = [
-    "STATE_DEFAULTS",
     "MAX_SHARED_SEEDS",
     "VERSIONS_PARAM",
     "MAIN_FILTER_KEYS",
@@ -30,23 +31,8 @@ __all__ = [
 # The link parameter for the include_versions filter: short, since links are pasted in chats.
 VERSIONS_PARAM = "versions"
 MAX_SHARED_SEEDS = 50  # a link with more seeds gets too long for some chat apps
-DEFAULT_K = 20
 K_RANGE = (5, 100)
 
-STATE_DEFAULTS: dict[str, Any] = {
-    "seed_text": "",
-    "rec_search_ids": [],
-    "rec_method": "hybrid",
-    "rec_k": DEFAULT_K,
-    "rec_pop": (0, 100),
-    "rec_features": [],
-    "rec_genres_in": [],
-    "rec_genres_out": [],
-    "rec_years": None,  # (lo, hi) or None for the catalog's whole range
-    "rec_excl_artists": False,
-    "rec_include_versions": False,  # other versions/remixes of the seed songs may appear
-    "rec_max_per_artist": 0,  # 0 = no hard cap (the engine still varies artists per page of 10)
-}
 # Flat filters set outside the advanced panel (next to the method and the number of tracks).
 MAIN_FILTER_KEYS = ("min_popularity", "max_popularity", "exclude_seed_artists", "include_versions")
 # Per-feature keys: rec_range_<f> (lo, hi), rec_target_on_<f> (bool), rec_target_<f> (float).
@@ -117,9 +103,9 @@ def filters_from_state(state: Mapping[str, Any], bounds: Mapping[str, tuple[floa
 
 
 def page_state(session: Mapping[str, Any]) -> dict[str, Any]:
-    """The page's settings from ``st.session_state`` (or any mapping): :data:`STATE_DEFAULTS`
+    """The page's settings from ``st.session_state`` (or any mapping): :data:`RECOMMEND_DEFAULTS`
     where unset, plus the per-feature keys that are set."""
-    state = {key: session.get(key, default) for key, default in STATE_DEFAULTS.items()}
+    state = {key: session.get(key, default) for key, default in RECOMMEND_DEFAULTS.items()}
     for f in FEATURES:
         for key in (f"rec_range_{f}", f"rec_target_on_{f}", f"rec_target_{f}"):
             if key in session:
@@ -151,13 +137,13 @@ def state_to_query(seed_ids: list[str], method: str, k: int, filters: Mapping[st
     query: dict[str, str] = {}
     if seed_ids:
         query["seeds"] = ",".join(seed_ids[:MAX_SHARED_SEEDS])
-    if method != STATE_DEFAULTS["rec_method"]:
+    if method != RECOMMEND_DEFAULTS["rec_method"]:
         query["method"] = method
     if k != DEFAULT_K:
         query["k"] = str(int(k))
     for key, value in filters.items():
         if key == "max_per_artist":
-            if (value or 0) != STATE_DEFAULTS["rec_max_per_artist"]:
+            if (value or 0) != RECOMMEND_DEFAULTS["rec_max_per_artist"]:
                 query[key] = str(int(value or 0))
             continue
         if value is None or value == [] or value is False:

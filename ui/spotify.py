@@ -29,25 +29,23 @@ from recommender.spotify import (
     load_credentials,
     parse_playlist_id,
 )
-from ui.data import LAST_RECOMMENDATIONS_KEY, SEED_TEXT_KEY, set_active_catalog
+from ui.data import set_active_catalog
+from ui.state import LAST_RECOMMENDATIONS as RECS_KEY
+from ui.state import PENDING_LIKES as LIKES_KEY
+from ui.state import SEED_TEXT as SEED_KEY
+from ui.state import SPOTIFY_CLIENT as CLIENT_KEY
+from ui.state import SPOTIFY_IMPORT as IMPORT_KEY
+from ui.state import SPOTIFY_LOGIN_STATE as LOGIN_STATE_KEY
+from ui.state import SPOTIFY_LOOKUP as LOOKUP_KEY
+from ui.state import SPOTIFY_MY_PLAYLISTS as MY_PLAYLISTS_KEY
+from ui.state import SPOTIFY_PROFILE as PROFILE_KEY
+from ui.state import SPOTIFY_SAVED as SAVED_KEY
+from ui.state import SPOTIFY_TOKENS as TOKEN_STORE_KEY
 from ui.text import md_escape
 
-CLIENT_KEY = "spotify_client"
-TOKEN_STORE_KEY = "spotify_tokens"
-PROFILE_KEY = "spotify_profile"
-LOGIN_STATE_KEY = "spotify_login_state"
-LOOKUP_KEY = "spotify_lookup"
-IMPORT_KEY = "spotify_import"
-MY_PLAYLISTS_KEY = "spotify_my_playlists"
-SAVED_KEY = "spotify_saved"
-# Shared with other pages: the Recommend page reads seeds, the taste page reads likes and the
-# Recommend page leaves its last recommendations here.
-SEED_KEY = SEED_TEXT_KEY
-LIKES_KEY = "pending_likes"
-RECS_KEY = LAST_RECOMMENDATIONS_KEY
 
 DEFAULT_REDIRECT = "http://127.0.0.1:8501/Spotify"  # when the address in use is not known
-SPOTIFY_PAGE_PATH = "Spotify"  # this page's URL path (pages/6_Spotify.py)
+SPOTIFY_PAGE_PATH = "Spotify"  # this page's URL path (ui.pages.SPOTIFY)
 _STATE_REUSE_SECONDS = 120
 MAX_LOOKUP = 100  # unknown tracks looked up per press
 

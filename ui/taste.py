@@ -40,7 +40,9 @@ from recommender.taste import (
     refit,
     train,
 )
-from ui.data import SEED_TEXT_KEY, active_catalog, catalog_key, search_tracks, track_labels
+from ui import pages
+from ui.data import active_catalog, catalog_key, search_tracks, track_labels
+from ui.state import SEED_TEXT as SEED_TEXT_KEY
 from ui.text import md_escape
 
 MODEL_KEY = "taste_model"
@@ -629,6 +631,6 @@ def send_to_recommend(track_ids: list[str]) -> None:
     ids = [t for t in track_ids if is_track_id(t)]
     st.session_state[SEED_TEXT_KEY] = "\n".join(ids)
     try:
-        st.switch_page("pages/3_Recommend.py")
+        pages.go(pages.RECOMMEND)
     except StreamlitPageNotFoundError:  # the page run on its own (no multipage app around it)
         st.success(f"{len(ids)} seeds are ready: open the Recommend page.")

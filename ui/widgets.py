@@ -16,6 +16,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 from recommender.errors import TastemapError
 from recommender.ids import is_track_id, track_url
 
+from . import pages, state
 from .text import md_escape
 
 __all__ = [
@@ -216,11 +217,11 @@ def selected_track_ids(event: Any) -> list[str]:
 def send_seeds(track_ids: list[str], *, method: str | None = None) -> None:
     """Put ``track_ids`` in the Recommend page's seed box and go there."""
     ids = [t for t in track_ids if is_track_id(t)]
-    st.session_state["seed_text"] = "\n".join(ids)
+    st.session_state[state.SEED_TEXT] = "\n".join(ids)
     if method is not None:
-        st.session_state["rec_method"] = method
+        st.session_state[state.REC_METHOD] = method
     try:
-        st.switch_page("pages/3_Recommend.py")
+        pages.go(pages.RECOMMEND)
     except StreamlitPageNotFoundError:  # page run on its own (no multipage app around it)
         st.success(f"{len(ids)} seeds are ready: open the Recommend page.")
 
