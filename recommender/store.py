@@ -19,21 +19,14 @@ import numpy as np
 import pandas as pd
 
 from .errors import LabelError
-from .files import data_dir, to_safe_csv  # to_safe_csv is still imported from here by pages/playlist.py and two tests
+from .files import data_dir, to_safe_csv  # pages, ui/taste.py and tests still import to_safe_csv from here
+from .taste.labels import LABEL_COLUMNS, LABEL_FEATURES, LABEL_TEXT, read_labels  # below the store: no cycle
 
 _log = logging.getLogger(__name__)
 
 __all__ = ["DEFAULT_PROFILE", "LABEL_COLUMNS", "LABEL_FEATURES", "LabelStore", "label_store_path"]
 
 DEFAULT_PROFILE = "default"
-# Numbers kept with each label, so a label on a track outside the loaded catalog stays usable.
-LABEL_FEATURES: tuple[str, ...] = (
-    "acousticness", "danceability", "duration_ms", "energy", "instrumentalness", "key",
-    "liveness", "loudness", "mode", "speechiness", "tempo", "valence",
-    "time_signature", "popularity", "release_year",
-)
-LABEL_TEXT: tuple[str, ...] = ("label_key", "track_id", "track_name", "artists", "genres")
-LABEL_COLUMNS: tuple[str, ...] = LABEL_TEXT + ("label",) + LABEL_FEATURES
 _MAX_PROFILE_NAME = 60
 
 _SCHEMA = """
@@ -298,8 +291,6 @@ class LabelStore:
     def import_file(self, profile: str, source, *, replace: bool = False, catalog=None) -> tuple[int, dict]:
         """Like :meth:`import_csv`, plus what the reader dropped and why: ``(count, notes)``
         (``notes`` as :func:`recommender.taste.explain_import` reads them)."""
-        from .taste import read_labels  # the importer lives with the model that uses it
-
         labels = read_labels(source, catalog=catalog)
         notes = dict(labels.attrs.get("import_notes", {}))
         return self._store(profile, labels, replace=replace), notes
