@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from recommender.errors import CatalogError
+from recommender.files import to_safe_csv
 from recommender.playlist import (
     FILTER_FEATURES,
     PLAYLIST_ORDER,
@@ -17,7 +18,6 @@ from recommender.playlist import (
     sort_tracks,
     spotify_links,
 )
-from recommender.store import to_safe_csv
 from ui import state
 from ui.charts import WEBGL_CONFIG
 from ui.data import active_catalog, load_upload, plot_frame

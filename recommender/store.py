@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import LabelError
-from .files import data_dir, to_safe_csv  # pages, ui/taste.py and tests still import to_safe_csv from here
+from .files import data_dir, to_safe_csv  # tests/test_playlist.py and test_hostile.py import to_safe_csv from here
 from .taste.labels import LABEL_COLUMNS, LABEL_FEATURES, LABEL_TEXT, read_labels  # below the store: no cycle
 
 _log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -21,11 +21,11 @@ from streamlit.errors import StreamlitPageNotFoundError
 
 from recommender.catalog import DATA_DIR, load_catalog
 from recommender.errors import TastemapError
+from recommender.files import to_safe_csv
 from recommender.ids import is_track_id, parse_track_ids, track_url
-from recommender.store import DEFAULT_PROFILE, LABEL_COLUMNS, LabelStore, label_store_path, to_safe_csv
+from recommender.store import DEFAULT_PROFILE, LABEL_COLUMNS, LabelStore, label_store_path
 from recommender.taste import (
     DEFAULT_MODEL,
-    IMBALANCE_NOTE,
     MODEL_DESCRIPTIONS,
     MODEL_PLAIN,
     TasteModel,
