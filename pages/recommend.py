@@ -5,6 +5,7 @@ import streamlit as st
 
 from recommender.errors import FilterError, SeedError, TastemapError
 from recommender.recommenders import METHODS
+from recommender.seeds import SeedSet
 from ui import charts, state
 from ui.data import (
     active_catalog,
@@ -145,12 +146,12 @@ if len(check.problems):
         st.dataframe(check.problems, hide_index=True, column_config={
             "you pasted": st.column_config.TextColumn("You pasted"),
             "problem": st.column_config.TextColumn("Why it cannot be used", width="large")})
-if check.duplicates:
+if check.seeds.duplicates:
     with right:
-        st.caption(f"{check.duplicates} repeated item(s) were counted once.")
+        st.caption(f"{check.seeds.duplicates} repeated item(s) were counted once.")
 if seed_ids:
     st.markdown(f"**Seeds in use** ({len(seed_ids)})")
-    track_table(catalog.tracks.iloc[catalog.positions(seed_ids)],
+    track_table(catalog.tracks.iloc[check.seeds.positions],
                 columns=["track_name", "artists", "album_name", "release_year", "popularity"],
                 height=min(38 + 35 * len(seed_ids), 250), wide=True)
 
@@ -159,7 +160,8 @@ if seed_ids:
 # One fragment: changing the method, a slider or a filter reruns and redraws only this part of
 # the page, not the seed box, the search and the seeds table above it (issue 4: < 300 ms).
 @st.fragment
-def recommendations(seed_ids: list[str], missing: list[str], any_invalid: bool) -> None:
+def recommendations(seeds: SeedSet) -> None:
+    seed_ids = list(seeds.found)
     st.subheader("2. How to recommend")
     how_left, how_right = st.columns([3, 2], gap="large")
     with how_left:
@@ -232,7 +234,7 @@ def recommendations(seed_ids: list[str], missing: list[str], any_invalid: bool) 
     # ---------------------------------------------------------------- recommend
     st.subheader("3. Recommendations")
     if not seed_ids and method != "popular":
-        if missing or any_invalid:
+        if seeds.not_in_catalog or seeds.invalid:
             st.error("None of the items you pasted is a usable seed: fix the ones listed above, or search by title or artist.")
         else:
             st.info("Paste at least one track or search for one, then press **Get recommendations**; "
@@ -247,7 +249,7 @@ def recommendations(seed_ids: list[str], missing: list[str], any_invalid: bool) 
         try:
             model = recommender_for(method, catalog)
             with st.spinner("Finding tracks…"):
-                result = model.recommend(seed_ids, k=int(k), filters=flat_filters)
+                result = model.recommend(seeds, k=int(k), filters=flat_filters)
         except (SeedError, FilterError) as exc:
             show_error(exc)
             return
@@ -323,11 +325,11 @@ def recommendations(seed_ids: list[str], missing: list[str], any_invalid: bool) 
             y = bound(p2.selectbox, "Y", "rec_plot_y", plot_feats[1 % len(plot_feats)],
                       valid=in_options(plot_feats, plot_feats[0]), options=plot_feats, format_func=charts.feature_label)
             background = plot_frame(catalog)  # a fixed random sample of the catalog
-            shown_seeds = catalog.tracks.iloc[catalog.positions(seed_ids)] if seed_ids else catalog.tracks.iloc[:0]
+            shown_seeds = catalog.tracks.iloc[seeds.positions]
             shown_seeds = shown_seeds.assign(label=hover_labels(shown_seeds["track_name"], shown_seeds["artists"]))
             shown_recs = recs.assign(label=hover_labels(recs["track_name"], recs["artists"]))
             st.plotly_chart(charts.seeds_vs_results(shown_seeds, shown_recs, background, x, y), key="rec_plot",
                             config=charts.WEBGL_CONFIG)
 
 
-recommendations(seed_ids, check.missing, check.any_invalid)
+recommendations(check.seeds)

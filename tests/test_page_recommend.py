@@ -465,3 +465,23 @@ def test_a_catalog_too_big_to_list_searches_on_the_server(default_catalog, monke
     at.text_input(key="rec_search_q").input("zzzz-no-such-track").run()
     assert any("No title or artist" in c.value for c in at.caption)
     assert at.multiselect(key="w_rec_search_ids").value == [pick], "a picked seed stays when the search changes"
+
+
+def test_seeds_are_resolved_once_and_the_page_shows_the_engines_reasons(monkeypatch):
+    """The pasted text is parsed and looked up once per request (recommender.seeds), and the
+    problems shown are the ones the engine reports for the same text."""
+    from recommender.catalog import Catalog
+    from recommender.recommenders import make_recommender
+
+    at = open_recommend()
+    lookups = []
+    original = Catalog.positions
+    monkeypatch.setattr(Catalog, "positions",
+                        lambda self, ids: lookups.append(list(ids)) or original(self, ids))
+    text = f"{SEEDS[0]}\n{NOT_IN_CATALOG}\nnot-a-track"
+    paste(at, text)
+    assert results(at) is not None and not at.exception
+    assert [ids for ids in lookups if SEEDS[0] in ids] == [[SEEDS[0], NOT_IN_CATALOG]]
+    shown = next(d.value for d in at.dataframe if "problem" in d.value.columns)
+    engine = make_recommender("popular").fit(at.session_state["catalog"]).recommend(text, k=1)
+    assert list(shown["you pasted"]) == [t.token for t in engine.invalid] + engine.not_in_catalog

@@ -12,15 +12,16 @@ import hashlib
 import io
 import logging
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from recommender.catalog import DEFAULT_CATALOG_PATH, Catalog, load_catalog, load_default_catalog, split_list
-from recommender.ids import parse_track_ids
+from recommender.seeds import SeedSet, resolve_seeds
 
 from . import state
 from .text import hover_escape, hover_labels
@@ -302,32 +303,24 @@ def track_labels(catalog: Catalog, track_ids: list[str]) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class SeedCheck:
-    """The applied seeds checked against a catalog."""
+    """The applied seeds, resolved once (recommender.seeds), and each unusable item's reason."""
 
-    seed_ids: list[str]  # usable: pasted IDs found in the catalog, then searched tracks, no repeats
+    seeds: SeedSet  # what the engine is given as it is (no second parse or look-up)
     problems: pd.DataFrame  # "you pasted" / "problem": each unusable item and why
-    missing: list[str]  # well-formed IDs the catalog lacks
-    any_invalid: bool  # something pasted was not a track ID at all
-    duplicates: int  # repeated items counted once
+
+    @property
+    def seed_ids(self) -> list[str]:  # usable: pasted IDs found in the catalog, then searched ones
+        return list(self.seeds.found)
 
 
 def check_seeds(catalog: Catalog, seed_text: str, search_ids: list[str]) -> SeedCheck:
-    """Parse the pasted text, look every ID up in ``catalog`` and say why each bad item is unusable."""
-    parsed = parse_track_ids(seed_text)
-    pasted = list(parsed.ids)
-    positions = catalog.positions(pasted) if pasted else []
-    found = [t for t, p in zip(pasted, positions) if p >= 0]
-    missing = [t for t, p in zip(pasted, positions) if p < 0]
-    problems = [{"you pasted": t.token[:200], "problem": t.reason} for t in parsed.invalid]
+    """Resolve the pasted text and the searched tracks once, and say why each bad item is unusable
+    (the reasons the engine itself reports)."""
+    seeds = resolve_seeds(catalog, "\n".join([seed_text, *search_ids]))
+    problems = [{"you pasted": t.token[:200], "problem": t.reason} for t in seeds.invalid]
     problems += [{"you pasted": t, "problem": f"a valid track ID, but not in the catalog in use ({catalog.name}); "
-                  "load a catalog that has it, or look it up on the Spotify page"} for t in missing]
-    return SeedCheck(
-        seed_ids=list(dict.fromkeys(found + [t for t in search_ids if t in catalog])),
-        problems=pd.DataFrame(problems, columns=["you pasted", "problem"]),
-        missing=missing,
-        any_invalid=bool(parsed.invalid),
-        duplicates=parsed.duplicates,
-    )
+                  "load a catalog that has it, or look it up on the Spotify page"} for t in seeds.not_in_catalog]
+    return SeedCheck(seeds=seeds, problems=pd.DataFrame(problems, columns=["you pasted", "problem"]))
 
 
 def example_seeds(catalog: Catalog, count: int = 3) -> list[str]:
