@@ -347,3 +347,28 @@ def test_as_labels_takes_thumbs_from_another_page(default_catalog):
     assert out[list(AUDIO_FEATURES)].notna().all().all()  # features from the catalog
     with pytest.raises(LabelError, match="'label' column"):
         as_labels(pd.DataFrame({"track_id": ids}))
+
+
+def test_an_untrained_model_says_train_it_first():
+    from recommender.errors import NotFittedError
+    from recommender.taste import model_settings
+
+    untrained = TasteModel("logreg")
+    for ask in (lambda: untrained.predict_proba(synthetic_labels()), untrained.to_bytes,
+                lambda: model_settings(untrained)):
+        with pytest.raises(NotFittedError, match="not trained yet; train it on your labels first"):
+            ask()
+
+
+def test_the_label_reader_does_not_need_the_label_store():
+    # The store imports the label reader at module top; the reader must never import the store
+    # back (that cycle once forced a lazy import). A fresh interpreter shows what loads.
+    import subprocess
+    import sys
+
+    code = ("import sys, recommender.taste.labels; "
+            "assert 'recommender.store' not in sys.modules, 'taste imports the store'; "
+            "import recommender.store as s, recommender.taste.labels as l; "
+            "assert s.read_labels is l.read_labels and s.LABEL_COLUMNS == l.LABEL_COLUMNS")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
