@@ -87,7 +87,7 @@ def read_labels(source, *, catalog: Catalog | None = None) -> pd.DataFrame:
     1/0, true/false, like/dislike or yes/no. Files without track IDs (such as
     ``liked_disliked.csv``) get a synthetic key from title, artist and features. Rows with a
     track ID but no features take them from ``catalog`` when it holds the track.
-    Returns a frame with :data:`~recommender.store.LABEL_COLUMNS`; raises :class:`LabelError`.
+    Returns a frame with :data:`LABEL_COLUMNS`; raises :class:`LabelError`.
     """
     try:
         raw, name, _warnings = read_table(source)
@@ -231,7 +231,7 @@ def _fill_from_catalog(labels: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
 
 
 def as_labels(frame: pd.DataFrame, *, catalog: Catalog | None = None) -> pd.DataFrame:
-    """Label rows (:data:`~recommender.store.LABEL_COLUMNS`) from a small table of tracks.
+    """Label rows (:data:`LABEL_COLUMNS`) from a small table of tracks.
 
     ``frame`` needs ``label`` (1/0, True/False, like/dislike, liked/disliked, yes/no) and
     ``track_id`` and/or the audio features; ``track_name``, ``artists``, ``genres`` and

@@ -280,7 +280,8 @@ def _major_minor(version: str | None) -> tuple[str, ...]:
 
 
 def refit(labels: pd.DataFrame, settings: dict) -> TasteModel:
-    """The model :func:`train` made from these labels and ``settings`` (:func:`model_settings`)."""
+    """The model :func:`~recommender.taste.selection.train` made from these labels and
+    ``settings`` (:func:`model_settings`)."""
     return TasteModel(settings["model"], features=settings["features"], params=settings.get("params") or {},
                       random_state=int(settings.get("random_state", 0))).fit(canonical_labels(labels))
 

@@ -280,9 +280,9 @@ def train(labels: pd.DataFrame, model: str = DEFAULT_MODEL, *, catalog: Catalog 
     The default path fits one model per fold and one final model (no grid search, no
     permutation importance): a few seconds on the 2,009 demo labels. ``tune_grid`` runs the
     nested grid search of :func:`tune`; ``importance`` adds permutation importance per fold.
-    Labels are put in :func:`canonical_labels` order first, so the same labels always give
-    the same model (a stored model is refitted from its labels and settings, see
-    :func:`refit`).
+    Labels are put in :func:`~recommender.taste.labels.canonical_labels` order first, so the
+    same labels always give the same model (a stored model is refitted from its labels and
+    settings, see :func:`~recommender.taste.model.refit`).
     """
     labels = canonical_labels(labels)
     if tune_grid:
