@@ -1,6 +1,7 @@
 """Recommend: seeds in (paste, search, Explore/Clusters selection), filtered recommendations out."""
 from urllib.parse import urlencode
 
+import pandas as pd
 import streamlit as st
 
 from recommender.errors import FilterError, SeedError, TastemapError
@@ -264,7 +265,10 @@ def recommendations(seeds: SeedSet) -> None:
         st.info(md_escape(note), icon=":material/info:")
     # The listener's taste model (trained on the Taste page) can score, hide or re-rank these;
     # ranks then follow the order shown.
-    recs = renumbered(taste_filter_widget(result.recommendations))
+    def more(n: int) -> pd.DataFrame:  # the same request, deeper: refills a list the taste filter thinned
+        return recommender_for(method, catalog).recommend(seeds, k=n, filters=flat_filters).recommendations
+
+    recs = renumbered(taste_filter_widget(result.recommendations, more=more))
     st.session_state[state.LAST_RECOMMENDATIONS] = recs
     if recs.empty and not result.recommendations.empty:
         st.warning("The taste filter hid every recommendation: lower its threshold, or choose “Show score”.")

@@ -327,6 +327,14 @@ def test_taste_filter_scores_hides_likely_dislikes(default_catalog, tmp_path, mo
     assert recs["like_probability"].between(0, 1).all()
 
     at.radio(key="taste_filter_mode").set_value("Hide likely dislikes").run()
+    at.slider(key="taste_filter_threshold").set_value(0.9).run()
+    assert not at.exception
+    shown = results(at)
+    assert (recs["like_probability"] < 0.9).any(), "some of the first list are hidden"
+    assert len(shown) == len(recs), "hidden dislikes are replaced by the next best matches"
+    assert (shown["like_probability"] >= 0.9).all()
+    assert shown["rank"].tolist() == list(range(1, len(shown) + 1))
+    assert any("refilled to" in c.value for c in at.caption)
     at.slider(key="taste_filter_threshold").set_value(1.0).run()
     assert not at.exception
     assert results(at) is None
