@@ -21,6 +21,7 @@ from ui.data import (
     search_tracks,
     track_labels,
 )
+from ui.glossary import glossary_popover
 from ui.query import (
     FEATURES,
     advanced_filter_count,
@@ -163,7 +164,10 @@ if seed_ids:
 @st.fragment
 def recommendations(seeds: SeedSet) -> None:
     seed_ids = list(seeds.found)
-    st.subheader("2. How to recommend")
+    title_col, glossary_col = st.columns([4, 1], vertical_alignment="bottom")
+    title_col.subheader("2. How to recommend")
+    with glossary_col:
+        glossary_popover()  # the audio features the filters, the why and the CSV name
     how_left, how_right = st.columns([3, 2], gap="large")
     with how_left:
         method = bound(st.radio, "Method", state.REC_METHOD, "hybrid", valid=in_options(METHODS, "hybrid"),

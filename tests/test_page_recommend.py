@@ -493,3 +493,10 @@ def test_seeds_are_resolved_once_and_the_page_shows_the_engines_reasons(monkeypa
     shown = next(d.value for d in at.dataframe if "problem" in d.value.columns)
     engine = make_recommender("popular").fit(at.session_state["catalog"]).recommend(text, k=1)
     assert list(shown["you pasted"]) == [t.token for t in engine.invalid] + engine.not_in_catalog
+
+
+def test_the_feature_glossary_is_one_click_away():
+    at = paste(open_recommend(), "\n".join(SEEDS))
+    assert not at.exception
+    (popover,) = at.get("popover")
+    assert "**Valence (mood)**" in popover.get("markdown")[0].value
