@@ -30,8 +30,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -149,11 +149,11 @@ def apptest_timings(repeats: int = 7) -> list[tuple[str, float, float]]:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     first = _timed(at.run)
     rows.append(("Home: rerun", first, statistics.median(_timed(at.run) for _ in range(repeats))))
-    for page in ("pages/explore.py", "pages/clusters.py"):
+    for page in ("pages/Explore.py", "pages/Clusters.py"):
         first = _timed(lambda p=page: at.switch_page(p).run())
         rows.append((f"{page.split('_', 1)[1][:-3]}: rerun", first,
                      statistics.median(_timed(at.run) for _ in range(repeats))))
-    at.switch_page("pages/explore.py").run()
+    at.switch_page("pages/Explore.py").run()
     xs = ["tempo", "loudness", "danceability", "energy"]
     times = []
     for i in range(repeats):
@@ -161,7 +161,7 @@ def apptest_timings(repeats: int = 7) -> list[tuple[str, float, float]]:
         times.append(_timed(at.run))
     rows.append(("Explore: change X axis", times[0], statistics.median(times[1:])))
 
-    at.switch_page("pages/recommend.py").run()
+    at.switch_page("pages/Recommend.py").run()
     seed_sets = ["\n".join(SEEDS), "\n".join(SEEDS[:2]), "\n".join(SEEDS[1:])]
     times = []
     for i in range(repeats + 1):  # the first paste also fits the hybrid model (once per catalog)

@@ -150,3 +150,20 @@ def test_taste_and_spotify_pages_render(app_page, path, title):
     wait_idle(page, LONG)
     no_exception_shown(page)
     shoot(page, title.lower())
+
+
+def test_every_page_opens_directly_from_its_address(app_page):
+    """A shared link or a bookmark is a browser's first request: it opens its page, with no
+    "Page not found" dialog (Streamlit resolves it by the files in pages/ before app.py runs)."""
+    from ui.pages import PAGES
+
+    url, page, _ = app_page
+    browser = page.context.browser
+    for listed in PAGES:
+        fresh = browser.new_context().new_page()  # a new session, as a link opened elsewhere
+        fresh.goto(f"{url}/{listed.url_path}", timeout=LONG)
+        fresh.locator("h1").first.wait_for(timeout=LONG)
+        wait_idle(fresh, LONG)
+        assert fresh.get_by_text("Page not found").count() == 0, listed.title
+        assert fresh.url.rstrip("/") == f"{url}/{listed.url_path}".rstrip("/"), listed.title
+        fresh.context.close()

@@ -211,15 +211,15 @@ def test_hostile_names_are_plain_text_on_every_page(downloads):
     assert set(HOSTILE) <= grid_names(at, "track_name")  # the preview grid shows them verbatim
     assert set(HOSTILE) <= grid_names(at, "artists")
 
-    at.switch_page("pages/explore.py").run()
+    at.switch_page("pages/Explore.py").run()
     assert_no_markup_rendered(at, "Explore")
     hovers = " ".join(plotly_strings(at))
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in hovers, "hover labels show the name, escaped"
 
-    at.switch_page("pages/clusters.py").run()
+    at.switch_page("pages/Clusters.py").run()
     assert_no_markup_rendered(at, "Clusters")
 
-    at.switch_page("pages/recommend.py").run()
+    at.switch_page("pages/Recommend.py").run()
     at.text_area(key="w_seed_text").input("\n".join(hostile_ids(frame)))
     next(b for b in at.button if b.label == "Get recommendations").click().run()
     assert_no_markup_rendered(at, "Recommend")
@@ -239,7 +239,7 @@ def test_recommendations_export_neutralises_hostile_names_in_results(downloads):
     # Seeds near the hostile tracks so that they come back as results, not only as seeds.
     frame = hostile_frame(120)
     at = upload_hostile(frame)
-    at.switch_page("pages/recommend.py").run()
+    at.switch_page("pages/Recommend.py").run()
     others = [t for t in frame["track_id"].drop_duplicates() if t not in hostile_ids(frame)][:5]
     at.radio(key="w_rec_method").set_value("popular").run()
     at.slider(key="w_rec_k").set_value(100).run()
@@ -310,7 +310,7 @@ def data_dir(tmp_path, monkeypatch):
 def test_taste_page_labels_and_exports_of_hostile_tracks(data_dir, downloads):
     frame = hostile_frame()
     at = upload_hostile(frame)
-    at.switch_page("pages/taste.py").run()
+    at.switch_page("pages/Taste.py").run()
     assert_no_markup_rendered(at, "Taste")
     # Label the hostile tracks through the catalog search, then export the labels.
     at.text_input(key="taste_search").input("alert(1)").run()
@@ -338,7 +338,7 @@ def test_taste_page_labels_and_exports_of_hostile_tracks(data_dir, downloads):
 
 
 def test_taste_messages_about_a_hostile_label_file_are_escaped(data_dir):
-    at = AppTest.from_file(str(ROOT / "pages" / "taste.py"), default_timeout=180).run()
+    at = AppTest.from_file(str(ROOT / "pages" / "Taste.py"), default_timeout=180).run()
     bad = f"{MARKDOWN},{SCRIPT}\n1,2\n".encode()  # no label column: the message lists the columns
     at.file_uploader(key="taste_upload").set_value((f"{IMG}.csv", bad, "text/csv")).run()
     at.button(key="taste_import").click().run()

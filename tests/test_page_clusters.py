@@ -14,7 +14,7 @@ from ui.text import hover_escape
 
 ROOT = Path(__file__).resolve().parent.parent
 
-PAGE = "pages/clusters.py"
+PAGE = "pages/Clusters.py"
 
 
 def open_clusters(catalog=None) -> AppTest:

@@ -29,7 +29,7 @@ from ui.data import PLOT_SAMPLE, plot_frame, primary_genres  # noqa: E402
 from ui.text import hover_escape  # noqa: E402
 from ui.widgets import selected_track_ids  # noqa: E402
 
-PAGE = "pages/explore.py"
+PAGE = "pages/Explore.py"
 
 
 def open_explore() -> AppTest:
@@ -70,7 +70,7 @@ def test_axis_colour_and_size_choices_rerender_and_persist(default_catalog):
     at.run()
     assert not at.exception
     assert at.session_state["explore_x"] == "tempo"
-    at.switch_page("pages/home.py").run()
+    at.switch_page("pages/Home.py").run()
     at.switch_page(PAGE).run()
     assert at.selectbox(key="w_explore_x").value == "tempo"
     assert at.selectbox(key="w_explore_color").value == "popularity"

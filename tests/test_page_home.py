@@ -1,7 +1,6 @@
-"""Home page (pages/home.py): catalog on first visit, uploads with load report, bad uploads, hostile names."""
+"""Home page (pages/Home.py): catalog on first visit, uploads with load report, bad uploads, hostile names."""
 from __future__ import annotations
 
-import ast
 import gzip
 import hashlib
 import json
@@ -111,7 +110,7 @@ def test_upload_is_keyed_by_its_bytes_so_no_page_hashes_every_row():
     assert not at.get("progress"), "the progress bar is gone once the upload is ready"
     catalog = at.session_state["catalog"]
     assert catalog_key(catalog) == "upload-" + hashlib.sha256(data).hexdigest()[:20]
-    for page in ("pages/explore.py", "pages/clusters.py", "pages/recommend.py"):
+    for page in ("pages/Explore.py", "pages/Clusters.py", "pages/Recommend.py"):
         at.switch_page(page).run()
         assert not at.exception, page
     at.text_area(key="w_seed_text").input(str(catalog.tracks["track_id"].iat[0]))
@@ -248,13 +247,13 @@ def test_a_file_with_four_audio_features_loads_and_home_names_what_is_missing_an
 def test_every_page_runs_on_a_catalog_with_four_audio_features():
     at = upload(open_home(), "four_features.csv", FOUR_FEATURES.read_bytes())
     catalog = at.session_state["catalog"]
-    at.switch_page("pages/explore.py").run()
+    at.switch_page("pages/Explore.py").run()
     assert not at.exception and not at.error
     for tab in ["Correlations", "Pairs of features", "By genre", "Over the years"]:
         at.session_state["explore_tab"] = tab
         at.run()
         assert not at.exception and not at.error, tab
-    at.switch_page("pages/clusters.py").run()
+    at.switch_page("pages/Clusters.py").run()
     assert not at.exception and not at.error
     for tab in ["Profiles", "Browse a cluster"]:
         at.session_state["clusters_tab"] = tab
@@ -263,7 +262,7 @@ def test_every_page_runs_on_a_catalog_with_four_audio_features():
     at.session_state["clusters_details"] = True  # the elbow chart and expert numbers
     at.run()
     assert not at.exception and not at.error
-    at.switch_page("pages/recommend.py").run()
+    at.switch_page("pages/Recommend.py").run()
     assert not at.exception
     seeds = catalog.tracks["track_id"].head(3).tolist()
     at.session_state["seed_text"] = "\n".join(seeds)  # what "Get recommendations" applies
@@ -287,7 +286,7 @@ def test_a_file_with_one_audio_feature_is_a_track_list_and_home_says_why():
     assert "It gives only tempo" in notice and "at least 2 audio features" in notice
     assert at.button(key="home_go_explore").disabled and at.button(key="home_go_clusters").disabled
     assert not at.button(key="home_go_recommend").disabled
-    for page in ("pages/explore.py", "pages/clusters.py", "pages/recommend.py"):
+    for page in ("pages/Explore.py", "pages/Clusters.py", "pages/Recommend.py"):
         at.switch_page(page).run()
         assert not at.exception and at.info, page  # each page says it needs audio features
 

@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = "pages/playlist.py"
+PAGE = "pages/Playlist.py"
 NOT_IN_CATALOG = "4uLU6hMCjMI75M1A2tKUQC"  # a well-formed ID the default catalog lacks
 
 

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 from recommender.ids import parse_track_ids  # noqa: E402
 from ui.query import query_to_state, state_to_query  # noqa: E402
 
-PAGE = "pages/recommend.py"
+PAGE = "pages/Recommend.py"
 # Three real tracks of the default catalog (Ed Sheeran, Maroon 5, Zara Larsson remixes).
 SEEDS = ["6f807x0ima9a1j3VPbc7VN", "0r7CVbZTWZgbTCYdfa2P31", "1z1Hg7Vb0AhHDiEmnDE79l"]
 NOT_IN_CATALOG = "4uLU6hMCjMI75M1A2tKUQC"  # a well-formed ID the default catalog lacks
@@ -256,7 +256,7 @@ def test_a_broken_link_is_explained_and_the_page_still_works(default_catalog):
 def test_seeds_survive_a_visit_to_another_page(default_catalog):
     at = open_recommend()
     at = paste(at, SEEDS[0])
-    at.switch_page("pages/explore.py").run()
+    at.switch_page("pages/Explore.py").run()
     at.switch_page(PAGE).run()
     assert not at.exception
     assert at.text_area(key="w_seed_text").value == SEEDS[0]

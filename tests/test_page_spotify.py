@@ -1,4 +1,4 @@
-"""The Spotify page (pages/spotify.py) in AppTest, with and without credentials.
+"""The Spotify page (pages/Spotify.py) in AppTest, with and without credentials.
 
 With credentials the page talks over real HTTP to the fake Web API on 127.0.0.1. The login
 test runs several browser sessions: only the one Spotify redirected back to is logged in.
@@ -11,12 +11,12 @@ from urllib.parse import parse_qs, urlsplit
 import pandas as pd
 import pytest
 import requests
+from fake_spotify import CLIENT_ID, CLIENT_SECRET, FakeSpotify, fake_id
 from streamlit.testing.v1 import AppTest
 
-from fake_spotify import CLIENT_ID, CLIENT_SECRET, FakeSpotify, fake_id
 from ui import spotify as spotify_ui
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "spotify.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "Spotify.py")
 TIMEOUT = 60
 PLAYLIST = fake_id(5, "P")
 

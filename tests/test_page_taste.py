@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from recommender.store import LabelStore
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = str(ROOT / "pages" / "taste.py")
+PAGE = str(ROOT / "pages" / "Taste.py")
 TIMEOUT = 300
 
 

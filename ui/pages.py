@@ -1,8 +1,13 @@
 """The app's pages, in the order the sidebar shows them: the one place that knows their files.
 
 ``app.py`` builds the navigation from :data:`PAGES`; code that sends the listener to another
-page calls :func:`go` with one of the constants (never a file path typed again). URL paths are
-the titles (``/Recommend``, ``/Spotify``: the Spotify login's redirect URI ends in it).
+page calls :func:`go` with one of the constants (never a file path typed again).
+
+A page's file is named by its title (``pages/Recommend.py``) because its URL path is the
+title (``/Recommend``, ``/Spotify``: shared links and the redirect URI registered with Spotify
+end in it), and Streamlit resolves a browser's first request by the files in ``pages/`` before
+``app.py`` has listed them: a file ``recommend.py`` served at ``/Recommend`` opened that first
+page behind a "Page not found" dialog.
 """
 from __future__ import annotations
 
@@ -21,25 +26,24 @@ class Page:
     icon: str
 
     @property
-    def url_path(self) -> str:
+    def url_path(self) -> str:  # Streamlit's, from the file name (Home: the default page, "/")
         return "" if self is HOME else self.title
 
 
-HOME = Page("pages/home.py", "Home", ":material/home:")
-EXPLORE = Page("pages/explore.py", "Explore", ":material/scatter_plot:")
-CLUSTERS = Page("pages/clusters.py", "Clusters", ":material/bubble_chart:")
-RECOMMEND = Page("pages/recommend.py", "Recommend", ":material/recommend:")
-PLAYLIST = Page("pages/playlist.py", "Playlist", ":material/queue_music:")
-TASTE = Page("pages/taste.py", "Taste", ":material/favorite:")
-SPOTIFY = Page("pages/spotify.py", "Spotify", ":material/library_music:")
+HOME = Page("pages/Home.py", "Home", ":material/home:")
+EXPLORE = Page("pages/Explore.py", "Explore", ":material/scatter_plot:")
+CLUSTERS = Page("pages/Clusters.py", "Clusters", ":material/bubble_chart:")
+RECOMMEND = Page("pages/Recommend.py", "Recommend", ":material/recommend:")
+PLAYLIST = Page("pages/Playlist.py", "Playlist", ":material/queue_music:")
+TASTE = Page("pages/Taste.py", "Taste", ":material/favorite:")
+SPOTIFY = Page("pages/Spotify.py", "Spotify", ":material/library_music:")
 PAGES: tuple[Page, ...] = (HOME, EXPLORE, CLUSTERS, RECOMMEND, PLAYLIST, TASTE, SPOTIFY)
 
 
 def navigation() -> st.navigation:
     """The sidebar's page list (Home first and default)."""
     return st.navigation([
-        st.Page(page.path, title=page.title, icon=page.icon, default=page is HOME,
-                **({"url_path": page.url_path} if page is not HOME else {}))
+        st.Page(page.path, title=page.title, icon=page.icon, default=page is HOME)
         for page in PAGES
     ])
 
