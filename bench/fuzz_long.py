@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"- {r['target']}: {r['outcome']}\n{r.get('failure', r.get('output', ''))[-1500:]}")
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = RESULTS / f"fuzz-{stamp}.json"
     out.write_text(json.dumps({"profile": profile, "time_limit_s": args.time_limit, "targets": rows,
                                "command": " ".join(["python -m bench.fuzz_long", *(argv or sys.argv[1:])])},

@@ -9,8 +9,8 @@ shows the same ``invalid`` / ``not_in_catalog`` reasons the engine would report.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import numpy as np
 

@@ -15,8 +15,6 @@ from recommender.catalog import (
     AUDIO_FEATURES,
     FEATURE_RANGES,
     LAYOUT_NAMES,
-    LAYOUTS as LAYOUT_SIGNATURES,
-    LIST_SEP,
     MIN_SOUND_FEATURES,
     Catalog,
     LoadReport,
@@ -26,6 +24,9 @@ from recommender.catalog import (
     map_columns,
     normalize_header,
     split_list,
+)
+from recommender.catalog import (
+    LAYOUTS as LAYOUT_SIGNATURES,
 )
 from recommender.errors import CatalogError
 

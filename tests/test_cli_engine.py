@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from planted import planted_csv_bytes, track_id
+
 from recommender.cli import main
 
 ROCK = [track_id(0, i) for i in range(3)]

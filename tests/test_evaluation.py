@@ -4,8 +4,8 @@ from __future__ import annotations
 import math
 
 import pytest
-
 from planted import planted_catalog
+
 from recommender.evaluation import evaluate, evaluation_report, ranking_metrics, sample_queries
 
 

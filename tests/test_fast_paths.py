@@ -297,7 +297,8 @@ def test_valid_ids_from_the_byte_buffers_equal_the_regex():
         length = 22 if r < 0.7 else int(rng.integers(0, 30))
         pool = alphabet if r < 0.5 else alphabet + odd
         cells.append(None if r > 0.97 else "".join(rng.choice(pool, length)))
-    regex = lambda s: s.str.fullmatch(r"[0-9A-Za-z]{22}").fillna(False).astype(bool)
+    def regex(s):
+        return s.str.fullmatch(r"[0-9A-Za-z]{22}").fillna(False).astype(bool)
     series = pd.Series(cells, dtype="string")
     for part in (series, series.iloc[11:], series.iloc[3:4000]):
         pd.testing.assert_series_equal(_valid_ids(part), regex(part))

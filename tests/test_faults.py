@@ -18,7 +18,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-
 from bench.load_test import server  # noqa: E402
 from bench.ui_speed import CHROMIUM, launch_browser, wait_idle  # noqa: E402
 from recommender.store import LabelStore  # noqa: E402

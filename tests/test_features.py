@@ -5,8 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from planted import planted_catalog
+
 from recommender.catalog import load_catalog
 from recommender.errors import CatalogError, NotFittedError
 from recommender.features import FeatureSpace

@@ -6,8 +6,8 @@ import pickle
 
 import numpy as np
 import pytest
-
 from planted import planted_catalog, track_id
+
 from recommender.errors import FilterError, ModelError, NotFittedError, SeedError
 from recommender.recommenders import (
     METHODS,

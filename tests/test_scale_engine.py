@@ -7,8 +7,8 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 
 import recommender.clustering as clustering
 import recommender.recommenders.hybrid as hybrid
-from recommender.recommenders import make_recommender
 from recommender.cache import FitCache
+from recommender.recommenders import make_recommender
 
 
 def _queries(catalog, count=25, seed=3):

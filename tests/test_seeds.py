@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from planted import planted_catalog, track_id
 
 from recommender.recommenders import make_recommender
 from recommender.seeds import SeedSet, resolve_seeds
-
-from planted import planted_catalog, track_id
 
 MISSING = "4uLU6hMCjMI75M1A2tKUQC"  # a valid ID the planted catalog lacks
 

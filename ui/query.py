@@ -9,7 +9,8 @@ checking every value and explaining what it could not use.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from recommender.catalog import TUNABLE_FEATURES
 from recommender.errors import FilterError

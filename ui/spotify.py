@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
@@ -42,7 +43,6 @@ from ui.state import SPOTIFY_PROFILE as PROFILE_KEY
 from ui.state import SPOTIFY_SAVED as SAVED_KEY
 from ui.state import SPOTIFY_TOKENS as TOKEN_STORE_KEY
 from ui.text import md_escape
-
 
 DEFAULT_REDIRECT = "http://127.0.0.1:8501/Spotify"  # when the address in use is not known
 SPOTIFY_PAGE_PATH = "Spotify"  # this page's URL path (ui.pages.SPOTIFY)

@@ -7,7 +7,8 @@ comes back, and other pages (Explore, Clusters, Spotify, Taste) can set them.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import pandas as pd
 import streamlit as st

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -174,7 +174,7 @@ class Catalog:
         h.update(pd.util.hash_pandas_object(self.memberships, index=False).to_numpy().tobytes())
         return h.hexdigest()[:20]
 
-    def without_playlists(self, playlist_ids: Iterable[str]) -> "Catalog":
+    def without_playlists(self, playlist_ids: Iterable[str]) -> Catalog:
         """A copy in which the given playlists' memberships are blanked (for evaluation).
 
         Genres, subgenres and playlist counts on track rows are recomputed from the
@@ -187,7 +187,7 @@ class Catalog:
         tracks = _attach_membership_summary(tracks, memberships)
         return Catalog(tracks=tracks, memberships=memberships, report=self.report, name=self.name)
 
-    def subset(self, mask: np.ndarray | pd.Series) -> "Catalog":
+    def subset(self, mask: np.ndarray | pd.Series) -> Catalog:
         """A catalog holding only the tracks where ``mask`` is true."""
         tracks = self.tracks[np.asarray(mask)].reset_index(drop=True)
         memberships = self.memberships[self.memberships["track_id"].isin(tracks["track_id"])]

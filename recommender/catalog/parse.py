@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .cells import _as_text, _at_codes, _categories, _clean_column, _clean_text, _contains, _is_categorical, _recategorize
+from .cells import (
+    _as_text,
+    _at_codes,
+    _categories,
+    _clean_column,
+    _clean_text,
+    _contains,
+    _is_categorical,
+    _recategorize,
+)
 from .schema import (
     _ENDPOINT_FEATURES,
     AUDIO_FEATURES,

@@ -12,8 +12,9 @@ import os
 import re
 import warnings as _warnings
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Iterable, Union
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ MAX_DECOMPRESSED_BYTES = 2 * 1024**3  # refuse gzip bombs
 # loaded as categoricals and cleaned once per distinct value (see _read_parquet).
 _MAX_CATEGORY_SHARE = 0.25
 
-Source = Union[str, os.PathLike, bytes, IO[bytes]]
+Source = str | os.PathLike | bytes | IO[bytes]
 
 
 def _read_bytes(source: Source) -> tuple[bytes, str]:

@@ -7,8 +7,8 @@ punctuation-insensitively, so a new layout usually needs only new aliases.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 # The embedded TidyTuesday catalog and the other sample data files of the checkout.
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
