@@ -1,8 +1,9 @@
 """Many users at once: concurrent sessions against one `streamlit run` server.
 
-Run:  .venv/bin/python -m bench.load_test                  (= ``make load``: 20 sessions, 120 s, ws client)
+Run:  .venv/bin/python -m bench.load_test                  (20 sessions, 120 s, ws client; part of ``make load``)
       .venv/bin/python -m bench.load_test --think-ms 5000  (a pause between interactions, as a reader makes)
-      .venv/bin/python -m bench.load_test --client browser --sessions 4 --duration 20
+      .venv/bin/python -m bench.load_test --client browser --sessions 4 --rounds 2 --duration 0
+                                                           (4 Chromium sessions, 2 rounds each; part of ``make load``)
 
 Two load clients drive the same flows:
 
@@ -15,11 +16,17 @@ Two load clients drive the same flows:
   context per session. Closest to people, but on a small machine the browsers use most CPU.
 
 One server on a free 127.0.0.1 port. After a single warm-up session (which loads the catalog
-and fits the models), all sessions start together and, until the time is up, loop over:
+and fits the models: three Recommend rounds), all sessions start together and each does rounds
+until it has done at least ``--rounds`` of them and the ``--duration`` is up (``--duration 0``:
+exactly ``--rounds`` rounds, however fast or slow the machine is). A round:
 
-- Recommend: paste three seeds no other session uses, wait for the results;
-- Taste (with ``--no-taste`` left out): search a track by its title, pick it, "Liked", wait
-  for the confirmation, in the session's own label profile.
+- Recommend: paste three seeds no other session uses, press "Get recommendations", wait for the
+  results;
+- Taste (with ``--no-taste`` left out): open the page (the first time: create the session's own
+  label profile), search a track by its title, pick it, "Liked", wait for the confirmation.
+
+Every wait is on the page's state (the result of the action on the page, the script idle),
+never on a guessed time; the step timeout only guards against a hang.
 
 Interactions follow each other at once (the harshest case), or after a pause of
 ``--think-ms`` on average (drawn uniformly from 0.5x to 1.5x per interaction, so sessions do
@@ -42,16 +49,15 @@ import json
 import os
 import random
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Awaitable, Callable, Iterator
 from urllib.parse import unquote
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,8 +73,14 @@ P95_GOAL_MS = 1000.0
 CLIENTS = ("ws", "browser")
 SEED_BOX_KEY = widget_key("seed_text")  # the Recommend page's seed box (drawn with ui.widgets.form_bound)
 GET_BUTTON_KEY = "rec_get"  # its "Get recommendations" button, which applies the box
-STEP_TIMEOUT_MS = 60_000
-FIRST_LOAD_TIMEOUT_MS = 240_000
+# Hang guards, not speed goals: a step waits for its result on the page this long before it
+# counts as an error (a busy 2-core machine running four browsers is slow, not hung).
+STEP_TIMEOUT_MS = 300_000
+FIRST_LOAD_TIMEOUT_MS = 600_000
+# The page shows the result of a step: the script idle and connected, no stack trace, and each
+# given expectation met (ones that only the step's result can meet, so an old page never passes):
+# url: in the query string; path: the URL path's last part; text: a regex on the page's text;
+# code: in an st.code block; tag: in a picked multiselect item; key: a widget with this user key.
 IDLE_JS = """(expect) => {
     const app = document.querySelector('[data-testid="stApp"]');
     if (!app || app.getAttribute('data-test-script-state') !== 'notRunning'
@@ -76,7 +88,13 @@ IDLE_JS = """(expect) => {
     if (document.querySelector('[data-testid="stException"]')) return 'exception';
     const text = document.body.innerText;
     if (expect.url && !decodeURIComponent(location.search).includes(expect.url)) return false;
+    if (expect.path && decodeURIComponent(location.pathname).split('/').pop() !== expect.path) return false;
     if (expect.text && !new RegExp(expect.text).test(text)) return false;
+    const within = (selector, wanted) => Array.from(document.querySelectorAll(selector))
+        .some((el) => el.innerText.includes(wanted));
+    if (expect.code && !within('[data-testid="stCode"]', expect.code)) return false;
+    if (expect.tag && !within('[data-testid="stMultiSelectTagsContainer"] [data-tag]', expect.tag)) return false;
+    if (expect.key && !document.querySelector('.st-key-' + expect.key)) return false;
     return true;
 }"""
 
@@ -162,15 +180,20 @@ class RssSampler(threading.Thread):
         self.phase = "idle"
         self.cpu: dict[str, float] = {}
         self._stop_event = threading.Event()
+        self._t0 = time.monotonic()
 
     def run(self) -> None:
-        start = time.monotonic()
         while not self._stop_event.is_set():
             try:
-                self.samples.append((time.monotonic() - start, rss_kib(self.pid), self.phase))
+                self.samples.append((time.monotonic() - self._t0, rss_kib(self.pid), self.phase))
             except OSError:
                 return
             self._stop_event.wait(self.every)
+
+    def sample_now(self) -> None:
+        """One sample at once (a phase's last value must not depend on when the thread wakes)."""
+        with contextlib.suppress(OSError):
+            self.samples.append((time.monotonic() - self._t0, rss_kib(self.pid), self.phase))
 
     def stop(self) -> None:
         self._stop_event.set()
@@ -192,8 +215,8 @@ class Plan:
     titles: list[list[str]]  # per session: titles that find exactly one track, no other session's
 
 
-def make_plan(n_sessions: int, per_session: int = 60, seed: int = 0) -> Plan:
-    """Disjoint seed pools and label titles per session, from the default catalog."""
+def make_plan(n_sessions: int, per_session: int = 60, seed: int = 0, titles_each: int = 12) -> Plan:
+    """Disjoint seed pools and ``titles_each`` label titles per session, from the default catalog."""
     from recommender.catalog import load_default_catalog
 
     catalog = load_default_catalog()
@@ -211,7 +234,7 @@ def make_plan(n_sessions: int, per_session: int = 60, seed: int = 0) -> Plan:
                   and counts.get(n.lower(), 0) == 1]
     rng.shuffle(candidates)
     titles: list[str] = []
-    want = n_sessions * 12
+    want = n_sessions * titles_each
     for name in candidates:
         if haystack.str.contains(name.lower(), regex=False).sum() == 1:
             titles.append(name)
@@ -259,19 +282,20 @@ async def _until(page, expect: dict, timeout_ms: float) -> None:
 
 async def _step(stats: SessionStats, kind: str, page, action, expect: dict, timeout_ms: float = STEP_TIMEOUT_MS,
                 record: bool = True) -> bool:
+    """One timed interaction: its think pause, the action, then a wait until the page shows
+    ``expect`` (see IDLE_JS) with the script idle."""
     if record and stats.think is not None:
         await stats.think()
     since = await page.evaluate("performance.now()")
     start = time.perf_counter()
     try:
         await action()
-        await page.wait_for_timeout(30)  # let the rerun begin before waiting for idle
         await _until(page, expect, timeout_ms)
     except Exception as exc:  # noqa: BLE001 - every failure counts as an error of this step
         stats.errors.append(f"{kind}: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
         return False
     if record:
-        stats.add(kind, (time.perf_counter() - start) * 1000 - 30)
+        stats.add(kind, (time.perf_counter() - start) * 1000)
         stats.script_ms.setdefault(kind, []).append(await page.evaluate(SCRIPT_TIME_JS, since))
     return True
 
@@ -280,13 +304,40 @@ async def _goto_page(page, title: str) -> None:
     await page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
 
 
+def _by_key(page, key: str, inner: str = ""):
+    """The widget with user key ``key`` (Streamlit gives its container the class st-key-<key>)."""
+    return page.locator(f".st-key-{key} {inner}".strip()).first
+
+
+# What each page shows once it is drawn: its URL path and a text only that page has.
+RECOMMEND_READY = {"path": "Recommend", "text": "Seed tracks"}
+TASTE_READY = {"path": "Taste", "text": r"labels? in profile '"}
+RESULTS_TEXT = r"\d+ tracks"  # the results caption: "20 tracks by the hybrid method for 3 seed(s)…"
+
+
+def _results_expect(seeds: list[str]) -> dict:
+    """Recommendations for exactly ``seeds``: in the address bar and in the share link (drawn
+    after the results table in the same run), with the results caption."""
+    joined = "seeds=" + ",".join(seeds)
+    return {"path": "Recommend", "url": joined, "code": joined, "text": RESULTS_TEXT}
+
+
+def _saved_text(expected: int, profile: str) -> str:
+    """The confirmation of a label and the profile's caption with its new count."""
+    return rf"Labelled 1 track\(s\)[\s\S]*\b{expected} labels? in profile '{re.escape(profile)}'"
+
+
 @dataclass
 class RunState:
     """Shared by the sessions of one run: who has opened its page, when to start and stop."""
-    deadline: float = float("inf")
+    rounds: int = 1  # every session does at least this many rounds...
+    deadline: float = float("-inf")  # ...and goes on until this time (time.monotonic())
     ready: set = field(default_factory=set)
     start: asyncio.Event | None = None
     think_ms: float = 0.0  # mean pause before each timed interaction
+
+    def another_round(self, done: int) -> bool:
+        return done < self.rounds or time.monotonic() < self.deadline
 
 
 async def run_session(index: int, browser, url: str, plan: Plan, state: RunState, taste: bool,
@@ -304,36 +355,34 @@ async def run_session(index: int, browser, url: str, plan: Plan, state: RunState
     titles = list(plan.titles[index])
     profile = f"load-{run_id}-{index}"
     try:
-        await page.goto(url + "/Recommend", timeout=FIRST_LOAD_TIMEOUT_MS)
-        await _until(page, {"text": "Seed tracks"}, FIRST_LOAD_TIMEOUT_MS)
+        # The first visit (not timed): Home, then Recommend from the sidebar, as a visitor goes.
+        await page.goto(url + "/", timeout=FIRST_LOAD_TIMEOUT_MS)
+        await _until(page, {}, FIRST_LOAD_TIMEOUT_MS)
+        await _goto_page(page, "Recommend")
+        await _until(page, RECOMMEND_READY, FIRST_LOAD_TIMEOUT_MS)
         state.ready.add(index)
         if state.start is not None:
             await state.start.wait()
         n = 0
         on_taste = False
-        while n == 0 or time.monotonic() < state.deadline:
+        while state.another_round(n):
             if on_taste:
                 if not await _step(stats, "open Recommend", page, lambda: _goto_page(page, "Recommend"),
-                                   {"text": "Seed tracks"}):
+                                   RECOMMEND_READY):
                     break
                 on_taste = False
             seeds = [pool[(3 * n + k) % len(pool)] for k in range(3)]
-            box = page.locator('[data-testid="stTextArea"] textarea').first
 
-            async def paste() -> None:
-                await box.fill("\n".join(seeds))
-                await box.press("Control+Enter")
+            async def paste_and_press(text: str = "\n".join(seeds)) -> None:
+                await _by_key(page, SEED_BOX_KEY, "textarea").fill(text)  # a draft until the button
+                await _by_key(page, GET_BUTTON_KEY, "button").click()
 
-            ok = await _step(stats, "paste seeds -> recommendations", page, paste,
-                             {"url": "seeds=" + ",".join(seeds), "text": r"\d+ tracks by the \w+ method"})
-            if ok:
+            if await _step(stats, "paste seeds -> recommendations", page, paste_and_press, _results_expect(seeds)):
                 await _check_seed_isolation(page, seeds, others, stats)
             n += 1
-            if not taste or time.monotonic() >= state.deadline:
+            if not taste or not titles:
                 continue
-            if not titles:
-                continue
-            if not await _step(stats, "open Taste", page, lambda: _goto_page(page, "Taste"), {"text": "Label tracks"}):
+            if not await _step(stats, "open Taste", page, lambda: _goto_page(page, "Taste"), TASTE_READY):
                 break
             on_taste = True
             if stats.labels_added == 0 and not await _create_profile(page, profile, stats):
@@ -349,9 +398,9 @@ async def run_session(index: int, browser, url: str, plan: Plan, state: RunState
 
 
 async def _check_seed_isolation(page, seeds: list[str], others: set[str], stats: SessionStats) -> None:
-    box_text = await page.locator('[data-testid="stTextArea"] textarea').first.input_value()
+    box_text = await _by_key(page, SEED_BOX_KEY, "textarea").input_value()
     shown = set(re.findall(r"[0-9A-Za-z]{22}", box_text))
-    shown |= set(re.findall(r"[0-9A-Za-z]{22}", page.url))
+    shown |= set(re.findall(r"[0-9A-Za-z]{22}", unquote(page.url)))
     for code in await page.locator('[data-testid="stCode"]').all_text_contents():
         shown |= set(re.findall(r"seeds=([0-9A-Za-z,]+)", code)[0].split(",")) if "seeds=" in code else set()
     _compare_seeds(shown, seeds, others, stats)
@@ -366,41 +415,41 @@ def _compare_seeds(shown: set[str], seeds: list[str], others: set[str], stats: S
 
 
 async def _create_profile(page, profile: str, stats: SessionStats) -> bool:
-    field_ = page.get_by_label("New profile")
+    field_ = _by_key(page, "taste_new_profile", "input")
 
     async def create() -> None:
         await field_.fill(profile)
         await field_.press("Enter")
 
-    return await _step(stats, "create label profile", page, create, {"text": f"0 labels in profile '{profile}'"})
+    return await _step(stats, "create label profile", page, create,
+                       {"path": "Taste", "text": rf"\b0 labels in profile '{re.escape(profile)}'"})
 
 
 async def _label_one(page, title: str, profile: str, stats: SessionStats) -> bool:
-    tab = page.get_by_role("tab", name="Search the catalog")
-    if not await _step(stats, "label: open search tab", page, tab.click, {}, record=False):
-        return False
-    search = page.get_by_label("Track or artist contains")
+    # A tab click draws nothing new (every tab is on the page already): no wait but for the
+    # search box to be visible, which fill() waits for.
+    await page.get_by_role("tab", name="Search the catalog").click()
+    search = _by_key(page, "taste_search", "input")
 
     async def type_query() -> None:
         await search.fill(title)
         await search.press("Enter")
 
-    if not await _step(stats, "label: search a title", page, type_query, {"text": "Liked"}):
+    # The track list appears only once a search has run (the page was opened with an empty box).
+    if not await _step(stats, "label: search a title", page, type_query, {"path": "Taste", "key": "taste_search_pick"}):
         return False
-    select = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Tracks").first
+    picker = _by_key(page, "taste_search_pick")
 
     async def pick() -> None:
-        await select.locator("input").first.click()
-        option = page.get_by_role("option").filter(has_text=title).first
-        await option.click(timeout=STEP_TIMEOUT_MS)
+        await picker.locator("input").first.click()
+        await page.get_by_role("option").filter(has_text=title).first.click()
         await page.keyboard.press("Escape")
 
-    if not await _step(stats, "label: pick the track", page, pick, {"text": re.escape(title)}):
+    if not await _step(stats, "label: pick the track", page, pick, {"path": "Taste", "tag": title}):
         return False
-    liked = page.get_by_role("button", name=re.compile("Liked"))
-    expected = stats.labels_added + 1
-    return await _step(stats, "label: Liked -> saved", page, liked.first.click,
-                       {"text": rf"Labelled 1 track\(s\)[\s\S]*{expected} labels? in profile '{re.escape(profile)}'"})
+    liked = _by_key(page, "taste_search_1", "button")
+    return await _step(stats, "label: Liked -> saved", page, liked.click,
+                       {"path": "Taste", "text": _saved_text(stats.labels_added + 1, profile)})
 
 
 async def _check_label_isolation(page, profile: str, stats: SessionStats) -> None:
@@ -441,8 +490,11 @@ def _ws_page_errors(session: StreamlitSession) -> str:
 
 
 async def _ws_step(stats: SessionStats, kind: str, session: StreamlitSession,
-                   action: Callable[[], Awaitable[object]], text: str | None = None, query: str | None = None) -> bool:
-    """One timed interaction: its think pause, the action, the check of its result."""
+                   action: Callable[[], Awaitable[object]], text: str | None = None, query: str | None = None,
+                   path: str | None = None, check: Callable[[], str | None] | None = None) -> bool:
+    """One timed interaction: its think pause, the action (which returns when the server has
+    finished the run it asked for), the check of its result: ``text`` (a regex) on the page,
+    ``query`` in the address bar, ``path`` the page's URL path, ``check()`` no problem."""
     if stats.think is not None:
         await stats.think()
     try:
@@ -452,12 +504,34 @@ async def _ws_step(stats: SessionStats, kind: str, session: StreamlitSession,
                             + _ws_page_errors(session))
         return False
     problem = _ws_problem(session, text, query)
+    if problem is None and path is not None and session.page_path != path:
+        problem = f"the page is {session.page_path!r}, not {path!r}"
+    if problem is None and check is not None:
+        problem = check()
     if problem:
         stats.errors.append(f"{kind}: {problem}" + _ws_page_errors(session))
         return False
     stats.add(kind, run_.wall_ms)
     stats.script_ms.setdefault(kind, []).append(run_.script_ms)
     return True
+
+
+def _ws_has_code(session: StreamlitSession, wanted: str) -> Callable[[], str | None]:
+    def check() -> str | None:
+        if any(wanted in code.text for code in session.of_kind("code")):
+            return None
+        return f"no share link with {wanted!r}"
+    return check
+
+
+def _ws_has_widget(session: StreamlitSession, key: str) -> Callable[[], str | None]:
+    def check() -> str | None:
+        try:
+            session.widget(key)
+        except SessionError as exc:
+            return str(exc)
+        return None
+    return check
 
 
 async def run_ws_session(index: int, url: str, plan: Plan, state: RunState, taste: bool, run_id: str,
@@ -469,43 +543,47 @@ async def run_ws_session(index: int, url: str, plan: Plan, state: RunState, tast
     pool = plan.seeds[index]
     titles = list(plan.titles[index])
     profile = f"load-{run_id}-{index}"
+    recommend, taste_page = RECOMMEND_READY["path"], TASTE_READY["path"]
     try:
         await session.connect()
-        await session.open_page("Recommend")  # the first visit: not timed
-        problem = _ws_problem(session, "Seed tracks", None)
-        if problem:
-            raise SessionError(problem)
+        # The first visit (not timed): Home, then Recommend from the sidebar, as a visitor goes.
+        for first, ready in (("", None), (recommend, RECOMMEND_READY["text"])):
+            await session.open_page(first)
+            problem = _ws_problem(session, ready, None)
+            if problem:
+                raise SessionError(f"opening {first or 'Home'}: {problem}")
         session.timeout = STEP_TIMEOUT_MS / 1000
         state.ready.add(index)
         if state.start is not None:
             await state.start.wait()
         n = 0
         on_taste = False
-        while n == 0 or time.monotonic() < state.deadline:
+        while state.another_round(n):
             if on_taste:
-                if not await _ws_step(stats, "open Recommend", session, lambda: session.open_page("Recommend"),
-                                      text="Seed tracks"):
+                if not await _ws_step(stats, "open Recommend", session, lambda: session.open_page(recommend),
+                                      text=RECOMMEND_READY["text"], path=recommend):
                     break
                 on_taste = False
             seeds = [pool[(3 * n + k) % len(pool)] for k in range(3)]
-            async def paste_and_press(text: str = "\n".join(seeds)) -> object:
-                await session.set_value(SEED_BOX_KEY, text)  # a draft until the button is pressed
-                return await session.click(GET_BUTTON_KEY)
 
-            ok = await _ws_step(stats, "paste seeds -> recommendations", session, paste_and_press,
-                                text=r"\d+ tracks by the \w+ method", query="seeds=" + ",".join(seeds))
-            if ok:
+            async def paste_and_press(text: str = "\n".join(seeds)) -> object:
+                await session.set_value(SEED_BOX_KEY, text, rerun=False)  # a draft in the form...
+                return await session.click(GET_BUTTON_KEY)  # ...sent by its button
+
+            joined = "seeds=" + ",".join(seeds)
+            if await _ws_step(stats, "paste seeds -> recommendations", session, paste_and_press, text=RESULTS_TEXT,
+                              query=joined, path=recommend, check=_ws_has_code(session, joined)):
                 _check_ws_seed_isolation(session, seeds, others, stats)
             n += 1
-            if not taste or time.monotonic() >= state.deadline or not titles:
+            if not taste or not titles:
                 continue
-            if not await _ws_step(stats, "open Taste", session, lambda: session.open_page("Taste"),
-                                  text="Label tracks"):
+            if not await _ws_step(stats, "open Taste", session, lambda: session.open_page(taste_page),
+                                  text=TASTE_READY["text"], path=taste_page):
                 break
             on_taste = True
             if stats.labels_added == 0 and not await _ws_step(
                     stats, "create label profile", session, lambda: session.set_value("taste_new_profile", profile),
-                    text=f"0 labels in profile '{re.escape(profile)}'"):
+                    text=rf"\b0 labels in profile '{re.escape(profile)}'"):
                 break
             if await _ws_label_one(session, titles.pop(0), profile, stats):
                 stats.labels_added += 1
@@ -519,7 +597,7 @@ async def run_ws_session(index: int, url: str, plan: Plan, state: RunState, tast
 async def _ws_label_one(session: StreamlitSession, title: str, profile: str, stats: SessionStats) -> bool:
     # The "Search the catalog" tab needs no request: every tab is on the page already.
     if not await _ws_step(stats, "label: search a title", session, lambda: session.set_value("taste_search", title),
-                          text="Liked"):
+                          check=_ws_has_widget(session, "taste_search_pick")):
         return False
     options = [o for o in session.widget("taste_search_pick").proto.options if o.startswith(title + " — ")]
     if len(options) != 1:
@@ -531,9 +609,8 @@ async def _ws_label_one(session: StreamlitSession, title: str, profile: str, sta
     if session.value("taste_search_pick") != options:
         stats.errors.append(f"label: pick the track: the page holds {session.value('taste_search_pick')}")
         return False
-    expected = stats.labels_added + 1
     return await _ws_step(stats, "label: Liked -> saved", session, lambda: session.click("taste_search_1"),
-                          text=rf"Labelled 1 track\(s\)[\s\S]*{expected} labels? in profile '{re.escape(profile)}'")
+                          text=_saved_text(stats.labels_added + 1, profile))
 
 
 def _check_ws_seed_isolation(session: StreamlitSession, seeds: list[str], others: set[str],
@@ -568,18 +645,20 @@ def client_cpu_seconds(server_pid: int) -> float:
     return time.process_time() + tree_cpu_seconds(os.getpid(), server_pid)
 
 
-async def _drive_sessions(run_session_: SessionRunner, plan: Plan, sessions: int, duration: float, taste: bool,
-                          sampler: RssSampler, run_id: str,
+async def _drive_sessions(run_session_: SessionRunner, plan: Plan, sessions: int, duration: float, rounds: int,
+                          taste: bool, sampler: RssSampler, run_id: str,
                           think_ms: float) -> tuple[list[SessionStats], SessionStats, float]:
-    # Warm-up: one session loads the catalog and fits the models (first visit, not timed).
+    # Warm-up: one session loads the catalog and fits the models (first visit, not timed), then
+    # does three Recommend rounds (a count, not a time: the same work on any machine).
     sampler.phase = "1 session"
     warm = SessionStats(index=-1)
     warm_plan = Plan(seeds=[plan.seeds[0][-9:]], titles=[[]])
-    await run_session_(0, warm_plan, RunState(deadline=time.monotonic() + 15), False, run_id + "w", warm)
+    await run_session_(0, warm_plan, RunState(rounds=3), False, run_id + "w", warm)
     await asyncio.sleep(1)
+    sampler.sample_now()  # the settled value, whenever the sampling thread last woke
     sampler.phase = f"{sessions} sessions"
     stats = [SessionStats(index=i) for i in range(sessions)]
-    state = RunState(start=asyncio.Event(), think_ms=think_ms)
+    state = RunState(rounds=rounds, start=asyncio.Event(), think_ms=think_ms)
     started = time.monotonic()
     tasks = [asyncio.create_task(run_session_(i, plan, state, taste, run_id, stats[i])) for i in range(sessions)]
     # Every session opens the Recommend page first; then all start together.
@@ -592,6 +671,7 @@ async def _drive_sessions(run_session_: SessionRunner, plan: Plan, sessions: int
     cpu0 = (cpu_seconds(sampler.pid), client_cpu_seconds(sampler.pid), time.monotonic())
     state.start.set()
     await asyncio.gather(*tasks)
+    sampler.sample_now()
     cpu1 = (cpu_seconds(sampler.pid), client_cpu_seconds(sampler.pid), time.monotonic())
     sampler.cpu = {"server_cpu_s": round(cpu1[0] - cpu0[0], 1), "client_cpu_s": round(cpu1[1] - cpu0[1], 1),
                    "wall_s": round(cpu1[2] - cpu0[2], 1)}
@@ -599,13 +679,13 @@ async def _drive_sessions(run_session_: SessionRunner, plan: Plan, sessions: int
     return stats, warm, opened
 
 
-async def _drive(client: str, url: str, plan: Plan, sessions: int, duration: float, taste: bool,
+async def _drive(client: str, url: str, plan: Plan, sessions: int, duration: float, rounds: int, taste: bool,
                  sampler: RssSampler, run_id: str, think_ms: float) -> tuple[list[SessionStats], SessionStats, float]:
     if client == "ws":
         async def over_ws(i: int, plan_: Plan, state: RunState, taste_: bool, run_id_: str, stats: SessionStats):
             await run_ws_session(i, url, plan_, state, taste_, run_id_, stats)
 
-        return await _drive_sessions(over_ws, plan, sessions, duration, taste, sampler, run_id, think_ms)
+        return await _drive_sessions(over_ws, plan, sessions, duration, rounds, taste, sampler, run_id, think_ms)
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
@@ -615,21 +695,27 @@ async def _drive(client: str, url: str, plan: Plan, sessions: int, duration: flo
             await run_session(i, browser, url, plan_, state, taste_, run_id_, stats)
 
         try:
-            return await _drive_sessions(in_chromium, plan, sessions, duration, taste, sampler, run_id, think_ms)
+            return await _drive_sessions(in_chromium, plan, sessions, duration, rounds, taste, sampler, run_id,
+                                         think_ms)
         finally:
             await browser.close()
 
 
 def run(sessions: int = 20, duration: float = 120.0, taste: bool = True, seed: int = 0,
-        quiet: bool = False, write_json: bool = True, client: str = "ws", think_ms: float = 0.0) -> dict:
+        quiet: bool = False, write_json: bool = True, client: str = "ws", think_ms: float = 0.0,
+        rounds: int = 1) -> dict:
     """Run the load test; returns the results (also written as JSON under bench/results/).
 
+    Every session does at least ``rounds`` rounds (Recommend, then Taste) and goes on until
+    ``duration`` seconds are up; ``duration=0``: exactly ``rounds`` rounds, on any machine.
     ``client``: ``"ws"`` (Streamlit's websocket protocol, no browser) or ``"browser"`` (Chromium).
     ``think_ms``: mean pause before each timed interaction of a session (0: back to back).
     """
     if client not in CLIENTS:
         raise ValueError(f"client must be one of {CLIENTS}, not {client!r}")
-    plan = make_plan(sessions, seed=seed)
+    if rounds < 1 or duration < 0:
+        raise ValueError("rounds must be at least 1 and duration not negative")
+    plan = make_plan(sessions, seed=seed, titles_each=max(12, rounds))
     run_id = f"{int(time.time()) % 100000}"
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as data_dir, server(env={"TASTEMAP_DATA_DIR": data_dir}) as (url, proc):
@@ -638,8 +724,8 @@ def run(sessions: int = 20, duration: float = 120.0, taste: bool = True, seed: i
         time.sleep(1.0)
         rss_bare = sampler.last("idle")
         t0 = time.monotonic()
-        stats, warm, opened = asyncio.run(_drive(client, url, plan, sessions, duration, taste, sampler, run_id,
-                                                  think_ms))
+        stats, warm, opened = asyncio.run(_drive(client, url, plan, sessions, duration, rounds, taste, sampler,
+                                                  run_id, think_ms))
         wall = time.monotonic() - t0
         sampler.stop()
         server_alive = proc.poll() is None
@@ -651,7 +737,8 @@ def run(sessions: int = 20, duration: float = 120.0, taste: bool = True, seed: i
     per_kind_script = {k: [ms for s in stats for ms in s.script_ms.get(k, [])] for k in kinds}
     all_script = [ms for v in per_kind_script.values() for ms in v]
     result = {
-        "client": client, "sessions": sessions, "duration_s": duration, "think_ms": think_ms,
+        "client": client, "sessions": sessions, "duration_s": duration, "rounds_at_least": rounds,
+        "think_ms": think_ms,
         "taste_flow": taste, "wall_s": round(wall, 1),
         "sessions_opened_in_s": round(opened, 1),
         "interactions": len(all_times),
@@ -689,9 +776,9 @@ def run(sessions: int = 20, duration: float = 120.0, taste: bool = True, seed: i
     if not write_json:
         return result
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     think = f"-think{int(think_ms)}ms" if think_ms > 0 else ""
-    path = RESULTS / f"load-{client}-{sessions}x{int(duration)}s{think}-{stamp}.json"
+    path = RESULTS / f"load-{client}-{sessions}x{int(duration)}s-{rounds}r{think}-{stamp}.json"
     path.write_text(json.dumps(result, indent=2), encoding="utf-8")
     result["json"] = str(path.relative_to(ROOT))
     if not quiet:
@@ -705,7 +792,9 @@ def print_table(r: dict) -> None:
     who = "websocket (no browser)" if client == "ws" else "Chromium"
     pace = (f"a pause of {r['think_ms']:.0f} ms on average before each interaction" if r.get("think_ms")
             else "interactions back to back")
-    print(f"Load test: {r['sessions']} concurrent {who} sessions for {r['duration_s']:.0f} s against one "
+    span = (f"for {r['duration_s']:.0f} s and at least {r.get('rounds_at_least', 1)} round(s) each" if r["duration_s"]
+            else f"for {r.get('rounds_at_least', 1)} round(s) each")
+    print(f"Load test: {r['sessions']} concurrent {who} sessions {span} against one "
           f"streamlit server, {pace} ({r['cpus']} CPUs; load average before {la(r['load_average_before'])}, "
           f"after {la(r['load_average_after'])})")
     print(f"{'measure':58s} {'value':>10s}  goal")
@@ -749,7 +838,10 @@ def print_table(r: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=20)
-    parser.add_argument("--duration", type=float, default=120.0, help="seconds of load after warm-up")
+    parser.add_argument("--duration", type=float, default=120.0,
+                        help="seconds of load after warm-up (0: just the --rounds)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="rounds (Recommend, then Taste) every session does at least, however long they take")
     parser.add_argument("--no-taste", action="store_true", help="Recommend flow only")
     parser.add_argument("--client", choices=CLIENTS, default="ws",
                         help="ws: Streamlit's websocket protocol from this process (default); browser: Chromium")
@@ -757,14 +849,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="mean pause before each interaction of a session, like a person reading the "
                              "result (uniform 0.5x-1.5x; default 0: back to back)")
     args = parser.parse_args(argv)
-    if not 1 <= args.sessions <= 50 or not 1 <= args.duration <= 600:
-        parser.error("keep it bounded: 1-50 sessions, 1-600 seconds")
+    if not 1 <= args.sessions <= 50 or not 0 <= args.duration <= 600 or not 1 <= args.rounds <= 100:
+        parser.error("keep it bounded: 1-50 sessions, 0-600 seconds, 1-100 rounds")
     if not 0 <= args.think_ms <= 60_000:
         parser.error("--think-ms: 0-60000")
     if args.client == "browser" and not Path(CHROMIUM).exists():
         print(f"{CHROMIUM} is missing: install Debian's chromium (make browser).")
         return 2
-    r = run(args.sessions, args.duration, taste=not args.no_taste, client=args.client, think_ms=args.think_ms)
+    r = run(args.sessions, args.duration, taste=not args.no_taste, client=args.client, think_ms=args.think_ms,
+            rounds=args.rounds)
     return 0 if r["errors"] == 0 and r["isolation_violations"] == 0 else 1
 
 
