@@ -55,7 +55,10 @@ clean:
 fuzz: venv
 	$(PY) -m bench.fuzz_long
 
-# 20 concurrent sessions for 2 minutes against one `streamlit run` server, spoken over Streamlit's
-# websocket protocol from one process (no browser). In Chromium: $(PY) -m bench.load_test --client browser
-load: venv
+# Many users at once against one `streamlit run` server: 20 sessions for 2 minutes spoken over
+# Streamlit's websocket protocol from one process (no browser), then 4 Chromium sessions doing 2
+# rounds each (Recommend, then Taste). Not in `make test`: four browsers on a small busy machine
+# are a benchmark, not a test (tests/test_load.py keeps the websocket run, counted in rounds).
+load: venv browser
 	$(PY) -m bench.load_test --client ws --sessions 20 --duration 120
+	$(PY) -m bench.load_test --client browser --sessions 4 --rounds 2 --duration 0
