@@ -160,7 +160,7 @@ class StreamlitSession:
         if self._reader is not None:
             await asyncio.gather(self._reader, return_exceptions=True)
 
-    async def __aenter__(self) -> "StreamlitSession":
+    async def __aenter__(self) -> StreamlitSession:
         await self.connect()
         return self
 
@@ -269,7 +269,7 @@ class StreamlitSession:
         await self._ws.send(msg.SerializeToString())
         try:
             await asyncio.wait_for(self._finished.wait(), self.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise SessionError(f"no script_finished within {self.timeout:.0f} s") from None
         finally:
             self._waiting = False
