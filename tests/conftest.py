@@ -1,4 +1,4 @@
-"""Shared fixtures: the real default catalog (loaded once) and paths to sample files."""
+"""Shared fixtures: the real default catalog (loaded once), the sample files, downloads a page offers."""
 from __future__ import annotations
 
 import os as _os
@@ -9,9 +9,7 @@ from hypothesis import HealthCheck as _HealthCheck
 from hypothesis import settings as _settings
 
 from recommender.catalog import Catalog, load_default_catalog
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = Path(__file__).resolve().parent / "samples"
+from tests.support.paths import SAMPLES
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +42,31 @@ if _FUZZ.isdigit():  # TASTEMAP_FUZZ=500: any number of examples, for a look in 
     _settings.register_profile("custom", parent=_settings.get_profile("long"), max_examples=int(_FUZZ))
     _FUZZ = "custom"
 _settings.load_profile(_FUZZ)
+
+
+@pytest.fixture
+def downloads(monkeypatch) -> list[tuple[str, bytes]]:
+    """Every (file name, bytes) a page offers through a download button (st.* or a column's)."""
+    import streamlit as st
+    from streamlit.delta_generator import DeltaGenerator
+
+    seen: list[tuple[str, bytes]] = []
+    method = DeltaGenerator.download_button
+
+    def record(data, kwargs) -> bytes:
+        payload = data() if callable(data) else data
+        payload = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
+        seen.append((kwargs.get("file_name") or "", payload))
+        return payload
+
+    def capture_method(self, label, data, *args, **kwargs):
+        return method(self, label, record(data, kwargs), *args, **kwargs)
+
+    module_level = st.download_button
+
+    def capture_module(label, data, *args, **kwargs):
+        return module_level(label, record(data, kwargs), *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", capture_method)
+    monkeypatch.setattr(st, "download_button", capture_module)
+    return seen

@@ -1,0 +1,1 @@
+"""Tastemap's tests; tests/support holds what several of them share."""

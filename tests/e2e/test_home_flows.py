@@ -1,0 +1,88 @@
+"""Home and Spotify pages in a real browser (issue 14): the next steps are buttons that open
+their page, a file with four audio features loads and Home names what is missing, and the
+Spotify page's redirect URI carries the port the app really runs on (never a fixed 8501)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+from bench.ui_speed import CHROMIUM, launch_browser, streamlit_server, wait_idle  # noqa: E402
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing: run `make browser`"),
+]
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+LONG = 180_000  # ms; the first visit of a page may load and fit on a busy machine
+FOUR_FEATURES = ROOT / "tests" / "samples" / "four_features.csv"
+# No Spotify app configured, whatever the developer's shell holds: the page explains how to connect.
+NO_SPOTIFY = {"SPOTIPY_CLIENT_ID": "", "SPOTIPY_CLIENT_SECRET": "", "SPOTIPY_REDIRECT_URI": ""}
+
+
+@pytest.fixture(scope="module")
+def app_page(tmp_path_factory):
+    env = {**NO_SPOTIFY, "TASTEMAP_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
+    with playwright_api.sync_playwright() as p, streamlit_server("app.py", timeout=90, env=env) as (url, _):
+        browser = launch_browser(p)
+        context = browser.new_context(viewport={"width": 1440, "height": 1000})
+        page = context.new_page()
+        yield url, page
+        context.close()
+        browser.close()
+
+
+def no_exception_shown(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0, "a stack trace is on the page"
+
+
+def open_home(page, url: str) -> None:
+    page.goto(url, timeout=LONG)
+    page.get_by_text("Catalog in use").first.wait_for(timeout=LONG)
+    wait_idle(page, LONG)
+
+
+def test_next_steps_are_buttons_that_open_their_pages(app_page):
+    url, page = app_page
+    open_home(page, url)
+    for label in ("Explore the sound of the catalog", "See its clusters", "Recommend tracks"):
+        assert page.get_by_role("button", name=re.compile(label)).count() == 1, label
+        assert page.get_by_role("link", name=re.compile(label)).count() == 0, label
+    page.get_by_role("button", name=re.compile("See its clusters")).click()
+    page.get_by_role("heading", name="Clusters of tracks that sound alike").wait_for(timeout=LONG)
+    assert page.url.rstrip("/").endswith("/Clusters")
+    no_exception_shown(page)
+
+
+def test_a_four_feature_upload_names_the_missing_features_and_explore_opens(app_page):
+    url, page = app_page
+    open_home(page, url)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(FOUR_FEATURES))
+    page.get_by_text(re.compile("Loaded four_features")).first.wait_for(timeout=LONG)
+    wait_idle(page, LONG)
+    notice = page.locator('[data-testid="stAlert"]', has_text="4 of the 12 audio features").first
+    notice.wait_for(timeout=LONG)
+    text = notice.inner_text()
+    assert "Missing (unknown for every track)" in text and "loudness" in text and "Taste" in text
+    page.get_by_role("button", name=re.compile("Explore the sound of the catalog")).click()
+    page.get_by_role("heading", name="Explore the catalog").wait_for(timeout=LONG)
+    wait_idle(page, LONG)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=LONG)
+    no_exception_shown(page)
+
+
+def test_the_spotify_redirect_uri_carries_the_port_in_use(app_page):
+    url, page = app_page
+    port = url.rsplit(":", 1)[1]
+    assert port != "8501"  # the suite's server runs on a free port
+    page.goto(url + "/Spotify", timeout=LONG)
+    page.get_by_text("Spotify is not connected").first.wait_for(timeout=LONG)
+    wait_idle(page, LONG)
+    code = page.locator('[data-testid="stCode"]').first.inner_text()
+    assert f'redirect_uri = "http://127.0.0.1:{port}/Spotify"' in code
+    assert "8501" not in page.locator('[data-testid="stMain"]').inner_text()
+    no_exception_shown(page)
