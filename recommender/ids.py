@@ -9,6 +9,7 @@ so the app can tell the user exactly what to fix.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -147,14 +148,20 @@ def parse_track_ids(text: str | None) -> ParsedIds:
     """
     if not text:
         return ParsedIds()
+    return parse_tokens(_SEPARATORS.split(str(text)))
+
+
+def parse_tokens(tokens: Iterable[object]) -> ParsedIds:
+    """:func:`parse_track_ids` for items already split (a list of IDs, URIs or links)."""
     ids: list[str] = []
     seen: set[str] = set()
     invalid: list[InvalidToken] = []
     duplicates = 0
-    for token in _SEPARATORS.split(str(text)):
+    for item in tokens:
+        token = str(item)
         if not token:
             continue
-        track_id, reason = track_id_from_token(token)
+        track_id, reason = (token, None) if is_track_id(token) else track_id_from_token(token)
         if track_id is None:
             if reason != "empty token":
                 invalid.append(InvalidToken(token, reason or "not a track ID"))

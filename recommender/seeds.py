@@ -16,7 +16,7 @@ import numpy as np
 
 from .catalog import Catalog
 from .errors import SeedError
-from .ids import InvalidToken, is_track_id, parse_track_ids, track_id_from_token
+from .ids import InvalidToken, parse_tokens, parse_track_ids
 
 __all__ = ["SeedSet", "resolve_seeds"]
 
@@ -64,28 +64,6 @@ class SeedSet:
         )
 
 
-def _parse(seeds: str | Iterable[str] | None) -> tuple[list[str], list[InvalidToken], int]:
-    if seeds is None:
-        return [], [], 0
-    if isinstance(seeds, str):
-        parsed = parse_track_ids(seeds)
-        return list(parsed.ids), list(parsed.invalid), parsed.duplicates
-    ids: list[str] = []
-    invalid: list[InvalidToken] = []
-    duplicates = 0
-    for item in seeds:
-        token = str(item)
-        track_id, reason = (token, None) if is_track_id(token) else track_id_from_token(token)
-        if track_id is None:
-            if reason != "empty token":
-                invalid.append(InvalidToken(token, reason or "not a track ID"))
-        elif track_id in ids:
-            duplicates += 1
-        else:
-            ids.append(track_id)
-    return ids, invalid, duplicates
-
-
 def resolve_seeds(catalog: Catalog, seeds: str | Iterable[str] | SeedSet | None) -> SeedSet:
     """Parse pasted text (IDs, ``spotify:track:`` URIs, open.spotify.com links, mixed) or a
     list of such items, and look the IDs up in ``catalog``; a :class:`SeedSet` already
@@ -94,7 +72,8 @@ def resolve_seeds(catalog: Catalog, seeds: str | Iterable[str] | SeedSet | None)
         return seeds
     if isinstance(seeds, SeedSet):
         seeds = list(seeds.ids)
-    ids, invalid, duplicates = _parse(seeds)
+    parsed = parse_track_ids(seeds) if isinstance(seeds, str) else parse_tokens(seeds or ())
+    ids, invalid, duplicates = list(parsed.ids), list(parsed.invalid), parsed.duplicates
     positions = catalog.positions(ids) if ids else np.zeros(0, dtype=np.int64)
     positions = np.asarray(positions, dtype=np.int64)
     found_mask = positions >= 0

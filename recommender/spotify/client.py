@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -25,7 +24,6 @@ from .connection import ACCESS_HINT, SpotifyConnection
 from .models import PlaylistImport, SavedPlaylist, SpotifyTrack, TrackLookup
 from .playlist_links import parse_playlist_id
 from .redaction import LOGGER_NAME
-from .settings import SpotifyConfig, SpotifyCredentials
 
 __all__ = ["ADD_BATCH", "AUDIO_FEATURES_CLOSED", "TRACKS_BATCH", "SpotifyClient"]
 
@@ -77,16 +75,8 @@ class SpotifyClient(SpotifyConnection):
     sleep : the waiting function (``time.sleep``).
     """
 
-    def __init__(
-        self,
-        credentials: SpotifyCredentials,
-        *,
-        config: SpotifyConfig | None = None,
-        token_store: MutableMapping[str, Any] | None = None,
-        on_wait: Callable[[float, str], None] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        super().__init__(credentials, config=config, token_store=token_store, on_wait=on_wait, sleep=sleep)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # SpotifyConnection's parameters (above)
+        super().__init__(*args, **kwargs)
         # What this client has learnt about Spotify: named tracks and which endpoints it refuses.
         self._track_cache: dict[str, SpotifyTrack | None] = {}
         self._batch_tracks: bool | None = None  # None: not tried yet
