@@ -11,38 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from bench.ui_speed import CHROMIUM, launch_browser, streamlit_server, wait_idle
+from bench.ui_speed import wait_idle
 from recommender.clustering import ClusterModel
+from tests.support.browser import ARTIFACTS, no_exception_shown
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing: run `make browser`"),
-]
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "tests" / "artifacts"
+VIEWPORT = {"width": 1440, "height": 1400}
 LONG = 240_000  # ms; a first visit may fit models on a busy machine
 
 
-@pytest.fixture(scope="module")
-def browser_page():
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as p, streamlit_server("app.py", timeout=120) as (url, _):
-        browser = launch_browser(p)
-        context = browser.new_context(viewport={"width": 1440, "height": 1400})
-        page = context.new_page()
-        yield url, page
-        context.close()
-        browser.close()
-
-
-def no_exception_shown(page) -> None:  # noqa: ANN001
-    assert page.locator('[data-testid="stException"]').count() == 0, "a stack trace is on the page"
-
-
-def test_clusters_show_their_names_and_the_details_open(browser_page, default_catalog):
-    url, page = browser_page
+def test_clusters_show_their_names_and_the_details_open(app_page, default_catalog):
+    url, page, _ = app_page
     page.goto(url + "/Clusters", timeout=LONG)
     page.get_by_text("groups of tracks that sound alike").first.wait_for(timeout=LONG)
     page.locator(".js-plotly-plot .legendtext").first.wait_for(timeout=LONG)
@@ -69,8 +50,8 @@ def test_clusters_show_their_names_and_the_details_open(browser_page, default_ca
     page.screenshot(path=str(ARTIFACTS / "clusters-profiles.png"))
 
 
-def test_explore_glossary_opens(browser_page):
-    url, page = browser_page
+def test_explore_glossary_opens(app_page):
+    url, page, _ = app_page
     page.goto(url + "/Explore", timeout=LONG)
     page.get_by_text("Explore the catalog").first.wait_for(timeout=LONG)
     wait_idle(page, LONG)

@@ -8,36 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.browser import no_exception_shown
+
 ROOT = Path(__file__).resolve().parents[2]
 
-from bench.ui_speed import CHROMIUM, launch_browser, streamlit_server, wait_idle  # noqa: E402
+from bench.ui_speed import wait_idle  # noqa: E402
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing: run `make browser`"),
-]
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 LONG = 180_000  # ms; the first visit of a page may load and fit on a busy machine
 FOUR_FEATURES = ROOT / "tests" / "samples" / "four_features.csv"
 # No Spotify app configured, whatever the developer's shell holds: the page explains how to connect.
-NO_SPOTIFY = {"SPOTIPY_CLIENT_ID": "", "SPOTIPY_CLIENT_SECRET": "", "SPOTIPY_REDIRECT_URI": ""}
-
-
-@pytest.fixture(scope="module")
-def app_page(tmp_path_factory):
-    env = {**NO_SPOTIFY, "TASTEMAP_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
-    with playwright_api.sync_playwright() as p, streamlit_server("app.py", timeout=90, env=env) as (url, _):
-        browser = launch_browser(p)
-        context = browser.new_context(viewport={"width": 1440, "height": 1000})
-        page = context.new_page()
-        yield url, page
-        context.close()
-        browser.close()
-
-
-def no_exception_shown(page) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0, "a stack trace is on the page"
+SERVER_ENV = {"SPOTIPY_CLIENT_ID": "", "SPOTIPY_CLIENT_SECRET": "", "SPOTIPY_REDIRECT_URI": ""}  # no Spotify set-up
 
 
 def open_home(page, url: str) -> None:
@@ -47,9 +29,10 @@ def open_home(page, url: str) -> None:
 
 
 def test_next_steps_are_buttons_that_open_their_pages(app_page):
-    url, page = app_page
+    url, page, _ = app_page
     open_home(page, url)
     for label in ("Explore the sound of the catalog", "See its clusters", "Recommend tracks"):
+        page.get_by_role("button", name=re.compile(label)).first.wait_for(timeout=LONG)  # drawn, not guessed
         assert page.get_by_role("button", name=re.compile(label)).count() == 1, label
         assert page.get_by_role("link", name=re.compile(label)).count() == 0, label
     page.get_by_role("button", name=re.compile("See its clusters")).click()
@@ -59,7 +42,7 @@ def test_next_steps_are_buttons_that_open_their_pages(app_page):
 
 
 def test_a_four_feature_upload_names_the_missing_features_and_explore_opens(app_page):
-    url, page = app_page
+    url, page, _ = app_page
     open_home(page, url)
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(FOUR_FEATURES))
     page.get_by_text(re.compile("Loaded four_features")).first.wait_for(timeout=LONG)
@@ -76,7 +59,7 @@ def test_a_four_feature_upload_names_the_missing_features_and_explore_opens(app_
 
 
 def test_the_spotify_redirect_uri_carries_the_port_in_use(app_page):
-    url, page = app_page
+    url, page, _ = app_page
     port = url.rsplit(":", 1)[1]
     assert port != "8501"  # the suite's server runs on a free port
     page.goto(url + "/Spotify", timeout=LONG)

@@ -2,47 +2,25 @@
 
 Opens every page, pastes three real IDs on Recommend and expects at least 10 results with a
 Spotify player, selects tracks with a lasso on Explore and sends them to Recommend, and
-saves a screenshot of each page under tests/artifacts/ (git-ignored). With
-TASTEMAP_README_SCREENSHOT=1 it also refreshes docs/screenshot.png for the README.
+saves a screenshot of each page under tests/artifacts/ (git-ignored).
+
 """
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
+from tests.support.browser import ARTIFACTS, no_exception_shown
+
 ROOT = Path(__file__).resolve().parents[2]
 
-from bench.ui_speed import CHROMIUM, SEEDS, fill_seeds, launch_browser, streamlit_server, wait_idle  # noqa: E402
+from bench.ui_speed import SEEDS, fill_seeds, wait_idle  # noqa: E402
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing: run `make browser`"),
-]
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-ARTIFACTS = ROOT / "tests" / "artifacts"
 LONG = 180_000  # ms; the first visit of a page may fit models on a busy machine
-
-
-@pytest.fixture(scope="module")
-def app_page():
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as p, streamlit_server("app.py", timeout=90) as (url, _):
-        browser = launch_browser(p)
-        context = browser.new_context(viewport={"width": 1440, "height": 1000})
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        yield url, page, errors
-        context.close()
-        browser.close()
-
-
-def no_exception_shown(page) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0, "a stack trace is on the page"
 
 
 def shoot(page, name: str, path: Path | None = None, height: int = 2200) -> None:
@@ -128,9 +106,6 @@ def test_recommend_three_pasted_ids_give_results_and_a_player(app_page):
     assert re.fullmatch(r"https://open\.spotify\.com/embed/track/[0-9A-Za-z]{22}", iframe.get_attribute("src"))
     no_exception_shown(page)
     shoot(page, "recommend")
-    if os.environ.get("TASTEMAP_README_SCREENSHOT") == "1":
-        (ROOT / "docs").mkdir(exist_ok=True)
-        shoot(page, "readme", ROOT / "docs" / "screenshot.png", height=1700)
 
 
 def test_a_shared_link_restores_the_recommendations(app_page):

@@ -11,39 +11,19 @@ from pathlib import Path
 import pytest
 
 from bench.ui_speed import (
-    CHROMIUM,
     fill_seeds,
-    launch_browser,
-    streamlit_server,
     wait_idle,
 )
+from tests.support.browser import ARTIFACTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing: run `make browser`"),
-]
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "tests" / "artifacts"
 LONG = 180_000  # ms; a first visit may load the catalog on a busy machine
 
 
-@pytest.fixture(scope="module")
-def browser_page():
-    with playwright_api.sync_playwright() as p, streamlit_server("app.py", timeout=90) as (url, _):
-        browser = launch_browser(p)
-        context = browser.new_context(viewport={"width": 1440, "height": 1000})
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        yield url, page, errors
-        context.close()
-        browser.close()
-
-
-def test_paste_links_sort_by_bpm_and_the_fastest_track_comes_first(browser_page, default_catalog):
-    url, page, errors = browser_page
+def test_paste_links_sort_by_bpm_and_the_fastest_track_comes_first(app_page, default_catalog):
+    url, page, errors = app_page
     five = default_catalog.tracks.iloc[[7, 4100, 9000, 17000, 26000]]
     fastest = five.sort_values("tempo", ascending=False).iloc[0]
     links = [f"https://open.spotify.com/track/{t}" for t in five["track_id"]]
@@ -73,6 +53,5 @@ def test_paste_links_sort_by_bpm_and_the_fastest_track_comes_first(browser_page,
     page.locator(".js-plotly-plot").first.wait_for(timeout=LONG)  # the map is drawn
     assert page.locator('[data-testid="stException"]').count() == 0, "a stack trace is on the page"
     assert not errors, errors
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1440, "height": 2400})
     page.screenshot(path=str(ARTIFACTS / "playlist.png"), full_page=True)

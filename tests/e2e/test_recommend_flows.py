@@ -13,32 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from bench.ui_speed import CHROMIUM, SEEDS, launch_browser, streamlit_server, wait_idle
+from bench.ui_speed import SEEDS, wait_idle
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing: run `make browser`"),
-]
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 LONG = 180_000  # ms; the first recommendation fits the hybrid model on a busy machine
 RESULTS = re.compile(r"\d+ tracks by the hybrid method")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """One server for the module, whose label store is a fresh folder (read back by the tests)."""
-    data_dir = tmp_path_factory.mktemp("tastemap-data")
-    with playwright_api.sync_playwright() as p, \
-            streamlit_server("app.py", timeout=90, env={"TASTEMAP_DATA_DIR": str(data_dir)}) as (url, _):
-        browser = launch_browser(p)
-        yield url, browser, data_dir
-        browser.close()
-
-
 @pytest.fixture
-def page(server):
-    url, browser, _ = server
+def page(app_server):
+    url, browser = app_server.url, app_server.browser
     context = browser.new_context(viewport={"width": 1440, "height": 1100}, accept_downloads=True)
     tab = context.new_page()
     tab.goto(url + "/Recommend", timeout=LONG)
@@ -136,10 +121,10 @@ def test_the_advanced_filters_stay_open_while_edited(page):
     assert "exclude_genres=rock" in page.url and "exclude_seed_artists=1" in page.url
 
 
-def test_thumbs_up_reaches_the_labels_and_more_like_this_makes_the_only_seed(page, server):
+def test_thumbs_up_reaches_the_labels_and_more_like_this_makes_the_only_seed(page, app_server):
     from recommender.store import DEFAULT_PROFILE, LabelStore
 
-    _, _, data_dir = server
+    data_dir = app_server.data_dir
     paste_and_press(page, SEEDS)
     track_id = click_first_result(page)
     page.get_by_role("button", name="I like it").click()

@@ -8,16 +8,11 @@ Chromium. Waits on elements and the app being idle, never on the clock.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-from bench.ui_speed import CHROMIUM, launch_browser, streamlit_server, wait_idle
+from bench.ui_speed import launch_browser, streamlit_server, wait_idle
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing: run `make browser`"),
-]
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 LONG = 240_000  # ms; training on a busy shared machine
