@@ -31,7 +31,7 @@ browser:
 run: venv
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
-test: venv browser audit
+test: venv browser audit lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # ruff with the rules in pyproject.toml (errors, likely bugs, import order, modern syntax).
