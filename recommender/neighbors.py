@@ -85,8 +85,6 @@ class NeighborIndex(Protocol):
         *,
         mask: np.ndarray | None = None,
         aggregate: Aggregate = "mean",
-        bias: np.ndarray | None = None,
-        boosts: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> Neighbors: ...
 
     def similarity(self, queries: np.ndarray, positions: np.ndarray, aggregate: Aggregate = "mean") -> np.ndarray: ...
@@ -165,29 +163,6 @@ class _Base:
         positions = np.asarray(positions, dtype=np.int64)
         return self._score_block(self.vectors[positions], q).astype(np.float32, copy=False)
 
-    def _merge_boosts(
-        self,
-        dense: Neighbors,
-        q: np.ndarray,
-        k: int,
-        mask: np.ndarray | None,
-        bias: np.ndarray | None,
-        boosts: tuple[np.ndarray, np.ndarray],
-    ) -> Neighbors:
-        """Add the rows with sparse extra scores (scored exactly) to a dense top-k."""
-        pos, extra = (np.asarray(a) for a in boosts)
-        if mask is not None:
-            keep = mask[pos]
-            pos, extra = pos[keep], extra[keep]
-        scores = self._score_block(self.vectors[pos], q) + extra
-        if bias is not None:
-            scores = scores + bias[pos]
-        # A boosted row found by the dense pass too keeps only its boosted score.
-        fresh = ~np.isin(dense.positions, pos)
-        all_pos = np.concatenate([dense.positions[fresh], pos.astype(np.int64)])
-        all_scores = np.concatenate([dense.scores[fresh], scores.astype(np.float32)])
-        return _top_k(all_pos, all_scores, k)
-
 
 def _top_k(positions: np.ndarray, scores: np.ndarray, k: int) -> Neighbors:
     """The k best (score descending, position ascending on ties), -inf scores dropped."""
@@ -216,36 +191,12 @@ class ExactIndex(_Base):
         *,
         mask: np.ndarray | None = None,
         aggregate: Aggregate = "mean",
-        bias: np.ndarray | None = None,
-        boosts: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> Neighbors:
-        """Top ``k`` rows by aggregated cosine similarity (+ ``bias`` per row, + ``boosts``).
+        """Top ``k`` rows by aggregated cosine similarity. ``mask``: boolean per row, False
+        rows are never returned."""
+        return self._scan(self._prepare(queries, aggregate), k, _check_mask(mask, self.n_rows))
 
-        ``mask``: boolean per row, False rows are never returned. ``bias``: a dense float32
-        score added to every row (e.g. a popularity prior). ``boosts``: ``(positions,
-        values)`` added to a few rows (e.g. playlist co-occurrence); those rows are scored
-        exactly on the side so the scan itself stays a pure dense pass.
-        """
-        return self._search_prepared(self._prepare(queries, aggregate), k, mask, bias, boosts)
-
-    def _search_prepared(self, q, k, mask, bias, boosts) -> Neighbors:
-        mask = _check_mask(mask, self.n_rows)
-        if boosts is not None and len(boosts[0]):
-            dense_mask = np.ones(self.n_rows, bool) if mask is None else mask.copy()
-            dense_mask[np.asarray(boosts[0])] = False
-            dense = self._scan(q, k, dense_mask, bias)
-            return self._merge_boosts(dense, q, k, mask, bias, boosts)
-        return self._scan(q, k, mask, bias)
-
-    def search_rows(self, queries: np.ndarray, k: int, rows: np.ndarray, aggregate: Aggregate = "mean") -> Neighbors:
-        """Exact top-k among the given rows only (cheap when a filter keeps few rows)."""
-        return self._rows_prepared(self._prepare(queries, aggregate), k, rows)
-
-    def _rows_prepared(self, q: np.ndarray, k: int, rows: np.ndarray) -> Neighbors:
-        rows = np.asarray(rows, dtype=np.int64)
-        return _top_k(rows, self._score_block(self.vectors[rows], q).astype(np.float32), k)
-
-    def _scan(self, q: np.ndarray, k: int, mask: np.ndarray | None, bias: np.ndarray | None) -> Neighbors:
+    def _scan(self, q: np.ndarray, k: int, mask: np.ndarray | None) -> Neighbors:
         k = max(0, min(int(k), self.n_rows))
         if k == 0:
             return Neighbors(np.empty(0, np.int64), np.empty(0, np.float32))
@@ -261,8 +212,6 @@ class ExactIndex(_Base):
             for sub in range(start, stop, self.block_rows):
                 sub_stop = min(sub + self.block_rows, stop)
                 scores[sub - start : sub_stop - start] = self._score_block(self.vectors[sub:sub_stop], q)
-            if bias is not None:
-                scores += bias[start:stop]
             # Only rows that beat the current k-th best can enter: one comparison per row.
             keep = keep_buffer[: stop - start]
             if np.isfinite(threshold):
@@ -365,15 +314,12 @@ class IVFIndex(_Base):
         *,
         mask: np.ndarray | None = None,
         aggregate: Aggregate = "mean",
-        bias: np.ndarray | None = None,
-        boosts: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> Neighbors:
         """Same contract as :meth:`ExactIndex.search`; approximate in the audio term only.
 
         Candidates come from the index by cosine similarity, over-fetched ``fetch_factor``
         times (at least ``min_fetch``) among the rows ``mask`` allows (faiss skips the others
-        through an ID bitmap), then are rescored exactly with ``bias``; so a strong ``bias``
-        can only reorder the fetched candidates, not bring in distant rows. When fewer than
+        through an ID bitmap), then are rescored exactly. When fewer than
         ``k`` allowed candidates come back, or the mask keeps under ``exact_below`` of the
         rows, the exact scan answers instead.
         """
@@ -386,7 +332,7 @@ class IVFIndex(_Base):
             return Neighbors(np.empty(0, np.int64), np.empty(0, np.float32))
         if mask is not None and np.count_nonzero(mask) < max(k, self.exact_below * self.n_rows):
             # Very selective filter: scanning the few allowed rows is exact and cheap.
-            return self._exact._search_prepared(q, k, mask, bias, boosts)
+            return self._exact._scan(q, k, mask)
         fetch = max(self.min_fetch, self.fetch_factor * k)
         params = faiss.SearchParametersIVF()
         params.nprobe = self.n_probe
@@ -401,12 +347,8 @@ class IVFIndex(_Base):
             cand = cand[mask[cand]]
         if len(cand) < k:
             _log.info("IVF returned %d allowed candidates for k=%d; exact scan instead", len(cand), k)
-            return self._exact._search_prepared(q, k, mask, bias, boosts)
+            return self._exact._scan(q, k, mask)
         scores = self._score_block(self.vectors[cand], q).astype(np.float32)
-        if bias is not None:
-            scores += bias[cand]
-        if boosts is not None and len(boosts[0]):
-            return self._merge_boosts(Neighbors(cand, scores), q, k, mask, bias, boosts)
         return _top_k(cand, scores, k)
 
 

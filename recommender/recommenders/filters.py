@@ -205,10 +205,6 @@ class Filters:
                 out[key] = list(value) if isinstance(value, list) else value
         return out
 
-    @property
-    def has_popularity_bound(self) -> bool:
-        return "popularity" in self.min or "popularity" in self.max
-
 
 def float32_bound(bound: float, kind: str) -> np.float32:
     """The float32 ``b`` with ``value >= b`` (kind ``"min"``) or ``value <= b`` (``"max"``)

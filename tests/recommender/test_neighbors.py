@@ -10,13 +10,9 @@ from recommender.features import FeatureSpace
 from recommender.neighbors import ExactIndex, IVFIndex, build_index, normalize_rows, recall_at_k
 
 
-def brute_force(X, queries, k, *, mask=None, aggregate="mean", bias=None, boosts=None):
+def brute_force(X, queries, k, *, mask=None, aggregate="mean"):
     xn, qn = normalize_rows(X), normalize_rows(np.atleast_2d(queries))
     scores = xn @ qn.mean(axis=0) if aggregate == "mean" else (xn @ qn.T).max(axis=1)
-    if bias is not None:
-        scores = scores + bias
-    if boosts is not None:
-        scores[boosts[0]] += boosts[1]
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)
     order = np.lexsort((np.arange(len(scores)), -scores))
@@ -44,15 +40,13 @@ def test_exact_scan_equals_brute_force(data, aggregate, block_rows):
         np.testing.assert_allclose(got.scores, want_scores, atol=1e-5)
 
 
-def test_masks_bias_and_boosts_are_applied_exactly(data):
+def test_masks_are_applied_exactly(data):
     X, rng = data
     index = ExactIndex(X, block_rows=500)
     queries = X[:3]
     mask = rng.random(len(X)) < 0.3
-    bias = (rng.random(len(X)) * 0.2).astype(np.float32)
-    boosts = (np.array([10, 11, 4000]), np.array([0.9, -5.0, 0.5], dtype=np.float32))
-    got = index.search(queries, 15, mask=mask, bias=bias, boosts=boosts)
-    want, want_scores = brute_force(X, queries, 15, mask=mask, bias=bias, boosts=boosts)
+    got = index.search(queries, 15, mask=mask)
+    want, want_scores = brute_force(X, queries, 15, mask=mask)
     np.testing.assert_array_equal(got.positions, want)
     np.testing.assert_allclose(got.scores, want_scores, atol=1e-5)
     assert mask[got.positions].all()
