@@ -171,9 +171,9 @@ class TasteModel:
         ]
         if absent:
             raise ModelError(
-                f"This model was trained on {', '.join(self.feature_names_)}, but the catalog "
-                f"'{catalog.name}' lacks {', '.join(absent)}. Retrain the model on labels for "
-                "this catalog."
+                f"The catalog '{catalog.name}' has no {', '.join(absent)} for its tracks (its file does not give "
+                f"those audio features), and the taste model judges tracks by {len(self.feature_names_)} features "
+                "including them, so it cannot score this catalog. Load a file with every audio feature to use it."
             )
 
     def score_catalog(self, catalog: Catalog, track_ids: Iterable[str] | None = None) -> pd.DataFrame:
