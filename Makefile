@@ -28,8 +28,9 @@ browser:
 	fi
 	@$(CHROMIUM) --version
 
+# Listens on this machine only (127.0.0.1): serving others is a choice to make explicitly.
 run: venv
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.address 127.0.0.1
 
 test: venv browser audit lint
 	$(PY) -m pytest $(PYTEST_ARGS)
