@@ -172,8 +172,8 @@ class TasteModel:
         if absent:
             raise ModelError(
                 f"The catalog '{catalog.name}' has no {', '.join(absent)} for its tracks (its file does not give "
-                f"those audio features), and the taste model judges tracks by {len(self.feature_names_)} features "
-                "including them, so it cannot score this catalog. Load a file with every audio feature to use it."
+                f"them), and this taste model judges tracks by {len(self.feature_names_)} features including them, "
+                "so it cannot score this catalog. Load a file that gives them, or train a model on features it has."
             )
 
     def score_catalog(self, catalog: Catalog, track_ids: Iterable[str] | None = None) -> pd.DataFrame:

@@ -308,19 +308,22 @@ def test_hostile_names_stay_plain_text_on_the_page_and_are_neutralised_in_the_cs
         assert "'=HYPERLINK" in text, "the formula is kept as text"
 
 
-def test_taste_filter_scores_hides_likely_dislikes(default_catalog, tmp_path, monkeypatch):
-    """A taste model trained in the session scores the recommendations and can hide them."""
+def with_rule_taste(catalog, feature: str, above: float, sample_seed: int) -> AppTest:
+    """The Recommend page with a taste model trained in the session on a clear rule (likes have
+    ``feature`` above ``above``), so its answers are predictable; the three seeds pasted."""
     from recommender.taste import TasteModel
 
-    monkeypatch.setenv("TASTEMAP_DATA_DIR", str(tmp_path))
-    labelled = default_catalog.tracks.sample(400, random_state=0)
-    # A clear rule (likes are energetic), so the model's answer is predictable.
-    labels = labelled.assign(label=(labelled["energy"] > 0.7).astype(int))
-    model = TasteModel("logreg", random_state=0).fit(labels, catalog=default_catalog)
-
+    labelled = catalog.tracks.sample(400, random_state=sample_seed)
+    labels = labelled.assign(label=(labelled[feature] > above).astype(int))
     at = open_recommend()
-    at.session_state["taste_model"] = model
-    at = paste(at, " ".join(SEEDS))
+    at.session_state["taste_model"] = TasteModel("logreg", random_state=0).fit(labels, catalog=catalog)
+    return paste(at, "\n".join(SEEDS))
+
+
+def test_taste_filter_scores_hides_likely_dislikes(default_catalog, tmp_path, monkeypatch):
+    """A taste model trained in the session scores the recommendations and can hide them."""
+    monkeypatch.setenv("TASTEMAP_DATA_DIR", str(tmp_path))
+    at = with_rule_taste(default_catalog, "energy", 0.7, sample_seed=0)
     assert not at.exception
     recs = results(at)
     assert recs is not None and "like_probability" in recs
@@ -432,16 +435,10 @@ def test_the_csv_has_words_for_headers_links_features_and_whole_numbers(default_
 
 
 def test_ranks_follow_the_order_shown_after_a_taste_re_rank(default_catalog, tmp_path, monkeypatch):
-    from recommender.taste import TasteModel
     from ui.results import export_frame
 
     monkeypatch.setenv("TASTEMAP_DATA_DIR", str(tmp_path))
-    labelled = default_catalog.tracks.sample(400, random_state=1)
-    labels = labelled.assign(label=(labelled["danceability"] > 0.65).astype(int))
-    model = TasteModel("logreg", random_state=0).fit(labels, catalog=default_catalog)
-    at = open_recommend()
-    at.session_state["taste_model"] = model
-    at = paste(at, "\n".join(SEEDS))
+    at = with_rule_taste(default_catalog, "danceability", 0.65, sample_seed=1)
     before = at.session_state["last_recommendations"]["track_id"].tolist()
     at.radio(key="taste_filter_mode").set_value("Re-rank by taste").run()
     assert not at.exception

@@ -62,7 +62,7 @@ def test_score_a_catalog_file(tmp_path, capsys, labels_csv):
           "--save", str(model_path)])
     capsys.readouterr()
     assert main(["taste", "score", "--model", str(model_path), "--catalog", str(labels_csv)]) == 2
-    assert "lacks popularity, release_year" in capsys.readouterr().err
+    assert "has no popularity, release_year for its tracks" in capsys.readouterr().err
     main(["taste", "train", "--labels", str(labels_csv), "--model", "logreg", "--no-importance",
           "--catalog", str(labels_csv), "--save", str(model_path)])
     capsys.readouterr()
