@@ -385,6 +385,8 @@ def label_editor(profile: str) -> pd.DataFrame:
     view["label"] = view["label"].astype(bool)
     for col in ("track_name", "artists", "track_id", "genres"):  # empty cells, not "None"
         view[col] = view[col].astype(object).where(view[col].notna(), "")
+    # A column empty on every row (the demo labels have no Spotify IDs or genres) is not shown.
+    empty = {col: None for col in ("track_id", "genres") if not (view[col] != "").any()}
     edited = st.data_editor(
         view, key=f"taste_editor_{profile}", hide_index=True, num_rows="dynamic",
         disabled=["label_key", "track_name", "artists", "track_id", "genres"],
@@ -392,7 +394,7 @@ def label_editor(profile: str) -> pd.DataFrame:
                        "track_name": st.column_config.TextColumn("Title"),
                        "artists": st.column_config.TextColumn("Artists"),
                        "track_id": st.column_config.TextColumn("Spotify ID"),
-                       "genres": st.column_config.TextColumn("Genres")},
+                       "genres": st.column_config.TextColumn("Genres"), **empty},
     )
     c1, c2 = st.columns(2)
     if c1.button("Save label edits", key="taste_save_edits"):

@@ -12,6 +12,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from ..errors import TastemapError
 
@@ -36,7 +37,8 @@ def _command_modules(argv: Sequence[str]) -> list:
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m recommender",
+        # `tastemap` (the console script) and `python -m recommender` are one program.
+        prog="tastemap" if Path(sys.argv[0]).name == "tastemap" else "python -m recommender",
         description="Tastemap: explore a Spotify catalog and get explained recommendations.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")

@@ -117,3 +117,19 @@ def test_evaluate_command(capsys, catalog_path):
     assert code == 0 and "recall@100" in out and "popular" in out
     code, _, err = run(capsys, "evaluate", "--catalog", catalog_path, "--n-seeds", "50")
     assert code == 2 and "more than 50 tracks" in err
+
+
+def test_the_tastemap_command_is_the_same_program(tmp_path):
+    """`make` installs the library with a `tastemap` console script (pyproject.toml)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).parent / "tastemap"
+    if not script.exists():
+        pytest.skip("the tastemap command is installed by `make venv` (pip install -e .)")
+    done = subprocess.run([str(script), "recommend", "--seeds", "6f807x0ima9a1j3VPbc7VN", "--k", "3",
+                           "--format", "json"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert '"recommendations"' in done.stdout and "usage: tastemap" in subprocess.run(
+        [str(script), "--help"], capture_output=True, text=True, timeout=60).stdout
