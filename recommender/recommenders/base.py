@@ -20,6 +20,7 @@ import pandas as pd
 from ..catalog import AUDIO_FEATURES, Catalog
 from ..errors import FilterError, check_fitted
 from ..features import FeatureSpace
+from ..neighbors import sorted_unique
 from ..seeds import SeedSet, resolve_seeds
 from .explain import ExplainMixin, plain_filter
 from .filters import FilterMasksMixin, Filters, coerce_filters
@@ -30,7 +31,7 @@ from .result import RecommendationResult, as_match
 __all__ = ["BaseRecommender", "UNCHANGED_FILTER_CHECK_UP_TO"]
 
 # Up to this many tracks a result says which filters changed nothing (a second ranking per
-# query; above it only where every track was scored anyway): the hybrid's candidate-mode bound.
+# query, not paid on big catalogs' fast paths): the hybrid's candidate-mode bound.
 UNCHANGED_FILTER_CHECK_UP_TO = 200_000
 
 
@@ -130,23 +131,26 @@ class BaseRecommender(FilterMasksMixin, RankingMixin, ExplainMixin):
 
         n = self.index_.n
         candidates = np.ones(n, dtype=bool)
-        candidates[seed_pos] = False
+        excluded = seed_pos
         notes: list[str] = []
         if len(seed_pos) and not filters.include_versions:
-            versions = self.index_.song_versions(seed_pos)
-            other = np.count_nonzero(candidates[versions])
-            candidates[versions] = False
+            excluded = sorted_unique(np.concatenate([seed_pos, self.index_.song_versions(seed_pos)]))
+            other = len(excluded) - len(sorted_unique(seed_pos))
             if other:
                 notes.append(
                     f"{other} other version{'s' if other != 1 else ''} of your seed songs "
                     "(remasters, mixes, live or remixed versions) left out."
                 )
-        left = bool(candidates.any()) if len(seed_pos) else n > 0
+        candidates[excluded] = False
+        left = n > len(sorted_unique(excluded))  # = candidates.any(), without a pass over n
         message = None
         if not left:
             message = "Every catalog track is a seed or a version of one: there is nothing else to recommend."
-        unfiltered = candidates.copy()  # before the filters: 1 byte a track
         masks = self._filter_masks(filters, seed_pos)
+        # Telling which filters changed nothing costs a second ranking without them: done on
+        # catalogs up to UNCHANGED_FILTER_CHECK_UP_TO tracks, not on big catalogs' fast paths.
+        check_unchanged = bool(left and masks and n <= UNCHANGED_FILTER_CHECK_UP_TO)
+        unfiltered = candidates.copy() if check_unchanged else None  # before the filters
         for label, mask in masks:
             candidates &= mask
             was_left, left = left, bool(candidates.any())
@@ -172,9 +176,7 @@ class BaseRecommender(FilterMasksMixin, RankingMixin, ExplainMixin):
         else:
             rec_pos = np.zeros(0, dtype=np.int64)
             rec_scores = np.zeros(0, dtype=np.float32)
-        # Telling which filters changed nothing costs a second ranking without them: done when
-        # every track was scored anyway or the catalog is small, not on big catalogs' fast paths.
-        if left and masks and (scores is not None or n <= UNCHANGED_FILTER_CHECK_UP_TO):
+        if left and unfiltered is not None:
             notes.extend(self._unchanged_filter_notes(seed_pos, unfiltered, masks, k, filters, scores))
         frame = self._frame(rec_pos, rec_scores, seed_pos, filters)
         return RecommendationResult(
