@@ -2,7 +2,8 @@
 
 A cache entry is one file: a magic line, a JSON header, then the pickled payload. The header
 holds the entry's key (what it was fitted on: the catalog's ``content_hash``, the settings,
-the library version and this format's version) and the payload's length and SHA-256. On
+including an estimator's class-level settings such as the hybrid's ``DEFAULT_WEIGHTS``, a
+fingerprint of the library's code, the library version and this format's version) and the payload's length and SHA-256. On
 load every one of these is checked; a file that is truncated, corrupt, written for other
 settings or another catalog, or by another library version is reported with a warning,
 deleted and rebuilt, never used. Files are written with :func:`~recommender.files.atomic_write_bytes`,
@@ -25,7 +26,8 @@ import os
 import pickle
 import struct
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,7 +37,7 @@ from .files import atomic_write_bytes
 
 _log = logging.getLogger(__name__)
 
-__all__ = ["CACHE_ENV", "FORMAT_VERSION", "CacheKey", "FitCache", "default_cache_dir"]
+__all__ = ["CACHE_ENV", "FORMAT_VERSION", "CacheKey", "FitCache", "class_settings", "code_fingerprint", "default_cache_dir"]
 
 CACHE_ENV = "TASTEMAP_CACHE_DIR"
 FORMAT_VERSION = 1
@@ -72,6 +74,26 @@ def _canonical(value: Any) -> Any:
     return repr(value)
 
 
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A digest of every module of the library as it is on disk: after any change to the code
+    (a weight, a signal, a loader fix), fits made by the old code miss instead of being served."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def class_settings(estimator: object) -> dict[str, Any]:
+    """An estimator class's upper-case attributes (e.g. ``DEFAULT_WEIGHTS``): settings that
+    change a fit's result without being parameters of ``__init__``."""
+    cls = type(estimator)
+    return {name: getattr(cls, name) for name in dir(cls)
+            if name.isupper() and not name.startswith("_") and not callable(getattr(cls, name))}
+
+
 @dataclass(frozen=True)
 class CacheKey:
     """What an entry was fitted on; equal keys mean the entry can be reused."""
@@ -79,6 +101,7 @@ class CacheKey:
     kind: str
     catalog_hash: str
     settings: Mapping[str, Any]
+    code: str = field(default_factory=code_fingerprint)
     library_version: str = __version__
     format_version: int = FORMAT_VERSION
 
@@ -87,6 +110,7 @@ class CacheKey:
             "kind": self.kind,
             "catalog_hash": self.catalog_hash,
             "settings": _canonical(self.settings),
+            "code": self.code,
             "library_version": self.library_version,
             "format_version": self.format_version,
         }
@@ -214,10 +238,13 @@ class FitCache:
     def fitted(self, estimator: T, catalog: Any, *, kind: str | None = None) -> T:
         """``estimator`` fitted on ``catalog``, from the cache when an identical fit is stored.
 
-        The key is the estimator's class, its ``get_params()`` and the catalog's content
-        hash. The catalog itself is not stored: the cached estimator gets ``catalog`` back.
+        The key is the estimator's class, its ``get_params()``, its class-level settings
+        (:func:`class_settings`), the library's code (:func:`code_fingerprint`) and the
+        catalog's content hash. The catalog itself is not stored: the cached estimator gets
+        ``catalog`` back.
         """
         params = estimator.get_params() if hasattr(estimator, "get_params") else {}
+        params = {**params, **{f"class.{name}": value for name, value in class_settings(estimator).items()}}
         name = kind or f"{type(estimator).__module__}.{type(estimator).__qualname__}"
         key = self.key(name, catalog, params)
         return self.get_or_build(key, lambda: estimator.fit(catalog), catalog=catalog)

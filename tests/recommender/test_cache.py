@@ -121,3 +121,34 @@ def test_default_folder_from_environment(monkeypatch, tmp_path):
     assert default_cache_dir() == tmp_path / "here"
     monkeypatch.delenv(CACHE_ENV)
     assert default_cache_dir().parts[-2:] == (".tastemap", "cache")
+
+
+def test_a_changed_class_level_weight_is_a_miss(cache, small_catalog, monkeypatch):
+    """Settings that are not __init__ parameters (the hybrid's DEFAULT_WEIGHTS) are in the key."""
+    from recommender.cache import class_settings
+    from recommender.recommenders import HybridRecommender
+
+    monkeypatch.setattr(Fitted, "DEFAULT_WEIGHTS", {"audio": 0.5}, raising=False)
+    cache.fitted(Fitted(), small_catalog)
+    cache.fitted(Fitted(), small_catalog)
+    assert Fitted.fits == 1
+    monkeypatch.setattr(Fitted, "DEFAULT_WEIGHTS", {"audio": 0.6})
+    cache.fitted(Fitted(), small_catalog)
+    assert Fitted.fits == 2, "a fit made under other weights was served"
+    assert class_settings(HybridRecommender())["DEFAULT_WEIGHTS"] == HybridRecommender.DEFAULT_WEIGHTS
+
+
+def test_a_fit_made_by_other_code_is_a_miss(cache, small_catalog):
+    """The key holds a fingerprint of the library's code: after an update, old fits are refitted."""
+    import dataclasses
+
+    from recommender.cache import code_fingerprint
+
+    key = cache.key("thing", small_catalog, {"scale": 1.0})
+    assert key.code == code_fingerprint() and len(key.code) == 20
+    builds = []
+    cache.get_or_build(key, lambda: builds.append("now") or "fit by this code", catalog=small_catalog)
+    older = dataclasses.replace(key, code="0" * 20)
+    assert cache.get_or_build(older, lambda: builds.append("older") or "refit", catalog=small_catalog) == "refit"
+    assert builds == ["now", "older"]
+    assert cache.get_or_build(key, lambda: "never", catalog=small_catalog) == "fit by this code"
