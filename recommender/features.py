@@ -160,16 +160,3 @@ class FeatureSpace:
         check_fitted(self, "feature_names_")
         return self._catalog_matrix
 
-    def describe(self) -> pd.DataFrame:
-        """One row per feature: mean, scale (after the sqrt for skewed ones) and weight."""
-        check_fitted(self, "feature_names_")
-        return pd.DataFrame(
-            {
-                "feature": self.feature_names_,
-                "mean": self.mean_,
-                "scale": self.scale_,
-                "weight": self.weights_,
-                "sqrt": [f in SKEWED_FEATURES for f in self.feature_names_],
-            }
-        )
-
