@@ -124,7 +124,7 @@ class ExplainMixin:
         for name, goal in filters.target.items():
             if name not in t:
                 continue
-            values = t[name].to_numpy(dtype=np.float64, na_value=np.nan)[rec_pos]
+            values = t[name].iloc[rec_pos].to_numpy(dtype=np.float64, na_value=np.nan)  # k rows, not the column
             words = PLAIN_FEATURE_NAMES.get(name, name)
             phrases.append([f"{words} {plain_value(name, v)} (your target: {plain_value(name, goal)})" for v in values])
         return [", ".join(row) for row in zip(*phrases)] if phrases else ["" for _ in rec_pos]
