@@ -44,6 +44,14 @@ def _sync(key: str) -> None:
     st.session_state[key] = st.session_state[widget_key(key)]
 
 
+def _store_default(key: str, default: Any, valid: Callable[[Any], Any] | None) -> None:
+    """The stored value of ``key``: ``default`` the first time, then made acceptable by ``valid``."""
+    if key not in st.session_state:
+        st.session_state[key] = default
+    if valid is not None:
+        st.session_state[key] = valid(st.session_state[key])
+
+
 def bound(
     widget: Callable[..., Any],
     label: str,
@@ -59,10 +67,7 @@ def bound(
     active catalog no longer has); it must return a value, falling back to a default.
     Do not pass ``value=``/``index=``/``default=``: the stored value is the value.
     """
-    if key not in st.session_state:
-        st.session_state[key] = default
-    if valid is not None:
-        st.session_state[key] = valid(st.session_state[key])
+    _store_default(key, default, valid)
     wkey = widget_key(key)
     st.session_state[wkey] = st.session_state[key]
     value = widget(label, key=wkey, on_change=_sync, args=(key,), **kwargs)
@@ -89,10 +94,7 @@ def form_bound(
     set elsewhere (another page, a link) is copied into the widget, and a draft is never
     overwritten otherwise. Widgets in a form may not have ``on_change`` callbacks, hence this.
     """
-    if key not in st.session_state:
-        st.session_state[key] = default
-    if valid is not None:
-        st.session_state[key] = valid(st.session_state[key])
+    _store_default(key, default, valid)
     wkey, mirrored = widget_key(key), MIRRORED_PREFIX + key
     if wkey not in st.session_state or st.session_state.get(mirrored) != st.session_state[key]:
         st.session_state[wkey] = st.session_state[key]
