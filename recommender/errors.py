@@ -17,6 +17,7 @@ __all__ = [
     "SpotifyError",
     "SpotifyApiError",
     "CacheError",
+    "AudioError",
     "check_fitted",
 ]
 
@@ -74,3 +75,12 @@ def check_fitted(estimator: object, attribute: str, *, message: str | None = Non
     """
     if not hasattr(estimator, attribute):
         raise NotFittedError(message or f"{type(estimator).__name__} is not fitted yet: call fit(catalog) first.")
+
+
+class AudioError(TastemapError, ValueError):
+    """An audio file cannot be analysed; ``reason`` is the short plain reason for lists
+    ("empty file (0 bytes)", "not an audio file", "too short (0.5 s)", ...)."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or message
