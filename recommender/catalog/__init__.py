@@ -45,6 +45,8 @@ _EXPORTS: dict[str, str] = {
     "map_columns": "schema",
     "normalize_header": "schema",
     "Catalog": "model",
+    "SoundData": "sound",
+    "FILE_PATH_COLUMN": "sound",
     "LoadReport": "model",
     "split_list": "model",
     "MAX_DECOMPRESSED_BYTES": "read",

@@ -5,12 +5,15 @@ import logging
 import os
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import CatalogError, TastemapError
 from .build import build_catalog
 from .model import Catalog, LoadReport
 from .parse import canonical_rows
 from .read import MAX_DECOMPRESSED_BYTES, Source, _missing_message, _read_table, _release_arrow_memory
 from .schema import DEFAULT_CATALOG_PATH, identify_layout, map_columns
+from .sound import FILE_PATH_COLUMN, SoundData
 
 _log = logging.getLogger(__name__)
 
@@ -69,6 +72,7 @@ def _catalog_from_raw(loaded: list, name: str | None) -> Catalog:
             f"{source_name}: the file has a header but no rows. Load a file with at least one track."
         )
     raw.attrs["source_columns"] = header
+    sound_table = raw.attrs.pop("sound", None)
     rows = canonical_rows(raw, mapping, report)
     del raw
     _release_arrow_memory()
@@ -78,7 +82,25 @@ def _catalog_from_raw(loaded: list, name: str | None) -> Catalog:
             f"{source_name}: no usable track remains after checking every row ({reasons}). "
             "Fix those values or load another file."
         )
-    return build_catalog(rows, report, name=name or Path(source_name).name)
+    catalog = build_catalog(rows, report, name=name or Path(source_name).name)
+    if sound_table is not None:
+        attach_sound(catalog, *sound_table)
+    return catalog
+
+
+def attach_sound(catalog: Catalog, frame, sound: SoundData) -> None:
+    """Put an audio library's file paths and :class:`SoundData` on ``catalog`` in its track
+    order (rows dropped while loading are left out; the first row of a repeated ID wins)."""
+    at = frame.drop_duplicates("track_id").reset_index()
+    at = at.set_index("track_id").reindex(catalog.tracks["track_id"].to_numpy())
+    rows = at["index"].to_numpy()
+    if np.isnan(rows).any():  # cannot happen: every track came from this file
+        raise CatalogError(f"{catalog.name}: the audio library's sound columns do not match its tracks.")
+    rows = rows.astype(np.intp)
+    if FILE_PATH_COLUMN in frame:
+        catalog.tracks[FILE_PATH_COLUMN] = frame[FILE_PATH_COLUMN].astype("string").to_numpy()[rows]
+    catalog.sound = sound.take(rows)
+    catalog.__dict__.pop("content_hash", None)
 
 
 def load_default_catalog() -> Catalog:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from .codes import _attach_membership_summary
 from .schema import AUDIO_FEATURES, OPTIONAL_FEATURES
+from .sound import SoundData
 
 _FEW_IDS = 32  # Catalog.positions looks up at most this many IDs one by one
 
@@ -91,15 +92,27 @@ class Catalog:
     release_year, popularity, explicit, genres, subgenres, playlist_count`` and the audio
     features (float32). Unknown values are NaN / missing, never zero.
     ``memberships`` columns: ``track_id, playlist_id, playlist_name, genre, subgenre``.
+    An audio library also has a ``file_path`` column and :attr:`sound` (what the pretrained
+    network heard, rows in track order); other catalogs have ``sound = None``.
     """
 
     tracks: pd.DataFrame
     memberships: pd.DataFrame
     report: LoadReport = field(default_factory=LoadReport)
     name: str = "catalog"
+    sound: SoundData | None = None
 
     def __len__(self) -> int:
         return len(self.tracks)
+
+    def __setstate__(self, state: dict) -> None:
+        state.setdefault("sound", None)  # pickled before audio libraries existed
+        self.__dict__.update(state)
+
+    @property
+    def has_sound(self) -> bool:
+        """Whether tracks can be compared by what the network heard (an audio library)."""
+        return self.sound is not None and len(self.sound) == len(self.tracks) and len(self.tracks) > 0
 
     def __getstate__(self) -> dict:
         # cached_property values are derived; keep pickles small and fresh.
@@ -172,6 +185,8 @@ class Catalog:
         h = hashlib.sha256()
         h.update(pd.util.hash_pandas_object(self.tracks, index=False).to_numpy().tobytes())
         h.update(pd.util.hash_pandas_object(self.memberships, index=False).to_numpy().tobytes())
+        if self.sound is not None:
+            h.update(self.sound.digest().encode())
         return h.hexdigest()[:20]
 
     def without_playlists(self, playlist_ids: Iterable[str]) -> Catalog:
@@ -185,14 +200,15 @@ class Catalog:
         memberships = self.memberships[keep].reset_index(drop=True)
         tracks = self.tracks.drop(columns=["genres", "subgenres", "playlist_count"])
         tracks = _attach_membership_summary(tracks, memberships)
-        return Catalog(tracks=tracks, memberships=memberships, report=self.report, name=self.name)
+        return Catalog(tracks=tracks, memberships=memberships, report=self.report, name=self.name, sound=self.sound)
 
     def subset(self, mask: np.ndarray | pd.Series) -> Catalog:
         """A catalog holding only the tracks where ``mask`` is true."""
         tracks = self.tracks[np.asarray(mask)].reset_index(drop=True)
         memberships = self.memberships[self.memberships["track_id"].isin(tracks["track_id"])]
         report = replace(self.report, tracks=len(tracks))
-        return Catalog(tracks, memberships.reset_index(drop=True), report, self.name)
+        sound = self.sound.take(np.asarray(mask, dtype=bool)) if self.sound is not None else None
+        return Catalog(tracks, memberships.reset_index(drop=True), report, self.name, sound)
 
     def summary(self) -> dict:
         """Counts and ranges for a first look (the CLI ``info`` command, the home page)."""

@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..errors import CatalogError
 from .schema import ALIASES, AUDIO_FEATURES, normalize_header
+from .sound import is_sound_table, read_sound_table
 
 MAX_DECOMPRESSED_BYTES = 2 * 1024**3  # refuse gzip bombs
 # Parquet text columns whose stored dictionaries hold at most this share of their rows are
@@ -254,6 +255,12 @@ def _read_parquet(source: Path | IO[bytes], name: str, text_categories: bool = F
             frame[col] = frame[col].map(_cell_text, na_action="ignore").astype("string")
     frame.attrs["source_columns"] = names
     frame.attrs["bad_lines"] = 0
+    if is_sound_table(names):
+        # An audio library: its embeddings, tags and file paths, attached after the build.
+        try:
+            frame.attrs["sound"] = read_sound_table(source)
+        except Exception as exc:
+            raise CatalogError(f"{name}: the audio library's sound columns are damaged ({_short(exc)}).") from None
     return frame
 
 

@@ -86,6 +86,7 @@ MIN_SOUND_FEATURES = 2
 
 # Layouts, recognised by signature columns (normalised names); first match wins.
 LAYOUTS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("tastemap_audio_library", frozenset({"trackid", "filepath", "soundembedding"})),
     ("tidytuesday_spotify_songs", frozenset({"trackid", "playlistid", "playlistgenre", "trackalbumreleasedate"})),
     ("kaggle_spotify_tracks_dataset", frozenset({"trackid", "trackgenre", "albumname", "artists"})),
     ("kaggle_spotify_features", frozenset({"genre", "artistname", "trackid", "trackname"})),
@@ -95,6 +96,7 @@ LAYOUTS: tuple[tuple[str, frozenset[str]], ...] = (
 )
 # Plain names of the layouts for pages (the IDs above stay what the CLI prints).
 LAYOUT_NAMES: dict[str, str] = {
+    "tastemap_audio_library": "an audio library analysed by Tastemap",
     "tidytuesday_spotify_songs": "TidyTuesday Spotify songs (2020)",
     "kaggle_spotify_tracks_dataset": "Kaggle Spotify tracks dataset (dataset.csv)",
     "kaggle_spotify_features": "Kaggle Spotify features (SpotifyFeatures.csv)",
