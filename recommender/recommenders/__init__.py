@@ -4,7 +4,7 @@
 (``filters.py``), ranks under the listener's rules (``ranking.py``), explains (``explain.py``)
 and returns a :class:`RecommendationResult` (``result.py``). Methods, one module each
 (registry :data:`RECOMMENDERS`, user-facing :data:`METHODS`): ``hybrid``, ``similar``,
-``cluster``, ``popular`` and the ``random`` baseline.
+``cluster``, ``popular``, the ``random`` baseline, and ``sound`` for audio libraries.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from .random_baseline import RandomRecommender
 from .ranking import DEFAULT_MAX_PER_ARTIST_PER_PAGE, PAGE_SIZE
 from .result import RESULT_COLUMNS, RecommendationResult
 from .similar import SimilarRecommender
+from .sound import SoundRecommender
 
 __all__ = [
     "DEFAULT_MAX_PER_ARTIST_PER_PAGE",
@@ -33,6 +34,7 @@ __all__ = [
     "ClusterRecommender",
     "PopularRecommender",
     "RandomRecommender",
+    "SoundRecommender",
     "RECOMMENDERS",
     "METHODS",
     "make_recommender",
@@ -44,8 +46,9 @@ RECOMMENDERS: dict[str, type[BaseRecommender]] = {
     "cluster": ClusterRecommender,
     "popular": PopularRecommender,
     "random": RandomRecommender,
+    "sound": SoundRecommender,
 }
-METHODS: tuple[str, ...] = ("hybrid", "similar", "cluster", "popular")
+METHODS: tuple[str, ...] = ("hybrid", "similar", "cluster", "popular", "sound")
 
 
 def make_recommender(name: str, **params: Any) -> BaseRecommender:

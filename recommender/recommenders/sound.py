@@ -1,0 +1,93 @@
+"""``sound``: nearest tracks by what a pretrained network heard (audio libraries).
+
+The catalog's :attr:`~recommender.catalog.Catalog.sound` embeddings (musicnn's penultimate
+layers, mean over 3-second patches) are standardized per dimension over the library, so
+dimensions every track shares do not drown the ones that tell tracks apart, and compared by
+cosine, through the same exact / IVF index as ``similar``. Each result is explained by the
+tags the seeds and the track share ("both: guitar, slow, female vocals").
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..catalog import Catalog
+from ..errors import CatalogError
+from ..neighbors import build_index, sorted_unique
+from ..tag_words import plain_tags
+from .base import BaseRecommender
+from .result import as_match
+from .similar import unit_rows
+
+__all__ = ["SoundRecommender", "SHARED_TAG_AT_LEAST"]
+
+SHARED_TAG_AT_LEAST = 0.2  # a tag counts as "heard" in a track from this probability
+_FASTER, _LOUDER = 1.15, 4.0  # tempo ratio, loudness difference (LU) worth telling
+
+
+class SoundRecommender(BaseRecommender):
+    """Nearest tracks by the pretrained network's embedding.
+
+    ``standardize``: z-score each embedding dimension over the catalog before the cosine
+    (measured better on real soundtracks, see docs/audio.md); ``aggregate``: ``"mean"`` (the
+    seeds' centre) or ``"max"`` (the closest seed).
+    """
+
+    name = "sound"
+
+    def __init__(self, standardize: bool = True, aggregate: str = "mean", random_state: int | None = 0) -> None:
+        super().__init__(random_state)
+        self.standardize = standardize
+        self.aggregate = aggregate
+
+    def _fit(self, catalog: Catalog) -> None:
+        if self.aggregate not in ("mean", "max"):
+            raise ValueError(f"aggregate must be 'mean' or 'max', not {self.aggregate!r}")
+        if not catalog.has_sound:
+            raise CatalogError(
+                f"{catalog.name} has no analysed audio, so tracks cannot be compared by how they sound "
+                "to a pretrained network. Scan a folder of music files (python -m recommender audio scan) "
+                "and load the library it writes, or choose another method."
+            )
+        X = catalog.sound.embeddings.astype(np.float32, copy=True)
+        if self.standardize:
+            X -= X.mean(axis=0)
+            X /= np.maximum(X.std(axis=0), 1e-6)
+        self.unit_ = unit_rows(X)
+        self.neighbors_ = build_index(self.unit_, normalized=True)
+        self.tag_words_, self.tag_matrix_ = plain_tags(catalog.sound.tag_names, catalog.sound.tags)
+
+    def _score(self, seed_pos: np.ndarray) -> np.ndarray:
+        sims = self.unit_ @ self.unit_[seed_pos].T
+        return sims.mean(axis=1) if self.aggregate == "mean" else sims.max(axis=1)
+
+    def _match(self, scores: np.ndarray) -> pd.array:
+        return as_match(100.0 * scores)
+
+    def _pool(self, seed_pos: np.ndarray, candidates: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+        found = self.neighbors_.search(self.unit_[seed_pos], size, mask=candidates, aggregate=self.aggregate)
+        return found.positions, found.scores
+
+    def _sound_reasons(self, seed_pos: np.ndarray, rec_pos: np.ndarray) -> list[str]:
+        """"sounds like your seed (both: guitar, slow), but faster"."""
+        seeds = sorted_unique(seed_pos)
+        seed_tags = self.tag_matrix_[seeds].mean(axis=0)
+        shared = np.minimum(self.tag_matrix_[rec_pos], seed_tags)  # heard in both
+        tracks = self.catalog_.tracks
+        tempo = tracks["tempo"].to_numpy(dtype=np.float64, na_value=np.nan)
+        loud = tracks["loudness"].to_numpy(dtype=np.float64, na_value=np.nan)
+        seed_tempo, seed_loud = np.nanmean(tempo[seeds]) if len(seeds) else np.nan, np.nanmean(loud[seeds]) if len(seeds) else np.nan
+        like = "sounds like your seed" if len(seeds) == 1 else "sounds like your seeds"
+        out = []
+        for i, pos in enumerate(rec_pos):
+            order = np.argsort(-shared[i], kind="stable")[:3]
+            words = [self.tag_words_[j] for j in order if shared[i, j] >= SHARED_TAG_AT_LEAST]
+            text = like + (f" (both: {', '.join(words)})" if words else "")
+            buts = []
+            if seed_tempo > 0 and tempo[pos] > 0:
+                ratio = tempo[pos] / seed_tempo
+                buts += ["faster"] if ratio >= _FASTER else ["slower"] if ratio <= 1 / _FASTER else []
+            if np.isfinite(seed_loud) and np.isfinite(loud[pos]) and abs(loud[pos] - seed_loud) >= _LOUDER:
+                buts.append("louder" if loud[pos] > seed_loud else "quieter")
+            out.append(text + (f", but {' and '.join(buts)}" if buts else ""))
+        return out
