@@ -171,39 +171,36 @@ def _read_with_soundfile(file: BinaryIO, sample_rate: int) -> DecodedAudio | Non
             parts, spans = [], []
             for start in _excerpt_starts(duration):
                 sound.seek(int(start * rate))
-                block, _ = _sf_blocks(sound, int(EXCERPT_SECONDS * rate))
-                if len(block):
-                    parts.append(_resample(_to_stereo(block), rate, sample_rate))
-                    spans.append((start, len(block) / rate))
+                out = _Resampled(rate, sample_rate)
+                _sf_read(sound, int(EXCERPT_SECONDS * rate), out)
+                if out.frames_in:
+                    parts.append(out.finish())
+                    spans.append((start, out.seconds))
             return _assemble(parts, spans, sample_rate, duration)
-        block, failed = _sf_blocks(sound, frames)
-        if failed:
+        out = _Resampled(rate, sample_rate)
+        if _sf_read(sound, frames, out):
             return None  # libsndfile drops the whole block it failed in; FFmpeg keeps up to the fault
-        got = len(block) / rate
         # A file cut short decodes up to the cut: keep that audio when it is long enough to
         # analyse (a listener's slightly damaged file is better analysed than dropped), but
         # mark it and report the length that decoded, not the header's.
+        got = out.seconds
         damaged = got < duration - max(_SHORTFALL_S, _SHORTFALL_SHARE * duration)
-        channels = _resample(_to_stereo(block), rate, sample_rate)
-        return DecodedAudio(channels, sample_rate, got, ((0.0, got),), damaged=damaged)
+        return DecodedAudio(out.finish(), sample_rate, got, ((0.0, got),), damaged=damaged)
 
 
-def _sf_blocks(sound, frames: int) -> tuple[np.ndarray, bool]:
-    """Up to ``frames`` frames as (n, channels), and whether the decoder failed on the way."""
-    blocks, left, failed = [], frames, False
+def _sf_read(sound, frames: int, out: _Resampled) -> bool:
+    """Feed up to ``frames`` frames to ``out``; whether the decoder failed on the way."""
+    left = frames
     while left > 0:
         try:
             block = sound.read(min(left, _BLOCK_FRAMES), dtype="float32", always_2d=True)
         except Exception:  # "flac decoder lost sync" and friends: damaged data
-            failed = True
-            break
+            return True
         if not len(block):
             break
-        blocks.append(block)
+        out.add(block)
         left -= len(block)
-    if not blocks:
-        return np.zeros((0, sound.channels), dtype=np.float32), failed
-    return np.concatenate(blocks), failed
+    return False
 
 
 # --- FFmpeg (PyAV) ----------------------------------------------------------------------------
@@ -236,12 +233,11 @@ def _read_with_pyav(path, file: BinaryIO, sample_rate: int, *, sniffed_audio: bo
 
 
 def _pyav_whole(container, stream, duration: float | None, sample_rate: int) -> DecodedAudio:
-    frames, rate, failed = _pyav_frames(container, stream, None, None)
-    got = len(frames) / rate if rate else 0.0
+    out, failed = _pyav_read(container, stream, sample_rate, None, None)
+    got = out.seconds
     damaged = failed or (duration is not None
                          and got < duration - max(_SHORTFALL_S, _SHORTFALL_SHARE * duration))
-    channels = _resample(frames, rate, sample_rate) if rate else np.zeros((1, 0), np.float32)
-    return DecodedAudio(channels, sample_rate, got, ((0.0, got),), damaged=damaged)
+    return DecodedAudio(out.finish(), sample_rate, got, ((0.0, got),), damaged=damaged)
 
 
 def _pyav_excerpts(container, stream, duration: float, sample_rate: int) -> DecodedAudio:
@@ -250,43 +246,37 @@ def _pyav_excerpts(container, stream, duration: float, sample_rate: int) -> Deco
     parts, spans = [], []
     for start in _excerpt_starts(duration):
         container.seek(int(start * av.time_base), backward=True, any_frame=False)
-        frames, rate, _ = _pyav_frames(container, stream, start, EXCERPT_SECONDS)
-        if len(frames):
-            parts.append(_resample(frames, rate, sample_rate))
-            spans.append((start, len(frames) / rate))
+        out, _ = _pyav_read(container, stream, sample_rate, start, EXCERPT_SECONDS)
+        if out.frames_in:
+            parts.append(out.finish())
+            spans.append((start, out.seconds))
     return _assemble(parts, spans, sample_rate, duration)
 
 
-def _pyav_frames(container, stream, start: float | None, length: float | None):
-    """Decoded (n, channels<=2) float32 from the current position (from ``start`` for
-    ``length`` seconds when given), its rate, and whether decoding failed on the way."""
+def _pyav_read(container, stream, sample_rate: int, start: float | None, length: float | None):
+    """Decode from the current position (from ``start`` for ``length`` seconds when given)
+    into a :class:`_Resampled`; also whether decoding failed on the way."""
     import av
 
-    resampler = None
-    blocks: list[np.ndarray] = []
-    rate, have, failed = 0, 0, False
+    resampler, out, failed = None, None, False
     try:
         for frame in container.decode(stream):
-            if resampler is None:
-                rate = frame.sample_rate
+            if resampler is None:  # FFmpeg folds surround to stereo with proper weights
                 layout = "stereo" if frame.layout.nb_channels >= 2 else "mono"
-                resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
-            for out in resampler.resample(frame):
-                block = out.to_ndarray().T
+                resampler = av.AudioResampler(format="fltp", layout=layout, rate=frame.sample_rate)
+                out = _Resampled(frame.sample_rate, sample_rate)
+            for converted in resampler.resample(frame):
+                block = converted.to_ndarray().T
                 if start is not None and frame.time is not None and frame.time < start:
-                    block = block[int(round((start - frame.time) * rate)):]
-                blocks.append(block)
-                have += len(block)
-            if length is not None and have >= length * rate:
+                    block = block[int(round((start - frame.time) * out.rate)):]
+                if length is not None:
+                    block = block[: max(0, int(length * out.rate) - out.frames_in)]
+                out.add(block)
+            if length is not None and out.frames_in >= int(length * out.rate):
                 break
     except (av.error.InvalidDataError, av.error.EOFError, EOFError):
         failed = True  # a damaged packet mid-stream: keep what decoded before it
-    if not blocks:
-        return np.zeros((0, 1), dtype=np.float32), rate, failed
-    data = np.ascontiguousarray(np.concatenate(blocks), dtype=np.float32)
-    if length is not None:
-        data = data[: int(length * rate)]
-    return data, rate, failed
+    return out or _Resampled(sample_rate, sample_rate), failed
 
 
 def _stream_seconds(container, stream) -> float | None:
@@ -312,13 +302,42 @@ def _to_stereo(block: np.ndarray) -> np.ndarray:
     return np.stack([block[:, 0::2].mean(axis=1), block[:, 1::2].mean(axis=1)], axis=1)
 
 
-def _resample(block: np.ndarray, rate: int, sample_rate: int) -> np.ndarray:
-    """(n, channels) at ``rate`` -> contiguous float32 (channels, m) at ``sample_rate``."""
-    if rate != sample_rate and len(block):
-        import soxr
+class _Resampled:
+    """Blocks of (n, channels) at ``rate``, folded to stereo and resampled with soxr as they
+    come (a 15-minute 96 kHz file never sits in memory at its own rate), collected as
+    contiguous float32 (channels, m) at ``sample_rate``."""
 
-        block = soxr.resample(block, rate, sample_rate, quality="HQ")
-    return np.ascontiguousarray(block.T, dtype=np.float32)
+    def __init__(self, rate: int, sample_rate: int) -> None:
+        self.rate, self.sample_rate, self.frames_in = rate, sample_rate, 0
+        self._stream = None
+        self._blocks: list[np.ndarray] = []
+
+    @property
+    def seconds(self) -> float:
+        return self.frames_in / self.rate
+
+    def add(self, block: np.ndarray) -> None:
+        if not len(block):
+            return
+        block = np.ascontiguousarray(_to_stereo(block), dtype=np.float32)
+        self.frames_in += len(block)
+        if self.rate != self.sample_rate:
+            if self._stream is None:
+                import soxr
+
+                self._stream = soxr.ResampleStream(
+                    self.rate, self.sample_rate, block.shape[1], dtype="float32", quality="HQ")
+            block = self._stream.resample_chunk(block)
+        self._blocks.append(block)
+
+    def finish(self) -> np.ndarray:
+        if self._stream is not None:
+            width = self._blocks[0].shape[1]
+            self._blocks.append(self._stream.resample_chunk(np.zeros((0, width), np.float32), last=True))
+            self._stream = None
+        if not self._blocks:
+            return np.zeros((1, 0), dtype=np.float32)
+        return np.ascontiguousarray(np.concatenate(self._blocks).T, dtype=np.float32)
 
 
 def _assemble(parts, spans, sample_rate: int, duration: float) -> DecodedAudio:

@@ -3,6 +3,7 @@ bad file, each with its plain reason. All audio is generated here with tests/sup
 from __future__ import annotations
 
 import os
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +64,30 @@ def test_m4a_decodes_through_pyav(tmp_path):
     audio = decode_file(path)
     assert audio.sample_rate == SAMPLE_RATE and audio.channels.shape[0] == 1
     assert audio.duration_s == pytest.approx(2.0, abs=0.1)
+    assert _peak_hz(audio.mono[4000:28000], SAMPLE_RATE) == pytest.approx(440, abs=3)
+
+
+def _write_with_pyav(path: Path, container_format: str, codec: str, y: np.ndarray, sr: int = SR) -> Path:
+    import av
+
+    with av.open(str(path), "w", format=container_format) as container:
+        stream = container.add_stream(codec, rate=sr)
+        stream.layout, stream.bit_rate = "mono", 64_000
+        size = stream.codec_context.frame_size or 1024
+        for start in range(0, len(y), size):
+            frame = av.AudioFrame.from_ndarray(y[None, start : start + size].copy(), format="fltp", layout="mono")
+            frame.sample_rate = sr
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize(("name", "container_format", "codec"), [("song.wma", "asf", "wmav2"), ("song.aac", "adts", "aac")])
+def test_wma_and_raw_aac_decode_through_pyav(tmp_path, name, container_format, codec):
+    audio = decode_file(_write_with_pyav(tmp_path / name, container_format, codec, tone(440, 2.0)))
+    assert audio.duration_s == pytest.approx(2.0, abs=0.1) and not audio.damaged
     assert _peak_hz(audio.mono[4000:28000], SAMPLE_RATE) == pytest.approx(440, abs=3)
 
 
@@ -189,6 +214,14 @@ def test_a_file_cut_short_keeps_what_decoded_when_that_is_long_enough(tmp_path):
     assert audio.damaged
     assert 2.0 < audio.duration_s < 4.0
     assert audio.duration_s == pytest.approx(audio.channels.shape[1] / SAMPLE_RATE, abs=0.01)
+
+
+def test_a_codec_no_decoder_knows_is_unsupported(tmp_path):
+    data = tone(440, 2.0).tobytes()
+    fmt = struct.pack("<HHIIHH", 0x9999, 1, SR, 2 * SR, 2, 16)  # a WAVE format tag nobody registered
+    header = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data))
+    (tmp_path / "odd.wav").write_bytes(b"RIFF" + struct.pack("<I", len(header) + len(data)) + header + data)
+    assert _reason(tmp_path / "odd.wav") == "unsupported codec"
 
 
 def test_a_video_without_sound_has_no_audio_stream(tmp_path):
