@@ -18,6 +18,15 @@ def default_catalog() -> Catalog:
 
 
 @pytest.fixture(scope="session")
+def audio_library(tmp_path_factory) -> tuple[Path, Path]:
+    """(music folder, library.parquet): 8 synthetic pieces in two album folders, analysed
+    with the real network once per test session (tests/support/audio_library.py)."""
+    from tests.support.audio_library import make_library
+
+    return make_library(tmp_path_factory.mktemp("audio_library"))
+
+
+@pytest.fixture(scope="session")
 def samples_dir() -> Path:
     return SAMPLES
 
