@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+TAG_HEARD_AT = 0.2  # a tag counts as heard in a track from this probability (filters, "both: ...")
+
 # raw tag (without its network prefix) -> the word a listener reads
 SYNONYMS: dict[str, str] = {
     "female": "female vocals", "woman": "female vocals", "female vocal": "female vocals",
@@ -41,7 +43,7 @@ def plain_tags(tag_names: tuple[str, ...], tags: np.ndarray) -> tuple[tuple[str,
     return words, out
 
 
-def top_words(words: tuple[str, ...], row: np.ndarray, n: int = 3, at_least: float = 0.2) -> list[str]:
+def top_words(words: tuple[str, ...], row: np.ndarray, n: int = 3, at_least: float = TAG_HEARD_AT) -> list[str]:
     """The ``n`` strongest words of one track (probability >= ``at_least``)."""
     order = np.argsort(-row, kind="stable")[:n]
     return [words[j] for j in order if row[j] >= at_least]

@@ -59,6 +59,7 @@ class BaseRecommender(FilterMasksMixin, RankingMixin, ExplainMixin):
         state = self.__dict__.copy()
         state.pop("_table_columns_", None)
         state.pop("_filter_masks_", None)
+        state.pop("_plain_tags_", None)
         return state
 
     def get_params(self) -> dict[str, Any]:

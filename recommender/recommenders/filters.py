@@ -19,6 +19,7 @@ import numpy as np
 
 from ..catalog import TUNABLE_FEATURES
 from ..errors import FilterError
+from ..tag_words import TAG_HEARD_AT, plain_tags
 from .ranking import DEFAULT_MAX_PER_ARTIST_PER_PAGE
 
 __all__ = ["Filters", "FilterMasksMixin", "coerce_filters", "float32_bound", "TARGET_STRENGTH"]
@@ -115,11 +116,12 @@ class Filters:
     max_per_artist: int | None = None
     max_per_artist_per_page: int | None = DEFAULT_MAX_PER_ARTIST_PER_PAGE
     unknown_popularity: str = "exclude"
+    include_tags: list[str] = field(default_factory=list)  # audio libraries: tags the network heard
 
     FLAT_KEYS: ClassVar[tuple[str, ...]] = (
         "include_genres", "exclude_genres", "min_year", "max_year",
         "exclude_seed_artists", "include_versions", "max_per_artist", "max_per_artist_per_page",
-        "unknown_popularity",
+        "unknown_popularity", "include_tags",
     )
 
     def __post_init__(self) -> None:
@@ -144,6 +146,7 @@ class Filters:
                 )
         self.include_genres = _genre_list("include_genres", self.include_genres)
         self.exclude_genres = _genre_list("exclude_genres", self.exclude_genres)
+        self.include_tags = [t.lower() for t in _genre_list("include_tags", self.include_tags)]
         self.min_year = _year("min_year", self.min_year)
         self.max_year = _year("max_year", self.max_year)
         if self.min_year is not None and self.max_year is not None and self.min_year > self.max_year:
@@ -305,9 +308,28 @@ class FilterMasksMixin:
                     ok &= year <= filters.max_year
             label = f"release year {filters.min_year or '…'}–{filters.max_year or '…'}"
             masks.append((label, ok))
+        if filters.include_tags:
+            masks.append(self._tag_mask(filters.include_tags))
         if filters.exclude_seed_artists and len(seed_pos):
             masks.append(("exclude_seed_artists", ~idx.has_artist(idx.seed_artist_columns(seed_pos))))
         return masks
+
+    def _tag_mask(self, wanted: list[str]) -> tuple[str, np.ndarray]:
+        """Tracks in which the network heard every wanted tag (audio libraries only)."""
+        sound = self.catalog_.sound
+        if sound is None:
+            raise FilterError(
+                "tag filters work on an audio library (a scanned music folder); this catalog has no "
+                "analysed audio. Remove the tag filter or load a library."
+            )
+        words, matrix = self.__dict__.get("_plain_tags_") or plain_tags(sound.tag_names, sound.tags)
+        self.__dict__["_plain_tags_"] = (words, matrix)
+        column = {w: j for j, w in enumerate(words)}
+        unknown = [t for t in wanted if t not in column]
+        if unknown:
+            raise FilterError(f"tag {unknown[0]!r} is not one the network knows; known tags: {', '.join(sorted(words))}.")
+        ok = (matrix[:, [column[t] for t in wanted]] >= TAG_HEARD_AT).all(axis=1)
+        return f"tags {', '.join(wanted)}", ok
 
     def _apply_targets(self, scores: np.ndarray, candidates: np.ndarray, filters: Filters) -> np.ndarray:
         if not filters.target:

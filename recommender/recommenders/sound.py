@@ -14,14 +14,13 @@ import pandas as pd
 from ..catalog import Catalog
 from ..errors import CatalogError
 from ..neighbors import build_index, sorted_unique
-from ..tag_words import plain_tags
+from ..tag_words import TAG_HEARD_AT, plain_tags
 from .base import BaseRecommender
 from .result import as_match
 from .similar import unit_rows
 
-__all__ = ["SoundRecommender", "SHARED_TAG_AT_LEAST"]
+__all__ = ["SoundRecommender"]
 
-SHARED_TAG_AT_LEAST = 0.2  # a tag counts as "heard" in a track from this probability
 _FASTER, _LOUDER = 1.15, 4.0  # tempo ratio, loudness difference (LU) worth telling
 
 
@@ -81,7 +80,7 @@ class SoundRecommender(BaseRecommender):
         out = []
         for i, pos in enumerate(rec_pos):
             order = np.argsort(-shared[i], kind="stable")[:3]
-            words = [self.tag_words_[j] for j in order if shared[i, j] >= SHARED_TAG_AT_LEAST]
+            words = [self.tag_words_[j] for j in order if shared[i, j] >= TAG_HEARD_AT]
             text = like + (f" (both: {', '.join(words)})" if words else "")
             buts = []
             if seed_tempo > 0 and tempo[pos] > 0:

@@ -55,3 +55,19 @@ def test_library_survives_subset_and_pickle(library):
     assert len(sub) == 4 and sub.has_sound and sub.sound.embeddings.shape == (4, 400)
     again = pickle.loads(pickle.dumps(library))
     assert again.content_hash == library.content_hash and np.array_equal(again.sound.tags, library.sound.tags)
+
+
+def test_tag_filter_keeps_only_tracks_with_the_tag_and_names_unknown_tags(library):
+    from recommender.errors import FilterError
+    from recommender.tag_words import TAG_HEARD_AT, plain_tags
+
+    rec = make_recommender("sound").fit(library)
+    words, matrix = plain_tags(library.sound.tag_names, library.sound.tags)
+    strongest = words[int(np.argmax(matrix.mean(axis=0)))]
+    seed = library.tracks["track_id"].iloc[0]
+    result = rec.recommend([seed], k=7, filters={"include_tags": [strongest]})
+    kept = matrix[library.positions(result.recommendations["track_id"]), words.index(strongest)]
+    assert len(kept) and (kept >= TAG_HEARD_AT).all()
+    assert len(result.recommendations) == int((matrix[1:, words.index(strongest)] >= TAG_HEARD_AT).sum())
+    with pytest.raises(FilterError, match="not one the network knows"):
+        rec.recommend([seed], filters={"include_tags": ["bagpipes"]})
