@@ -24,8 +24,9 @@ from .musicnn import MODEL_VERSION, TAG_COLUMNS
 from .scan import ScanResult
 
 
-def library_table(analysed: list[FileAnalysis]) -> tuple[pd.DataFrame, SoundData]:
-    """Canonical columns and :class:`SoundData` for the analysed files (in their order)."""
+def library_table(analysed: list[FileAnalysis], root: str = "") -> tuple[pd.DataFrame, SoundData]:
+    """Canonical columns and :class:`SoundData` for the analysed files (in their order);
+    ``root``: the scanned folder, kept so the app can play the files."""
     frame = pd.DataFrame({
         "track_id": [f.track_id for f in analysed],
         "track_name": [f.title or display_path(f.path) for f in analysed],
@@ -46,6 +47,7 @@ def library_table(analysed: list[FileAnalysis]) -> tuple[pd.DataFrame, SoundData
         tags=np.vstack([f.tags for f in analysed]).astype(np.float32) if analysed else np.zeros((0, len(TAG_COLUMNS)), np.float32),
         tag_names=TAG_COLUMNS,
         model=MODEL_VERSION,
+        root=root,
     )
     return frame, sound
 
@@ -60,7 +62,7 @@ def library_bytes(scan: ScanResult) -> bytes:
             "Check the list of files and their reasons, then scan a folder holding MP3, OGG, FLAC, WAV or M4A files.",
             "no music file could be analysed",
         )
-    frame, sound = library_table(analysed)
+    frame, sound = library_table(analysed, scan.root)
     buffer = io.BytesIO()
     write_sound_parquet(frame, sound, buffer)
     return buffer.getvalue()

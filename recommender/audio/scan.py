@@ -55,7 +55,8 @@ class ScanProgress:
 
 @dataclass
 class ScanResult:
-    folder: str
+    folder: str  # for display
+    root: str = ""  # absolute path of the folder (may hold surrogate escapes)
     files: list[FileAnalysis] = field(default_factory=list)  # audio files, analysed or failed
     skipped: list[FileAnalysis] = field(default_factory=list)  # not audio by their name
     stopped: bool = False
@@ -161,7 +162,7 @@ def scan_folder(
         raise AudioError(f"{display_path(root)}: {reason}. Give the path of a folder that holds music files.", reason)
     cache = cache if cache is not None else AnalysisCache()
     relative, skipped = list_files(root)
-    result = ScanResult(folder=display_path(root), skipped=skipped)
+    result = ScanResult(folder=display_path(root), root=os.path.abspath(root), skipped=skipped)
     todo: list[tuple[str, str, tuple]] = []
     done_by_path: dict[str, FileAnalysis] = {}
     for rel in relative:

@@ -24,6 +24,7 @@ FILE_PATH_COLUMN = "file_path"
 EMBEDDING_COLUMN = "sound_embedding"
 TAG_PREFIX = "tag:"
 MODEL_METADATA_KEY = b"tastemap.sound_model"
+ROOT_METADATA_KEY = b"tastemap.library_folder"
 
 
 @dataclass
@@ -34,13 +35,14 @@ class SoundData:
     tags: np.ndarray  # (n_tracks, n_tags) float32, 0..1
     tag_names: tuple[str, ...]  # "mtt:guitar", "msd:jazz", ...
     model: str = ""
+    root: str = ""  # the scanned folder (absolute) where the files were; "" when unknown
 
     def __len__(self) -> int:
         return len(self.embeddings)
 
     def take(self, positions: np.ndarray) -> SoundData:
         """The rows at ``positions`` (a boolean mask or integer positions)."""
-        return SoundData(self.embeddings[positions], self.tags[positions], self.tag_names, self.model)
+        return SoundData(self.embeddings[positions], self.tags[positions], self.tag_names, self.model, self.root)
 
     def digest(self) -> str:
         h = hashlib.sha256(self.model.encode())
@@ -83,8 +85,10 @@ def read_sound_table(source: object) -> tuple[pd.DataFrame, SoundData] | None:
         if tag_columns else np.zeros((n, 0), np.float32)
     metadata = schema.metadata or {}
     model = metadata.get(MODEL_METADATA_KEY, b"").decode("utf-8", "replace")
+    root = metadata.get(ROOT_METADATA_KEY, b"").decode("utf-8", "surrogateescape")
     frame = table.select(wanted).to_pandas()
-    return frame, SoundData(np.ascontiguousarray(embeddings), tags, tuple(c[len(TAG_PREFIX):] for c in tag_columns), model)
+    names = tuple(c[len(TAG_PREFIX):] for c in tag_columns)
+    return frame, SoundData(np.ascontiguousarray(embeddings), tags, names, model, root)
 
 
 def write_sound_parquet(frame: pd.DataFrame, sound: SoundData, sink: str | IO[bytes]) -> None:
@@ -100,4 +104,5 @@ def write_sound_parquet(frame: pd.DataFrame, sound: SoundData, sink: str | IO[by
         table = table.append_column(TAG_PREFIX + name, pa.array(sound.tags[:, j].astype(np.float32)))
     metadata = dict(table.schema.metadata or {})
     metadata[MODEL_METADATA_KEY] = sound.model.encode()
+    metadata[ROOT_METADATA_KEY] = sound.root.encode("utf-8", "surrogateescape")
     pq.write_table(table.replace_schema_metadata(metadata), sink, compression="zstd")

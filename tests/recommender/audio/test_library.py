@@ -71,3 +71,17 @@ def test_tag_filter_keeps_only_tracks_with_the_tag_and_names_unknown_tags(librar
     assert len(result.recommendations) == int((matrix[1:, words.index(strongest)] >= TAG_HEARD_AT).sum())
     with pytest.raises(FilterError, match="not one the network knows"):
         rec.recommend([seed], filters={"include_tags": ["bagpipes"]})
+
+
+def test_audio_file_plays_only_files_inside_the_library_folder(library, audio_library, tmp_path):
+    from recommender.audio.playback import audio_file
+
+    first = library.tracks.iloc[0]
+    found = audio_file(library, first["track_id"])
+    assert found is not None and found == (audio_library[0] / first["file_path"]).resolve()
+    assert audio_file(library, "0" * 22) is None
+    outside = tmp_path / "secret.mp3"
+    outside.write_bytes(b"x")
+    escaped = library.subset(np.arange(len(library)) == 0)
+    escaped.tracks.loc[0, "file_path"] = "../" * 12 + str(outside).lstrip("/")
+    assert audio_file(escaped, first["track_id"]) is None
