@@ -33,7 +33,7 @@ def assert_all_finite(m: Measurements) -> None:
 
 
 @pytest.mark.parametrize("rate", [RATE, synth.SR])
-@pytest.mark.parametrize("bpm", [60, 90, 120, 150, 174])
+@pytest.mark.parametrize("bpm", [60, 90, 120, 150, 174, 180])
 def test_click_tracks_measure_their_tempo_without_octave_errors(bpm, rate):
     m = measure(at_rate(synth.click_track(bpm), rate), rate)
     assert m.tempo == pytest.approx(bpm, abs=2.0)
@@ -135,6 +135,13 @@ def test_no_samples_at_all_measure_as_silence():
     assert measure(np.zeros((2, 0), dtype=np.float32), RATE).loudness == -70.0
 
 
+def test_telephone_rate_audio_is_measured():
+    # 8 kHz: the chroma keeps to the octaves below Nyquist
+    m = measure(synth.key_piece(2, False, sr=8_000), 8_000)
+    assert (m.key, m.mode) == (2, 0)
+    assert measure(synth.click_track(120, sr=8_000), 8_000).tempo == pytest.approx(120, abs=2.0)
+
+
 def test_a_mono_1d_array_is_accepted():
     y = synth.click_track(120, seconds=8.0)
     assert measure(y, synth.SR) == measure(y[np.newaxis, :], synth.SR)
@@ -148,8 +155,9 @@ def test_a_mono_1d_array_is_accepted():
         (np.full((1, 16_000), np.nan, dtype=np.float32), RATE),
         (np.zeros((1, 16_000), dtype=np.int16), RATE),
         (np.zeros((1, 16_000), dtype=np.float32), 0),
+        (np.zeros((1, 16_000), dtype=np.float32), 4_000),
     ],
-    ids=["3 channels", "3-d", "NaN", "int16", "rate 0"],
+    ids=["3 channels", "3-d", "NaN", "int16", "rate 0", "rate 4 kHz"],
 )
 def test_unusable_input_is_an_audio_error(channels, rate):
     with pytest.raises(AudioError) as raised:
