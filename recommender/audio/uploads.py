@@ -1,0 +1,121 @@
+"""Audio files uploaded through the app, kept on the server so they can be scanned like a folder.
+
+An uploaded set goes in ``<data dir>/audio-uploads/<digest>/``, the digest covering every kept
+file's clean name and bytes: the same set uploaded again lands in the same folder, its files are
+not rewritten (same modification time), so the analysis cache answers and nothing is analysed
+twice. Names come from the browser and are not trusted: any folder part is dropped, control
+characters go, a name that is empty or only dots after that is refused, and two files with one
+name are told apart. Only files with an audio suffix are written; the bytes are only ever decoded
+as audio later, never executed or unpickled.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..files import atomic_write_bytes, data_dir
+from .decode import is_audio_name
+
+__all__ = ["UPLOADS_FOLDER", "RefusedUpload", "StoredUploads", "clean_upload_name", "store_uploads", "uploads_root"]
+
+UPLOADS_FOLDER = "audio-uploads"
+MAX_NAME_BYTES = 200  # well under the 255 bytes most file systems allow per name
+NOT_AUDIO = "not an audio file (by its name)"
+BAD_NAME = "the file name is empty once cleaned (no letters or digits a file can be named by)"
+# Characters no file name here may hold: path separators, NUL and other controls, and the ones
+# Windows refuses (a library folder may be copied there).
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+
+
+@dataclass(frozen=True)
+class RefusedUpload:
+    """An uploaded file that was not kept, and why (plain words)."""
+
+    name: str
+    reason: str
+
+
+@dataclass
+class StoredUploads:
+    folder: Path  # where the kept files are (scan this)
+    kept: list[str] = field(default_factory=list)  # file names inside ``folder``
+    refused: list[RefusedUpload] = field(default_factory=list)
+
+
+def uploads_root() -> Path:
+    """``<data dir>/audio-uploads``: one folder per uploaded set."""
+    return data_dir() / UPLOADS_FOLDER
+
+
+def clean_upload_name(name: str) -> str | None:
+    """A safe file name for an uploaded file's name, or None when nothing usable is left.
+
+    ``"../../x.mp3"`` -> ``"x.mp3"``, ``"a/b.mp3"`` and ``"a\\b.mp3"`` -> ``"b.mp3"``; NUL and
+    control characters are removed; leading dots and spaces go (no hidden files, no ``..``).
+    """
+    text = unicodedata.normalize("NFC", str(name))
+    text = re.split(r"[/\\]", text)[-1]  # the browser may send a path: keep its last part
+    text = _UNSAFE.sub("", text).strip().lstrip(". ").rstrip(". ")
+    stem, suffix = os.path.splitext(text)
+    if not stem.strip(". ") or not any(ch.isalnum() for ch in stem):
+        return None
+    while len(text.encode("utf-8")) > MAX_NAME_BYTES and stem:
+        stem = stem[:-1]
+        text = stem.rstrip() + suffix
+    return text or None
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    if name.lower() not in taken:
+        return name
+    stem, suffix = os.path.splitext(name)
+    number = 2
+    while f"{stem} ({number}){suffix}".lower() in taken:
+        number += 1
+    return f"{stem} ({number}){suffix}"
+
+
+def store_uploads(files: Iterable[tuple[str, bytes]], root: str | os.PathLike | None = None) -> StoredUploads:
+    """Keep the audio files among ``files`` (``(name as uploaded, bytes)``) in one folder under
+    ``root`` (default :func:`uploads_root`) and say which were refused and why.
+
+    The same file twice (same clean name, same bytes) is kept once; two different files with one
+    name become ``name.mp3`` and ``name (2).mp3``. Writes are atomic.
+    """
+    base = Path(root) if root is not None else uploads_root()
+    chosen: list[tuple[str, bytes]] = []
+    refused: list[RefusedUpload] = []
+    taken: set[str] = set()
+    seen: set[tuple[str, str]] = set()
+    for original, data in files:
+        clean = clean_upload_name(original)
+        shown = str(original).replace("\x00", "")[:200] or "(no name)"
+        if clean is None:
+            refused.append(RefusedUpload(shown, BAD_NAME))
+            continue
+        if not is_audio_name(clean):
+            refused.append(RefusedUpload(clean, NOT_AUDIO))
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        if (clean.lower(), digest) in seen:
+            continue  # the very same file twice
+        seen.add((clean.lower(), digest))
+        name = _unique(clean, taken)
+        taken.add(name.lower())
+        chosen.append((name, data))
+    whole = hashlib.sha256()
+    for name, data in sorted(chosen):
+        whole.update(name.encode("utf-8", "surrogatepass") + b"\x00" + hashlib.sha256(data).digest())
+    folder = base / whole.hexdigest()[:32]
+    for name, data in chosen:
+        target = folder / name
+        # Same folder means same names and bytes: an existing file is this one, and leaving it
+        # untouched keeps its modification time, which the analysis cache keys on.
+        if not (target.is_file() and target.stat().st_size == len(data)):
+            atomic_write_bytes(target, data)
+    return StoredUploads(folder=folder, kept=[name for name, _ in chosen], refused=refused)
