@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..files import atomic_write_bytes, data_dir
-from .decode import is_audio_name
+from .decode import AUDIO_SUFFIXES, is_audio_name
 
 __all__ = ["UPLOADS_FOLDER", "RefusedUpload", "StoredUploads", "clean_upload_name", "store_uploads", "uploads_root"]
 
@@ -60,14 +60,21 @@ def clean_upload_name(name: str) -> str | None:
     """
     text = unicodedata.normalize("NFC", str(name))
     text = re.split(r"[/\\]", text)[-1]  # the browser may send a path: keep its last part
-    text = _UNSAFE.sub("", text).strip().lstrip(". ").rstrip(". ")
+    text = _UNSAFE.sub("", text).strip()
+    core = text[: -len(_audio_suffix(text))] if _audio_suffix(text) else text
+    if not any(ch.isalnum() for ch in core):
+        return None  # "", "..", ".mp3", "*?.mp3": nothing to name the file by
+    text = text.lstrip(". ").rstrip(". ")  # no hidden files, no ".." parts
     stem, suffix = os.path.splitext(text)
-    if not stem.strip(". ") or not any(ch.isalnum() for ch in stem):
-        return None
     while len(text.encode("utf-8")) > MAX_NAME_BYTES and stem:
         stem = stem[:-1]
         text = stem.rstrip() + suffix
     return text or None
+
+
+def _audio_suffix(name: str) -> str:
+    lower = name.lower()
+    return next((s for s in AUDIO_SUFFIXES if lower.endswith(s)), "")
 
 
 def _unique(name: str, taken: set[str]) -> str:

@@ -24,7 +24,7 @@ def test_names_lose_paths_and_unsafe_characters(name, clean):
     assert clean_upload_name(name) == clean
 
 
-@pytest.mark.parametrize("name", ["", "...", "..", ".", "/", "../..", "\x00\x00", "   ", "a/..", "-.mp3", "*?.mp3"])
+@pytest.mark.parametrize("name", ["", "...", "..", ".", "/", "../..", "\x00\x00", "   ", ".mp3", "..mp3", "a/..", "-.mp3", "*?.mp3"])
 def test_names_empty_after_cleaning_are_refused(name):
     assert clean_upload_name(name) is None
 
