@@ -1,4 +1,5 @@
-"""Names for clusters a listener can read: the dominant genre(s), then the most distinctive
+"""Names for clusters a listener can read (an audio library's: its most distinctive tags; others:
+the dominant genre(s), then the most distinctive
 sound ("Rock · loud and fast"), distinct from each other (a clash asks each name for the trait
 that sets it apart most), and the genre counts they are drawn from."""
 from __future__ import annotations
@@ -10,7 +11,7 @@ import pandas as pd
 
 from .catalog import split_list
 
-__all__ = ["TRAIT_WORDS", "MIXED", "name_clusters", "genre_phrase", "display_genre", "genre_counts", "genre_shares"]
+__all__ = ["TRAIT_WORDS", "MIXED", "name_clusters", "name_clusters_by_tags", "tag_means", "distinctive_tags", "tag_axis_titles", "genre_phrase", "display_genre", "genre_counts", "genre_shares"]
 
 # Plain words for a cluster's sound: feature -> (word when high, word when low).
 TRAIT_WORDS: dict[str, tuple[str, str]] = {
@@ -169,3 +170,91 @@ def genre_counts(genres: pd.Series | None, labels: np.ndarray, n_clusters: int) 
     return out
 
 
+
+
+# ----------------------------------------------------------------------------- audio libraries
+TAG_NAME_WORDS = 3  # tags in a library cluster's name before any clash asks for more
+
+
+def tag_means(tags: np.ndarray, labels: np.ndarray, n_clusters: int) -> np.ndarray:
+    """(n_clusters, n_words) mean tag probability of each cluster's tracks (0 for an empty one)."""
+    tags = np.asarray(tags, dtype=np.float64)
+    sums = np.zeros((n_clusters, tags.shape[1]))
+    np.add.at(sums, np.asarray(labels, dtype=np.int64), tags)
+    sizes = np.bincount(labels, minlength=n_clusters).astype(np.float64)[:, None]
+    return np.divide(sums, sizes, out=np.zeros_like(sums), where=sizes > 0)
+
+
+def distinctive_tags(tags: np.ndarray, labels: np.ndarray, n_clusters: int) -> np.ndarray:
+    """(n_clusters, n_words): how much more each cluster has of each tag than the rest of the
+    library (its mean probability minus the other tracks' mean). A whole library of guitar music
+    has "guitar" everywhere; what sets one cluster apart is what it has *more* of."""
+    tags = np.asarray(tags, dtype=np.float64)
+    labels = np.asarray(labels, dtype=np.int64)
+    means = tag_means(tags, labels, n_clusters)
+    sizes = np.bincount(labels, minlength=n_clusters).astype(np.float64)[:, None]
+    rest_sizes = len(tags) - sizes
+    rest_sums = tags.sum(axis=0)[None, :] - means * sizes
+    rest = np.divide(rest_sums, rest_sizes, out=np.zeros_like(rest_sums), where=rest_sizes > 0)
+    return means - rest
+
+
+def name_clusters_by_tags(tags: np.ndarray, words: tuple[str, ...] | list[str], labels: np.ndarray,
+                          n_clusters: int, n_words: int = TAG_NAME_WORDS) -> list[str]:
+    """Library cluster names made of plain tags ("guitar, slow, acoustic"): the tags each cluster
+    has most above the rest of the library, strongest first. A cluster with nothing above the rest
+    is named by its own strongest tags. Names that would read alike get one more tag each; a
+    number is the last resort."""
+    means = tag_means(tags, labels, n_clusters)
+    lift = distinctive_tags(tags, labels, n_clusters)
+    ranked = []
+    for c in range(n_clusters):
+        # Lift first, then the cluster's own probability (a tag it barely has is no name for it).
+        above = [j for j in np.argsort(-lift[c], kind="stable") if lift[c, j] > 0 and means[c, j] > 0]
+        own = [j for j in np.argsort(-means[c], kind="stable") if j not in set(above)]
+        ranked.append(above + own)
+    chosen = [list(r[:n_words]) for r in ranked]
+
+    def key(c: int) -> frozenset[int]:
+        return frozenset(chosen[c])
+
+    for _ in range(MAX_TRAITS):
+        groups: dict[frozenset[int], list[int]] = {}
+        for c in range(n_clusters):
+            groups.setdefault(key(c), []).append(c)
+        clashes = [m for m in groups.values() if len(m) > 1]
+        if not clashes:
+            break
+        for members in clashes:
+            for c in members:
+                if len(ranked[c]) > len(chosen[c]):
+                    chosen[c].append(ranked[c][len(chosen[c])])
+    counts, seen, out = Counter(key(c) for c in range(n_clusters)), Counter(), []
+    for c in range(n_clusters):
+        name = ", ".join(words[j] for j in chosen[c]) or "quiet and plain"
+        if counts[key(c)] > 1:
+            seen[key(c)] += 1
+            name = f"{name} ({seen[key(c)]})"
+        out.append(name)
+    return out
+
+
+def tag_axis_titles(tags: np.ndarray, words: tuple[str, ...] | list[str], coords: np.ndarray,
+                    n_words: int = 2) -> tuple[str, str]:
+    """Titles for a sound map's two axes: the tags that rise most (and fall most) along each
+    direction, by their correlation with the tracks' map coordinates ("← more slow · more drums →")."""
+    tags = np.asarray(tags, dtype=np.float64)
+    spread = tags.std(axis=0)
+    titles = []
+    for axis in range(2):
+        xy = np.asarray(coords, dtype=np.float64)[:, axis]
+        if np.ptp(xy) == 0:
+            titles.append("")
+            continue
+        cov = ((tags - tags.mean(axis=0)) * (xy - xy.mean())[:, None]).mean(axis=0)
+        corr = np.divide(cov, spread * xy.std(), out=np.zeros_like(cov), where=spread > 0)
+        order = np.argsort(corr, kind="stable")
+        low = [words[j] for j in order[:n_words] if corr[j] < 0]
+        high = [words[j] for j in order[::-1][:n_words] if corr[j] > 0]
+        titles.append(f"← more {', '.join(low) or 'of neither'}   ·   more {', '.join(high) or 'of neither'} →")
+    return titles[0], titles[1]
