@@ -130,7 +130,13 @@ _worker_model = None
 
 def _init_worker() -> None:
     global _worker_model
+    import signal
+
     from .musicnn import SoundModel
+
+    # Ctrl-C reaches every process of the terminal's group: the parent decides when to stop,
+    # so a worker finishes its file instead of dying with a traceback (and a "failed" entry).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     _worker_model = SoundModel(threads=1)
 

@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "engine",
     "taste": "taste",
     "spotify": "spotify",
+    "audio": "audio",
 }
 
 

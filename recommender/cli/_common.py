@@ -1,4 +1,5 @@
-"""Helpers shared by the CLI command groups: the ``--catalog`` option and output formats."""
+"""Helpers shared by the CLI command groups: the ``--catalog`` option, output formats and
+progress on stderr."""
 from __future__ import annotations
 
 import argparse
@@ -6,6 +7,7 @@ import csv
 import io
 import json
 import sys
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -60,3 +62,59 @@ def print_csv(frame: pd.DataFrame) -> None:
     buffer = io.StringIO()
     safe_csv_frame(frame).to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL)
     sys.stdout.write(buffer.getvalue())
+
+
+class StderrProgress:
+    """Progress of long work on stderr, for a person watching or a log.
+
+    On a terminal: one line that updates in place (``12/40 files, about 1 min left``). Otherwise
+    (a pipe, a log file): plain lines, at most one every ``interval`` seconds, plus the first and
+    the last, so a log shows the work moving without thousands of lines. ``quiet``: nothing.
+    """
+
+    def __init__(self, *, quiet: bool = False, stream: Any = None, interval: float = 5.0) -> None:
+        self.quiet = quiet
+        self.stream = stream if stream is not None else sys.stderr
+        self.interval = interval
+        self._live = not quiet and _is_terminal(self.stream)
+        self._last_printed: float | None = None
+        self._last_text = ""
+        self._width = 0
+
+    def update(self, done: int, total: int, text: str) -> None:
+        """Report ``done`` of ``total`` steps, described by ``text``."""
+        if self.quiet or text == self._last_text:
+            return
+        self._last_text = text
+        now = time.monotonic()
+        if self._live:
+            # \r and padding over the longer line before: the line updates in place
+            self.stream.write("\r" + text.ljust(self._width))
+            self._width = len(text)
+        else:
+            first_or_last = self._last_printed is None or done >= total
+            if not first_or_last and now - self._last_printed < self.interval:
+                return
+            self.stream.write(text + "\n")
+        self._last_printed = now
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End the updating line (call before printing anything else on stderr)."""
+        if self._live and self._width:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._width = 0
+
+    def __enter__(self) -> StderrProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False

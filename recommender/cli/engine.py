@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..catalog.sound import FILE_PATH_COLUMN
 from ..errors import SeedError, TastemapError
 from ..recommenders import METHODS, RESULT_COLUMNS, Filters, RecommendationResult, make_recommender
 from ..seeds import resolve_seeds
@@ -128,19 +129,44 @@ def _print_notes(result: RecommendationResult) -> None:
         print(f"note: {note}", file=sys.stderr)
 
 
+def _file_paths(catalog) -> pd.Series | None:
+    """track_id -> the file's path inside the scanned folder, for a library of the listener's
+    own music (None for other catalogs): a listener finds the track by its file."""
+    if FILE_PATH_COLUMN not in catalog.tracks:
+        return None
+    return catalog.tracks.set_index("track_id")[FILE_PATH_COLUMN]
+
+
+def _rows(result: RecommendationResult, paths: pd.Series | None) -> pd.DataFrame:
+    frame = result.recommendations[RESULT_COLUMNS].copy()
+    if paths is not None:
+        frame.insert(2, FILE_PATH_COLUMN, paths.reindex(frame["track_id"]).to_numpy())
+    return frame
+
+
+def _as_dict(result: RecommendationResult, paths: pd.Series | None) -> dict:
+    out = result.to_dict()
+    if paths is not None:
+        for rec in out["recommendations"]:
+            path = paths.get(rec["track_id"])
+            rec[FILE_PATH_COLUMN] = None if pd.isna(path) else str(path)
+    return out
+
+
 def recommend(args: argparse.Namespace) -> int:
     filters = _filters(args)
     lines = _read_lines(args.seeds_file) if args.seeds_file else None
     catalog = catalog_from_args(args)
+    paths = _file_paths(catalog)
     model = make_recommender(args.method).fit(catalog)  # fitted once for every query
     if lines is None:
         result = model.recommend(resolve_seeds(catalog, args.seeds), k=args.k, filters=filters)
         fmt = args.format or "table"
         if fmt == "json":
-            print_json(result.to_dict())
+            print_json(_as_dict(result, paths))
         else:
             _print_notes(result)
-            frame = result.recommendations[RESULT_COLUMNS].copy()
+            frame = _rows(result, paths)
             if fmt == "csv":
                 print_csv(frame.round({"score": 6}))
             else:
@@ -165,16 +191,17 @@ def recommend(args: argparse.Namespace) -> int:
                             "recommendations": [], "error": str(exc), "line": number})
             continue
         if args.format in (None, "json"):
-            print_json(result.to_dict())
+            print_json(_as_dict(result, paths))
         elif args.format == "csv":
-            csv_frames.append(result.recommendations[RESULT_COLUMNS].assign(query=number))
+            csv_frames.append(_rows(result, paths).assign(query=number))
         else:
             print(f"# line {number}")
             _print_notes(result)
-            print_table(result.recommendations[RESULT_COLUMNS].round({"score": 3}), max_colwidth=60)
+            print_table(_rows(result, paths).round({"score": 3}), max_colwidth=60)
     if args.format == "csv":
-        frame = pd.concat(csv_frames, ignore_index=True) if csv_frames else pd.DataFrame(columns=["query", *RESULT_COLUMNS])
-        print_csv(frame[["query", *RESULT_COLUMNS]])
+        columns = ["query", *RESULT_COLUMNS[:2], *([FILE_PATH_COLUMN] if paths is not None else []), *RESULT_COLUMNS[2:]]
+        frame = pd.concat(csv_frames, ignore_index=True) if csv_frames else pd.DataFrame(columns=columns)
+        print_csv(frame[columns])
     sys.stdout.flush()
     return 1 if failed else 0
 
