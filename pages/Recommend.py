@@ -5,7 +5,6 @@ import pandas as pd
 import streamlit as st
 
 from recommender.errors import FilterError, SeedError, TastemapError
-from recommender.recommenders import METHODS
 from recommender.seeds import SeedSet
 from ui import charts, state
 from ui.data import (
@@ -27,11 +26,22 @@ from ui.query import (
     advanced_filter_count,
     feature_bounds,
     filters_from_state,
+    offered_methods,
     page_state,
     query_to_state,
     state_to_query,
 )
-from ui.results import PANEL_HEIGHT, recommendations_csv, renumbered, results_table, row_panel, spotify_links
+from ui.results import (
+    PANEL_HEIGHT,
+    is_library,
+    recommendations_csv,
+    renumbered,
+    results_table,
+    row_panel,
+    sound_tags,
+    spotify_links,
+    with_file_paths,
+)
 from ui.taste import taste_filter_widget
 from ui.text import hover_labels, md_escape
 from ui.widgets import (
@@ -49,6 +59,7 @@ st.set_page_config(page_title="Recommend · Tastemap", page_icon=":material/reco
 st.title("Get recommendations")
 
 METHOD_HELP = {
+    "sound": "Sound: sounds alike to a pretrained music network (recommended)",
     "hybrid": "Hybrid: sound, shared playlists and era together (recommended)",
     "similar": "Similar: closest in sound (audio features) only",
     "cluster": "Cluster: popular tracks from the seeds' sound cluster",
@@ -60,11 +71,26 @@ summary = catalog_summary(catalog)
 bounds = feature_bounds(summary)
 genres = genre_list(catalog)
 year_range = tuple(summary["year_range"]) if summary["year_range"] else None
+library = is_library(catalog)  # the listener's own music files: played here, never on Spotify
+methods = offered_methods(summary, catalog.has_sound)  # what gives a sensible list here, the default first
+tags = sound_tags(catalog)  # the network's tags heard in this catalog (libraries only)
+popularity_known = bool(summary.get("popularity_known"))
+method_help = dict(METHOD_HELP)
+if "sound" in methods:
+    method_help["hybrid"] = "Hybrid: measured sound, shared playlists and era together"
+    method_help["similar"] = "Similar: closest in measured tempo, loudness, key and length"
+
+
+def feature_label(f: str) -> str:
+    # A library's loudness is measured as in broadcasting (EBU R 128), in LUFS.
+    return "Loudness (LUFS)" if library and f == "loudness" else charts.feature_label(f)
+
 
 # ---------------------------------------------------------------- restore a shared link
 incoming = st.query_params.to_dict()
 if incoming and incoming != st.session_state.get(state.REC_APPLIED_QUERY):
-    restored, notes = query_to_state(incoming, methods=METHODS, bounds=bounds, genres=genres, year_range=year_range)
+    restored, notes = query_to_state(incoming, methods=methods, bounds=bounds, genres=genres, year_range=year_range,
+                                     tags=tags)
     for key, value in {**state.RECOMMEND_DEFAULTS, **restored}.items():  # a link is a whole setting
         st.session_state[key] = value
     st.session_state[state.REC_APPLIED_QUERY] = incoming
@@ -103,6 +129,7 @@ with left:
     with st.form("rec_seed_form", border=False):
         seed_text = form_bound(
             st.text_area,
+            "Paste track IDs of your library (from its CSV export)" if library else
             "Paste Spotify track IDs, spotify:track: URIs or open.spotify.com links (mixed is fine)",
             state.SEED_TEXT,
             "",
@@ -113,7 +140,8 @@ with left:
         )
         # The button sits beside the search box, level with its top: the box shrinks when it loses
         # focus, and a button below it would jump away from under the pointer on the first click.
-        search_label = "…or search the catalog: type part of a title or an artist, pick the tracks"
+        search_label = ("…or search your library: type part of a title, an artist or a file name, pick the tracks"
+                        if library else "…or search the catalog: type part of a title or an artist, pick the tracks")
         st.markdown(search_label)
         search_col, button_col = st.columns([3, 2], vertical_alignment="top")
         with search_col:
@@ -133,7 +161,7 @@ with left:
         button_col.form_submit_button("Get recommendations", type="primary", icon=":material/play_arrow:",
                                       key="rec_get", on_click=submit_form, args=(state.SEED_TEXT, state.REC_SEARCH_IDS),
                                       width="stretch")
-    if not seed_text.strip() and not search_ids:
+    if not seed_text.strip() and not search_ids and popularity_known:
         if st.button("Try three example seeds", icon=":material/auto_awesome:",
                      help="Recommends from three popular tracks of the catalog"):
             st.session_state[state.SEED_TEXT] = "\n".join(example_seeds(catalog))
@@ -154,7 +182,8 @@ if check.seeds.duplicates:
 if seed_ids:
     st.markdown(f"**Seeds in use** ({len(seed_ids)})")
     track_table(catalog.tracks.iloc[check.seeds.positions],
-                columns=["track_name", "artists", "album_name", "release_year", "popularity"],
+                columns=(["track_name", "artists", "album_name", "file_path"] if library
+                         else ["track_name", "artists", "album_name", "release_year", "popularity"]),
                 height=min(38 + 35 * len(seed_ids), 250), wide=True)
 
 
@@ -170,8 +199,8 @@ def recommendations(seeds: SeedSet) -> None:
         glossary_popover()  # the audio features the filters, the why and the CSV name
     how_left, how_right = st.columns([3, 2], gap="large")
     with how_left:
-        method = bound(st.radio, "Method", state.REC_METHOD, "hybrid", valid=in_options(METHODS, "hybrid"),
-                       options=list(METHODS), format_func=lambda m: METHOD_HELP.get(m, m))
+        method = bound(st.radio, "Method", state.REC_METHOD, methods[0], valid=in_options(methods, methods[0]),
+                       options=list(methods), format_func=lambda m: method_help.get(m, m))
         bound(st.checkbox, "Leave out the seeds' artists", "rec_excl_artists", False,
               help="Discover other artists than the ones you chose")
         bound(st.checkbox, "Include other versions and remixes of my seed songs", "rec_include_versions", False,
@@ -179,8 +208,17 @@ def recommendations(seeds: SeedSet) -> None:
     with how_right:
         k = bound(st.slider, "Number of recommendations", "rec_k", 20, valid=within(5, 100, pair=False),
                   min_value=5, max_value=100, step=5)
-        bound(st.slider, "Popularity range (0 = obscure, 100 = a hit)", "rec_pop", (0, 100),
-              valid=within(0, 100), min_value=0, max_value=100)
+        if popularity_known:
+            bound(st.slider, "Popularity range (0 = obscure, 100 = a hit)", "rec_pop", (0, 100),
+                  valid=within(0, 100), min_value=0, max_value=100)
+        else:
+            st.session_state["rec_pop"] = (0, 100)  # no track has a popularity: nothing to filter on
+        if tags:
+            bound(st.multiselect, "Sounds like these tags", "rec_tags", [], valid=subset_of(tags), options=tags,
+                  placeholder="any sound",
+                  help="Only tracks in which the music network heard every tag you choose (e.g. guitar, slow)")
+        else:
+            st.session_state["rec_tags"] = []
 
     # The advanced widgets are drawn only while the panel is open: closed, they cost the browser
     # nothing on each rerun. Their values live under plain session keys either way. The label
@@ -192,23 +230,24 @@ def recommendations(seeds: SeedSet) -> None:
             feat_options = [f for f in FEATURES if f in bounds]
             chosen_features = bound(
                 st.multiselect, "Audio features to limit or aim at", "rec_features", [],
-                valid=subset_of(feat_options), options=feat_options, format_func=charts.feature_label,
+                valid=subset_of(feat_options), options=feat_options, format_func=feature_label,
                 help="For each feature: a min-max range, and optionally a target value the ranking is pulled towards.",
             )
             for f in chosen_features:
                 lo, hi, step = bounds[f]
                 c1, c2, c3 = st.columns([3, 1, 2])
-                bound(c1.slider, f"{charts.feature_label(f)}: allowed range", f"rec_range_{f}", (lo, hi),
+                bound(c1.slider, f"{feature_label(f)}: allowed range", f"rec_range_{f}", (lo, hi),
                       valid=within(lo, hi), min_value=lo, max_value=hi, step=step)
                 on = bound(c2.toggle, "target", f"rec_target_on_{f}", False)
                 if on:
-                    bound(c3.slider, f"{charts.feature_label(f)}: target", f"rec_target_{f}", (lo + hi) / 2,
+                    bound(c3.slider, f"{feature_label(f)}: target", f"rec_target_{f}", (lo + hi) / 2,
                           valid=within(lo, hi, pair=False), min_value=lo, max_value=hi, step=step)
-            g1, g2 = st.columns(2)
-            bound(g1.multiselect, "Only these genres", "rec_genres_in", [], valid=subset_of(genres), options=genres,
-                  placeholder="any genre")
-            bound(g2.multiselect, "Never these genres", "rec_genres_out", [], valid=subset_of(genres), options=genres,
-                  placeholder="none excluded")
+            if genres:  # a library's files mostly have no genre tag
+                g1, g2 = st.columns(2)
+                bound(g1.multiselect, "Only these genres", "rec_genres_in", [], valid=subset_of(genres),
+                      options=genres, placeholder="any genre")
+                bound(g2.multiselect, "Never these genres", "rec_genres_out", [], valid=subset_of(genres),
+                      options=genres, placeholder="none excluded")
             a1, a2 = st.columns(2)
             if year_range and year_range[1] > year_range[0]:
                 year_lo, year_hi = int(year_range[0]), int(year_range[1])
@@ -242,8 +281,8 @@ def recommendations(seeds: SeedSet) -> None:
         if seeds.not_in_catalog or seeds.invalid:
             st.error("None of the items you pasted is a usable seed: fix the ones listed above, or search by title or artist.")
         else:
-            st.info("Paste at least one track or search for one, then press **Get recommendations**; "
-                    "or choose **Popular** to start.")
+            st.info("Paste at least one track or search for one, then press **Get recommendations**"
+                    + ("; or choose **Popular** to start." if "popular" in methods else "."))
         return
 
     memo_key = (catalog_key(catalog), method, tuple(seed_ids), k, repr(sorted(flat_filters.items())))
@@ -272,7 +311,7 @@ def recommendations(seeds: SeedSet) -> None:
     def more(n: int) -> pd.DataFrame:  # the same request, deeper: refills a list the taste filter thinned
         return recommender_for(method, catalog).recommend(seeds, k=n, filters=flat_filters).recommendations
 
-    recs = renumbered(taste_filter_widget(result.recommendations, more=more))
+    recs = with_file_paths(renumbered(taste_filter_widget(result.recommendations, more=more)), catalog)
     st.session_state[state.LAST_RECOMMENDATIONS] = recs
     if recs.empty and not result.recommendations.empty:
         st.warning("The taste filter hid every recommendation: lower its threshold, or choose “Show score”.")
@@ -285,7 +324,8 @@ def recommendations(seeds: SeedSet) -> None:
     st.caption(
         f"{len(recs)} tracks by the {method} method"
         + (f" for {len(seed_ids)} seed(s)" if seed_ids and method != "popular" else "")
-        + ". Click a row to play it just above the table; “Open ↗” opens it on Spotify."
+        + (". Click a row to play its file just above the table." if library
+           else ". Click a row to play it just above the table; “Open ↗” opens it on Spotify.")
     )
     panel = st.container(height=PANEL_HEIGHT)  # filled once the table says which row is chosen
     row = results_table(recs)
@@ -308,8 +348,9 @@ def recommendations(seeds: SeedSet) -> None:
                 file_name="tastemap_recommendations.csv",
                 mime="text/csv",
                 icon=":material/download:",
-                help="Spotify links, audio features and the reasons; cells a spreadsheet would run as a "
-                     "formula are neutralised.",
+                help=("File paths, measured features and the reasons" if library else
+                      "Spotify links, audio features and the reasons")
+                + "; cells a spreadsheet would run as a formula are neutralised.",
             )
             st.markdown("**Share**: the address bar now holds these seeds and filters; copy it, or this link:")
             try:
@@ -318,20 +359,22 @@ def recommendations(seeds: SeedSet) -> None:
                 base = ""
             if outgoing:
                 st.code(base + "?" + urlencode(outgoing, safe=",:"), language=None, wrap_lines=True)
-        with col_links:
-            st.markdown("**Copy as Spotify links** (one a line; paste them into a Spotify playlist):")
-            st.code(spotify_links(recs), language=None, height=200)
+        links = spotify_links(recs)
+        if links:  # none for a library's own files
+            with col_links:
+                st.markdown("**Copy as Spotify links** (one a line; paste them into a Spotify playlist):")
+                st.code(links, language=None, height=200)
 
     if tab_plot.open:
         with tab_plot:
             plot_feats = [f for f in ("energy", "valence", "danceability", "acousticness", "tempo", "loudness",
                                       "popularity", "release_year", "speechiness", "instrumentalness", "liveness",
-                                      "duration_ms") if f in recs]
+                                      "duration_ms") if f in recs and recs[f].notna().any()]
             p1, p2 = st.columns(2)
             x = bound(p1.selectbox, "X", "rec_plot_x", plot_feats[0], valid=in_options(plot_feats, plot_feats[0]),
-                      options=plot_feats, format_func=charts.feature_label)
+                      options=plot_feats, format_func=feature_label)
             y = bound(p2.selectbox, "Y", "rec_plot_y", plot_feats[1 % len(plot_feats)],
-                      valid=in_options(plot_feats, plot_feats[0]), options=plot_feats, format_func=charts.feature_label)
+                      valid=in_options(plot_feats, plot_feats[0]), options=plot_feats, format_func=feature_label)
             background = plot_frame(catalog)  # a fixed random sample of the catalog
             shown_seeds = catalog.tracks.iloc[seeds.positions]
             shown_seeds = shown_seeds.assign(label=hover_labels(shown_seeds["track_name"], shown_seeds["artists"]))

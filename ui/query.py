@@ -24,6 +24,7 @@ __all__ = [
     "advanced_filter_count",
     "filters_from_state",
     "feature_bounds",
+    "offered_methods",
     "page_state",
     "query_to_state",
     "state_to_query",
@@ -38,6 +39,22 @@ K_RANGE = (5, 100)
 MAIN_FILTER_KEYS = ("min_popularity", "max_popularity", "exclude_seed_artists", "include_versions")
 # Per-feature keys: rec_range_<f> (lo, hi), rec_target_on_<f> (bool), rec_target_<f> (float).
 FEATURES = tuple(f for f in TUNABLE_FEATURES if f != "popularity")
+
+
+def offered_methods(summary: Mapping[str, Any], has_sound: bool) -> tuple[str, ...]:
+    """The methods that give a sensible list on this catalog, the default first.
+
+    ``sound`` needs analysed audio (and is then the default); ``popular`` and ``cluster`` rank by
+    popularity, so they need some; on an audio library without playlists ``hybrid`` has only the
+    measured features ``similar`` already uses, so it is left out there.
+    """
+    methods: list[str] = ["sound"] if has_sound else []
+    if not has_sound or summary.get("playlists", 0) or summary.get("year_range"):
+        methods.append("hybrid")
+    methods.append("similar")
+    if summary.get("popularity_known", 0):
+        methods += ["cluster", "popular"]
+    return tuple(methods)
 
 
 def feature_bounds(summary: Mapping[str, Any]) -> dict[str, tuple[float, float, float]]:
@@ -87,6 +104,8 @@ def filters_from_state(state: Mapping[str, Any], bounds: Mapping[str, tuple[floa
         out["include_genres"] = list(state["rec_genres_in"])
     if state.get("rec_genres_out"):
         out["exclude_genres"] = list(state["rec_genres_out"])
+    if state.get("rec_tags"):
+        out["include_tags"] = list(state["rec_tags"])
     years = state.get("rec_years")
     if years and year_range:
         if years[0] > year_range[0]:
@@ -155,11 +174,13 @@ def state_to_query(seed_ids: list[str], method: str, k: int, filters: Mapping[st
 
 def query_to_state(query: Mapping[str, Any], *, methods: tuple[str, ...],
                    bounds: Mapping[str, tuple[float, float, float]], genres: list[str],
-                   year_range: tuple[int, int] | None) -> tuple[dict[str, Any], list[str]]:
+                   year_range: tuple[int, int] | None,
+                   tags: list[str] | None = None) -> tuple[dict[str, Any], list[str]]:
     """Page settings from query parameters, and a message for everything not used.
 
-    Unknown parameters, bad numbers, genres this catalog lacks and values outside the
-    sliders' ranges are reported (and clipped or skipped), never raised.
+    ``methods`` are the ones this catalog offers, its default first; ``tags`` the sound tags it
+    offers (audio libraries). Unknown parameters, bad numbers, genres or tags this catalog lacks
+    and values outside the sliders' ranges are reported (and clipped or skipped), never raised.
     """
     from recommender.recommenders import Filters
 
@@ -176,8 +197,12 @@ def query_to_state(query: Mapping[str, Any], *, methods: tuple[str, ...],
     if method is not None:
         if method in methods:
             state["rec_method"] = method
+        elif method == "sound":
+            notes.append(f"the sound method needs a library of analysed music files, and this catalog has "
+                         f"none; using {methods[0]} instead.")
         else:
-            notes.append(f"method {method!r} is unknown (use one of {', '.join(methods)}); using hybrid.")
+            notes.append(f"method {method!r} is not available here (use one of {', '.join(methods)}); "
+                         f"using {methods[0]}.")
     k = params.pop("k", None)
     if k is not None:
         try:
@@ -235,6 +260,12 @@ def query_to_state(query: Mapping[str, Any], *, methods: tuple[str, ...],
         if missing:
             notes.append("genres not in this catalog were left out: " + ", ".join(missing[:10]) + ".")
         state[key] = kept
+    known_tags = {t.lower(): t for t in (tags or [])}
+    kept_tags = [known_tags[t] for t in filters.include_tags if t in known_tags]
+    missing_tags = [t for t in filters.include_tags if t not in known_tags]
+    if missing_tags:
+        notes.append("sound tags not heard in this catalog were left out: " + ", ".join(missing_tags[:10]) + ".")
+    state["rec_tags"] = kept_tags
     if year_range and (filters.min_year is not None or filters.max_year is not None):
         lo = filters.min_year if filters.min_year is not None else year_range[0]
         hi = filters.max_year if filters.max_year is not None else year_range[1]

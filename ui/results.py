@@ -1,17 +1,24 @@
 """The Recommend page's results as a listener reads them: the table, the chosen row's player and
-actions (more like this, thumbs up / down), the CSV export and the list as Spotify links."""
+actions (more like this, thumbs up / down), the CSV export and the list as Spotify links.
+
+On an audio library (a folder of the listener's own files) the table shows each file's path in
+the library, and the chosen row plays the file itself instead of Spotify's player."""
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from recommender.audio.playback import audio_file
 from recommender.catalog import Catalog
+from recommender.catalog.sound import FILE_PATH_COLUMN
 from recommender.errors import TastemapError
 from recommender.files import to_safe_csv
 from recommender.ids import is_track_id, track_uri, track_url
+from recommender.tag_words import TAG_HEARD_AT, plain_tags
 from recommender.taste import labels_from_catalog
 
 from .charts import FEATURE_LABELS
@@ -22,6 +29,9 @@ from .widgets import spotify_player
 __all__ = [
     "PANEL_HEIGHT",
     "renumbered",
+    "is_library",
+    "sound_tags",
+    "with_file_paths",
     "results_table",
     "row_panel",
     "export_frame",
@@ -35,7 +45,10 @@ EXPORT_FEATURES = ("danceability", "energy", "valence", "acousticness", "instrum
 # Whole numbers in the export ("67", never "67.0").
 WHOLE_NUMBERS = ("rank", "popularity", "release_year", "match", "key", "mode", "time_signature", "duration_ms")
 # Album, year and popularity are in the row's panel and the CSV.
-TABLE_COLUMNS = ["rank", "spotify", "match", "track_name", "artists", "like_probability", "why"]
+TABLE_COLUMNS = ["rank", "spotify", "match", "track_name", "artists", FILE_PATH_COLUMN, "like_probability", "why"]
+# Browsers name these types differently from Python's mimetypes (or it does not know them).
+AUDIO_TYPES = {".flac": "audio/flac", ".ogg": "audio/ogg", ".oga": "audio/ogg", ".opus": "audio/ogg",
+               ".m4a": "audio/mp4", ".mp3": "audio/mpeg", ".wav": "audio/wav", ".aac": "audio/aac"}
 
 
 # The chosen row's panel sits above the table at a constant height (Spotify's player is 152 px),
@@ -46,6 +59,39 @@ PANEL_HEIGHT = 235
 def renumbered(recs: pd.DataFrame) -> pd.DataFrame:
     """The table with ``rank`` 1, 2, 3 … in the order shown (after the taste filter hid or re-ranked rows)."""
     return recs.reset_index(drop=True).assign(rank=np.arange(1, len(recs) + 1))
+
+
+def is_library(catalog: Catalog) -> bool:
+    """An audio library: its tracks are the listener's files (played here), not Spotify's."""
+    return bool(catalog.has_sound) and FILE_PATH_COLUMN in catalog.tracks
+
+
+def sound_tags(catalog: Catalog) -> list[str]:
+    """The network's tags in plain words that it heard in at least one track of ``catalog``
+    (the words :class:`~recommender.recommenders.Filters` ``include_tags`` takes), most common
+    first; empty for a catalog without analysed audio."""
+    if not catalog.has_sound:
+        return []
+    words, matrix = plain_tags(catalog.sound.tag_names, catalog.sound.tags)
+    heard = (matrix >= TAG_HEARD_AT).sum(axis=0)
+    order = np.argsort(-heard, kind="stable")
+    return [words[j] for j in order if heard[j] > 0]
+
+
+def with_file_paths(recs: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    """``recs`` with each track's file path in the library (relative to its folder), when it has one."""
+    if FILE_PATH_COLUMN not in catalog.tracks or recs.empty or FILE_PATH_COLUMN in recs:
+        return recs
+    pos = catalog.positions(recs["track_id"].astype(str).tolist())
+    paths = catalog.tracks[FILE_PATH_COLUMN].to_numpy(dtype=object)
+    return recs.assign(**{FILE_PATH_COLUMN: [paths[p] if p >= 0 else None for p in pos]})
+
+
+def _spotify_urls(recs: pd.DataFrame) -> list[str | None]:
+    # A library file's track ID looks like Spotify's but names no Spotify track.
+    files = recs[FILE_PATH_COLUMN] if FILE_PATH_COLUMN in recs else pd.Series(None, index=recs.index)
+    return [track_url(t) if is_track_id(t) and not isinstance(f, str) else None
+            for t, f in zip(recs["track_id"].astype(str), files)]
 
 
 def _table_key(recs: pd.DataFrame) -> str:
@@ -62,7 +108,9 @@ def results_table(recs: pd.DataFrame) -> int | None:
     ``match`` (0-100) is shown, never the raw score.
     """
     view = recs.copy()
-    view["spotify"] = [track_url(t) if is_track_id(t) else None for t in recs["track_id"].astype(str)]
+    view["spotify"] = _spotify_urls(recs)
+    if not view["spotify"].notna().any():
+        view = view.drop(columns="spotify")  # a library: no track is on Spotify
     config = {
         "rank": st.column_config.NumberColumn("Rank", width="small", format="%d"),
         "spotify": st.column_config.LinkColumn("Spotify", display_text="Open ↗", width="small",
@@ -72,13 +120,15 @@ def results_table(recs: pd.DataFrame) -> int | None:
             help="How well the track fits your seeds and settings, 0-100 (100 = the best fit found)"),
         "track_name": st.column_config.TextColumn("Title", width="medium"),
         "artists": st.column_config.TextColumn("Artist", width="medium"),
+        FILE_PATH_COLUMN: st.column_config.TextColumn("File", width="medium",
+                                                      help="Where the file is, inside your music folder"),
         "like_probability": st.column_config.ProgressColumn(
             "You'd like it", min_value=0.0, max_value=1.0, format="percent",
             help="How likely you like it, from your taste model (Taste page)"),
         "why": st.column_config.TextColumn("Why", width="large",
                                            help="Click a row: the whole reason is shown above the table"),
     }
-    shown = [c for c in TABLE_COLUMNS if c in view]
+    shown = [c for c in TABLE_COLUMNS if c in view and not (c == FILE_PATH_COLUMN and view[c].isna().all())]
     event = st.dataframe(view[shown], column_order=shown, column_config=config, hide_index=True,
                          key=_table_key(recs), on_select="rerun", selection_mode="single-row",
                          height=min(38 + 35 * len(view), 740))
@@ -101,8 +151,22 @@ def _label(catalog: Catalog, track_id: str, liked: int, title: str) -> None:
         st.toast("This track is not in the catalog in use, so it could not be labelled.", icon="⚠️")
 
 
+def file_player(catalog: Catalog, track_id: str, shown_path: object) -> bool:
+    """Play a library track's own file; say plainly when it is not on this machine."""
+    path = audio_file(catalog, track_id)
+    if path is None:
+        where = f" ({shown_path})" if isinstance(shown_path, str) and shown_path else ""
+        st.info(md_escape(f"This file{where} is not on this computer (the library was made elsewhere, or the "
+                          "file was moved or deleted), so it cannot be played here."), icon=":material/music_off:")
+        return False
+    suffix = path.suffix.lower()
+    st.audio(str(path), format=AUDIO_TYPES.get(suffix) or mimetypes.guess_type(path.name)[0] or "audio/mpeg")
+    return True
+
+
 def row_panel(recs: pd.DataFrame, row: int | None, catalog: Catalog) -> str | None:
-    """The chosen row: Spotify's player, the whole "why", and one-click actions.
+    """The chosen row: its player (the file itself for a library, else Spotify's), the whole
+    "why", and one-click actions.
 
     Returns the track ID when the listener asked for "more like this" (the caller makes it the
     only seed), else None. Draw it in ``st.container(height=PANEL_HEIGHT)``.
@@ -117,13 +181,18 @@ def row_panel(recs: pd.DataFrame, row: int | None, catalog: Catalog) -> str | No
     artists = rec["artists"] if isinstance(rec["artists"], str) else "(unknown artist)"
     player, about, actions = st.columns([4, 5, 2], gap="medium")
     with player:
-        spotify_player(track_id)
+        if is_library(catalog):
+            file_player(catalog, track_id, rec.get(FILE_PATH_COLUMN))
+        else:
+            spotify_player(track_id)
     with about:
         st.markdown(f"**{int(rec['rank'])}. {md_escape(title)}**  \n{md_escape(artists)}")
         album = rec.get("album_name")
         year = pd.to_numeric(rec.get("release_year"), errors="coerce")
         popularity = pd.to_numeric(rec.get("popularity"), errors="coerce")
-        facts = [f"Album: {album}" if isinstance(album, str) and album else "",
+        path = rec.get(FILE_PATH_COLUMN)
+        facts = [f"File: {path}" if isinstance(path, str) and path else "",
+                 f"Album: {album}" if isinstance(album, str) and album else "",
                  f"{int(year)}" if pd.notna(year) else "",
                  f"popularity {int(round(popularity))} of 100" if pd.notna(popularity) else ""]
         if any(facts):
@@ -150,7 +219,7 @@ def export_frame(recs: pd.DataFrame) -> pd.DataFrame:
     for name, header in (("rank", "Rank"), ("track_name", "Title"), ("artists", "Artist"),
                          ("album_name", "Album"), ("release_year", "Year"), ("genres", "Genres"),
                          ("popularity", "Popularity"), ("match", "Match (0-100)"),
-                         ("like_probability", "You'd like it (%)"), ("why", "Why")):
+                         ("like_probability", "You'd like it (%)"), ("why", "Why"), (FILE_PATH_COLUMN, "File")):
         if name not in recs:
             continue
         col = recs[name]
@@ -159,8 +228,10 @@ def export_frame(recs: pd.DataFrame) -> pd.DataFrame:
         if name in WHOLE_NUMBERS or name == "like_probability":
             col = pd.to_numeric(col, errors="coerce").round().astype("Int64")
         columns[header] = col
-    columns["Spotify URL"] = ids.map(lambda t: track_url(t) if is_track_id(t) else None)
-    columns["Spotify URI"] = ids.map(lambda t: track_uri(t) if is_track_id(t) else None)
+    urls = pd.Series(_spotify_urls(recs), index=recs.index, dtype=object)
+    if urls.notna().any() or FILE_PATH_COLUMN not in recs:
+        columns["Spotify URL"] = urls
+        columns["Spotify URI"] = ids.map(lambda t: track_uri(t) if is_track_id(t) else None).where(urls.notna())
     if "score" in recs:
         columns["Score"] = pd.to_numeric(recs["score"], errors="coerce").round(3)
     for f in EXPORT_FEATURES:
@@ -177,4 +248,4 @@ def recommendations_csv(recs: pd.DataFrame) -> bytes:
 
 def spotify_links(recs: pd.DataFrame) -> str:
     """The open.spotify.com link of each track, one a line (paste into Spotify or a chat)."""
-    return "\n".join(track_url(t) for t in recs["track_id"].astype(str) if is_track_id(t))
+    return "\n".join(url for url in _spotify_urls(recs) if url)

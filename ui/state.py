@@ -38,6 +38,7 @@ RECOMMEND_DEFAULTS: dict[str, Any] = {
     "rec_features": [],
     "rec_genres_in": [],
     "rec_genres_out": [],
+    "rec_tags": [],  # audio libraries: only tracks in which the network heard every one of these tags
     "rec_years": None,  # (lo, hi) or None for the catalog's whole range
     "rec_excl_artists": False,
     "rec_include_versions": False,  # other versions/remixes of the seed songs may appear

@@ -171,8 +171,11 @@ def track_table(frame: pd.DataFrame, *, columns: list[str] | None = None, key: s
     # Only the shown columns go to the browser: Streamlit converts every column it is given.
     view = frame[[c for c in dict.fromkeys([*cols, "track_id"]) if c in frame.columns]].copy()
     if "track_id" in frame:
-        view["spotify"] = [track_url(t) if is_track_id(t) else None for t in frame["track_id"].astype(str)]
-        if "spotify" not in cols:
+        # A library file's track ID looks like Spotify's but names no Spotify track.
+        files = frame["file_path"] if "file_path" in frame else pd.Series(None, index=frame.index)
+        view["spotify"] = [track_url(t) if is_track_id(t) and not isinstance(f, str) else None
+                           for t, f in zip(frame["track_id"].astype(str), files)]
+        if "spotify" not in cols and view["spotify"].notna().any():
             cols = [*cols, "spotify"]
     config = {
         "spotify": link_column(),
@@ -189,6 +192,7 @@ def track_table(frame: pd.DataFrame, *, columns: list[str] | None = None, key: s
         "why": st.column_config.TextColumn("Why", width="large"),
         "release_year": st.column_config.NumberColumn("Year", format="%d"),
         "genres": st.column_config.TextColumn("Genres"),
+        "file_path": st.column_config.TextColumn("File", help="Where the file is, inside your music folder"),
     }
     kwargs: dict[str, Any] = {}
     if select:  # "single-row" or "multi-row"
