@@ -1,11 +1,11 @@
-"""Home: the catalog in use, your own catalog file, and where to go next."""
+"""Home: the catalog in use, your own catalog file, your own music files, and where to go next."""
 import streamlit as st
 
 from recommender.catalog import MIN_SOUND_FEATURES
 from recommender.errors import CatalogError
-from ui import pages
+from ui import audio_library, pages
 from ui.data import active_catalog, catalog_summary, default_catalog, is_default, set_active_catalog
-from ui.home import feature_notice, load_report, load_with_progress
+from ui.home import feature_notice, library_metrics, library_notice, load_report, load_with_progress
 from ui.state import UPLOAD_DONE, UPLOAD_NOTE, UPLOAD_SERIAL
 from ui.text import md_escape
 from ui.widgets import track_table
@@ -68,25 +68,37 @@ if not is_default(catalog):
         st.session_state[UPLOAD_SERIAL] = serial + 1
         st.session_state.pop(UPLOAD_NOTE, None)
         st.session_state.pop(UPLOAD_DONE, None)
+        audio_library.reset()
         st.rerun()
+
+st.divider()
+audio_library.music_files_section()
+catalog = active_catalog()
 
 with summary_box:
     summary = catalog_summary(catalog)
-    label = "the embedded default catalog" if is_default(catalog) else "your uploaded catalog"
+    label = ("the embedded default catalog" if is_default(catalog) else "your music library" if catalog.has_sound
+             else "your uploaded catalog")
     st.markdown(f"**Catalog in use** ({label}): " + md_escape(summary["name"]))
-    cols = st.columns([1, 1, 0.8, 0.8, 1, 1.4])
-    cols[0].metric("Tracks", f"{summary['tracks']:,}")
-    cols[1].metric("Artists", f"{summary['artists']:,}")
-    cols[2].metric("Genres", f"{summary['genres']:,}", help=f"{summary['subgenres']:,} subgenres")
-    cols[3].metric("Playlists", f"{summary['playlists']:,}")
-    pop = summary["popularity_range"]
-    cols[4].metric("Popularity", f"{pop[0]:.0f}–{pop[1]:.0f}" if pop else "unknown",
-                   help=f"known for {summary['popularity_known']:,} tracks")
-    years = summary["year_range"]
-    cols[5].metric("Release years", f"{years[0]}–{years[1]}" if years else "unknown")
-    notice = feature_notice(catalog)
-    if notice:
-        st.warning(notice, icon=":material/graphic_eq:")
+    if catalog.has_sound:  # tracks, artists, albums: no empty genre, playlist or popularity counts
+        metrics = library_metrics(catalog, summary)
+        for col, (name, value, hint) in zip(st.columns(len(metrics)), metrics):
+            col.metric(name, value, help=hint)
+        st.info(library_notice(catalog), icon=":material/graphic_eq:")
+    else:
+        cols = st.columns([1, 1, 0.8, 0.8, 1, 1.4])
+        cols[0].metric("Tracks", f"{summary['tracks']:,}")
+        cols[1].metric("Artists", f"{summary['artists']:,}")
+        cols[2].metric("Genres", f"{summary['genres']:,}", help=f"{summary['subgenres']:,} subgenres")
+        cols[3].metric("Playlists", f"{summary['playlists']:,}")
+        pop = summary["popularity_range"]
+        cols[4].metric("Popularity", f"{pop[0]:.0f}–{pop[1]:.0f}" if pop else "unknown",
+                       help=f"known for {summary['popularity_known']:,} tracks")
+        years = summary["year_range"]
+        cols[5].metric("Release years", f"{years[0]}–{years[1]}" if years else "unknown")
+        notice = feature_notice(catalog)
+        if notice:
+            st.warning(notice, icon=":material/graphic_eq:")
 
     st.markdown("**Next steps**")
     nav = st.columns(len(NEXT_STEPS))
@@ -98,11 +110,16 @@ with summary_box:
                       else f"Open the {page.title} page"):
             pages.go(page)
 
-    report = catalog.report
-    with st.expander("Load report: how the file was read", expanded=not is_default(catalog)):
-        load_report(report)
+    if not catalog.has_sound:  # a library's report would only list its sound columns as unused
+        report = catalog.report
+        with st.expander("Load report: how the file was read", expanded=not is_default(catalog)):
+            load_report(report)
 
-    with st.expander("Preview: the 200 most popular tracks"):
-        known = catalog.tracks["popularity"].notna().any()
-        top = catalog.tracks.nlargest(200, "popularity") if known else catalog.tracks.head(200)
-        track_table(top, columns=["track_name", "artists", "popularity", "release_year", "genres"])
+    if catalog.has_sound:
+        with st.expander("Preview: the first 200 tracks"):
+            track_table(catalog.tracks.head(200), columns=["track_name", "artists", "album_name", "file_path"])
+    else:
+        with st.expander("Preview: the 200 most popular tracks"):
+            known = catalog.tracks["popularity"].notna().any()
+            top = catalog.tracks.nlargest(200, "popularity") if known else catalog.tracks.head(200)
+            track_table(top, columns=["track_name", "artists", "popularity", "release_year", "genres"])

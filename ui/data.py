@@ -124,6 +124,20 @@ def load_upload(name: str, data: bytes) -> Catalog:
     return _load_uploaded(digest, name, data)
 
 
+@st.cache_resource(max_entries=4, ttl=3600, show_spinner=False)
+def _load_library(digest: str, name: str, _data: bytes) -> Catalog:
+    catalog = load_catalog(_data, name=name)
+    _UPLOAD_KEYS[id(catalog)] = f"library-{digest[:20]}"
+    weakref.finalize(catalog, _UPLOAD_KEYS.pop, id(catalog), None)
+    return catalog
+
+
+def load_library(name: str, data: bytes) -> Catalog:
+    """A scanned music library's Parquet bytes (``recommender.audio.library.library_bytes``) as a
+    catalog named ``name``, shared like an upload (keyed on the bytes' digest)."""
+    return _load_library(hashlib.sha256(data).hexdigest(), name, data)
+
+
 # ----------------------------------------------------------------------------- fitted models
 
 @st.cache_resource(max_entries=16, show_spinner=False)

@@ -14,7 +14,10 @@ from recommender.playlist import REQUIRED_FEATURES as PLAYLIST_FEATURES
 from .data import load_upload, warm_up_steps
 from .text import md_escape
 
-__all__ = ["feature_words", "column_word", "feature_notice", "load_with_progress", "load_report"]
+__all__ = [
+    "feature_words", "column_word", "feature_notice", "library_metrics", "library_notice", "load_with_progress",
+    "load_report",
+]
 
 # Plain words for the feature names where FEATURE_WORDS' noun alone would not do.
 _FEATURE_PLAIN = {"duration_ms": "length", "valence": "mood (valence)", "mode": "major or minor (mode)"}
@@ -89,6 +92,51 @@ def feature_notice(catalog: Catalog) -> str | None:
            "(an Exportify file with those features still works there).\n"
            if any(f in missing for f in PLAYLIST_FEATURES) else "")
         + "\nFor full results, load a file with every audio feature."
+    )
+
+
+def _length_words(total_ms: float) -> str:
+    minutes = int(round(total_ms / 60_000))
+    if minutes < 1:
+        return f"{total_ms / 1000:.0f} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+def library_metrics(catalog: Catalog, summary: dict) -> list[tuple[str, str, str]]:
+    """``(label, value, help)`` for the top of Home when the catalog is a music library: tracks,
+    artists, albums and length always; genres and release years only when the tags give them."""
+    t = catalog.tracks
+    albums = t["album_name"].dropna().astype(str).str.strip() if "album_name" in t else pd.Series(dtype=str)
+    untagged = int(t["artists"].isna().sum()) if "artists" in t else len(t)
+    n_albums = int(albums[albums != ""].nunique())
+    out = [
+        ("Tracks", f"{summary['tracks']:,}", "Music files analysed"),
+        ("Artists", f"{summary['artists']:,}" if summary["artists"] else "unknown",
+         "From the files' tags" + (f"; {untagged:,} tracks have no artist tag" if untagged else "")),
+        ("Albums", f"{n_albums:,}" if n_albums else "unknown",
+         "From the files' tags, or the folder a file is in when it has no album tag"),
+        ("Length", _length_words(float(t["duration_ms"].sum(skipna=True)) if "duration_ms" in t else 0.0),
+         "All tracks together"),
+    ]
+    if summary["genres"]:
+        out.append(("Genres", f"{summary['genres']:,}", "From the files' genre tags"))
+    years = summary["year_range"]
+    if years:
+        out.append(("Release years", f"{years[0]}–{years[1]}", "From the files' tags"))
+    return out
+
+
+def library_notice(catalog: Catalog) -> str:
+    """What a music library's numbers are and where they come from, in plain words (Markdown)."""
+    missing = [f for f in AUDIO_FEATURES if f not in catalog.feature_names]
+    return (
+        "**This is your own music.** Tempo, loudness and key (major or minor) were measured from the audio "
+        "of each file. The **sound** recommendations use a pretrained network's description of each track "
+        "(musicnn), whose tags name instruments, voices, moods and styles: tracks that sound alike are found "
+        "even when the files have no tags."
+        + ("\n\nSpotify's other audio features (such as danceability, energy and mood) are not estimated "
+           "from audio: pages that need them say so." if missing else "")
     )
 
 

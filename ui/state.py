@@ -19,6 +19,9 @@ PENDING_LIKES = "pending_likes"  # track IDs the Spotify page found, waiting to 
 UPLOAD_SERIAL = "home_upload_serial"  # bumping it gives a fresh, empty uploader
 UPLOAD_DONE = "home_upload_done"  # file_id of the upload already handled (no reload on reruns)
 UPLOAD_NOTE = "home_upload_note"  # (kind, text, kept catalog name) shown under the uploader
+AUDIO_JOB = "home_audio_job"  # the music scan asked for (ui.audio_library.ScanJob): runs on each rerun until done
+AUDIO_RESULT = "home_audio_result"  # the last finished music scan as shown (ui.audio_library.ScanOutcome)
+AUDIO_UPLOAD_SERIAL = "home_audio_upload_serial"  # bumping it gives a fresh, empty music uploader
 
 # ----------------------------------------------------------------------------- Recommend
 REC_SEARCH_IDS = "rec_search_ids"  # tracks picked in the search box

@@ -1,4 +1,6 @@
-"""Audio files uploaded through the app, kept on the server so they can be scanned like a folder.
+"""Where the app's music comes from: audio files uploaded through the app, kept on the server so
+they can be scanned like a folder (:func:`store_uploads`), and a folder the listener names on
+their own computer (:func:`music_folder`).
 
 An uploaded set goes in ``<data dir>/audio-uploads/<digest>/``, the digest covering every kept
 file's clean name and bytes: the same set uploaded again lands in the same folder, its files are
@@ -18,10 +20,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import AudioError
 from ..files import atomic_write_bytes, data_dir
+from .analysis import display_path
 from .decode import AUDIO_SUFFIXES, is_audio_name
 
-__all__ = ["UPLOADS_FOLDER", "RefusedUpload", "StoredUploads", "clean_upload_name", "store_uploads", "uploads_root"]
+__all__ = [
+    "UPLOADS_FOLDER", "RefusedUpload", "StoredUploads", "clean_upload_name", "music_folder", "store_uploads",
+    "uploads_root",
+]
 
 UPLOADS_FOLDER = "audio-uploads"
 MAX_NAME_BYTES = 200  # well under the 255 bytes most file systems allow per name
@@ -126,3 +133,32 @@ def store_uploads(files: Iterable[tuple[str, bytes]], root: str | os.PathLike | 
         if not (target.is_file() and target.stat().st_size == len(data)):
             atomic_write_bytes(target, data)
     return StoredUploads(folder=folder, kept=[name for name, _ in chosen], refused=refused)
+
+
+def music_folder(text: str) -> Path:
+    """The folder the listener typed, checked: it exists, is a folder and can be read.
+
+    Raises :class:`AudioError` naming the problem and what to do. Quotes around a pasted path
+    and a leading ``~`` are understood.
+    """
+    typed = str(text or "").strip().strip('"').strip("'").strip()
+    if not typed:
+        raise AudioError("Type the path of a folder that holds your music files, such as ~/Music.", "no folder given")
+    if "\x00" in typed:
+        raise AudioError("That path holds a character no folder name can have. Copy the path from your file manager.",
+                         "not a path")
+    folder = Path(os.path.expanduser(typed))
+    shown = display_path(typed)
+    if not folder.exists():
+        raise AudioError(f"{shown}: there is no such folder on this computer. Check the spelling, or copy the "
+                         "path from your file manager.", "not found")
+    if not folder.is_dir():
+        raise AudioError(f"{shown}: this is a file, not a folder. Give the folder that holds your music files.",
+                         "not a folder")
+    try:
+        with os.scandir(folder) as entries:
+            next(entries, None)
+    except OSError as exc:
+        raise AudioError(f"{shown}: this folder cannot be read ({exc.strerror or 'error'}). Choose a folder you "
+                         "may open, or change its permissions.", "cannot be read") from None
+    return folder.resolve()

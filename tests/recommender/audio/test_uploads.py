@@ -71,3 +71,22 @@ def test_the_default_root_is_in_the_data_folder(tmp_path, monkeypatch):
     assert uploads_root() == tmp_path / "audio-uploads"
     stored = store_uploads([("a.wav", b"x")])
     assert stored.folder.parent == tmp_path / "audio-uploads"
+
+
+def test_a_folder_is_checked_before_it_is_scanned(tmp_path):
+    from recommender.audio.uploads import music_folder
+    from recommender.errors import AudioError
+
+    (tmp_path / "song.mp3").write_bytes(b"x")
+    assert music_folder(f'  "{tmp_path}"  ') == tmp_path.resolve()
+    cases = {"": "no folder given", str(tmp_path / "nowhere"): "not found", str(tmp_path / "song.mp3"): "not a folder",
+             "a\x00b": "not a path"}
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0)
+    if not os.access(locked, os.R_OK):  # root reads everything
+        cases[str(locked)] = "cannot be read"
+    for typed, reason in cases.items():
+        with pytest.raises(AudioError) as caught:
+            music_folder(typed)
+        assert caught.value.reason == reason, typed
+    locked.chmod(0o700)
