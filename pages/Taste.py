@@ -7,8 +7,18 @@ from ui.text import md_escape
 
 st.set_page_config(page_title="Taste · Tastemap", page_icon="🎧", layout="wide")
 st.title("Your taste")
-st.caption("Tell Tastemap which songs you like and dislike; it learns your taste, tells you how often it "
-           "guesses right on artists it has never seen, and then finds or filters songs for you.")
+try:
+    library = taste.is_library()
+except TastemapError as exc:
+    st.error(md_escape(exc))
+    st.stop()
+if library:
+    st.caption("Tell Tastemap which tracks of your music library you like and dislike; it learns how your "
+               "music sounds to a pretrained network (plus the tempo, loudness and key it measured), tells you "
+               "how often it guesses right on tracks it has not seen, and then finds or filters tracks for you.")
+else:
+    st.caption("Tell Tastemap which songs you like and dislike; it learns your taste, tells you how often it "
+               "guesses right on artists it has never seen, and then finds or filters songs for you.")
 
 try:
     profile = taste.profile_picker()
@@ -20,7 +30,8 @@ except TastemapError as exc:
 
 st.header("Model")
 if len(labels) == 0:
-    st.info("No labels yet: load the demo labels, upload a labelled file or label tracks above.")
+    st.info("No labels yet: pick tracks of your library above and mark them liked or disliked." if library else
+            "No labels yet: load the demo labels, upload a labelled file or label tracks above.")
     st.stop()
 try:
     model, report, stale = taste.model_status(profile, labels)
@@ -42,5 +53,7 @@ with st.expander("Use the model elsewhere"):
 st.header("Clean a playlist")
 taste.clean_panel(model)
 st.header("Discover")
-st.caption("Songs the model expects you to like, by artists and in genres you have not labelled yet.")
+st.caption("Tracks of your library the model expects you to like, among those you have not labelled yet "
+           "(and not by artists you labelled)." if library else
+           "Songs the model expects you to like, by artists and in genres you have not labelled yet.")
 taste.discover_panel(model, labels)

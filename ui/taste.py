@@ -19,19 +19,22 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from recommender.catalog import DATA_DIR, load_catalog
+from recommender.catalog import DATA_DIR, Catalog, load_catalog
 from recommender.errors import TastemapError
 from recommender.files import to_safe_csv
 from recommender.ids import is_track_id, parse_track_ids, track_url
 from recommender.store import DEFAULT_PROFILE, LABEL_COLUMNS, LabelStore, label_store_path
 from recommender.taste import (
+    AUDIO_INPUTS,
     DEFAULT_MODEL,
     MODEL_DESCRIPTIONS,
     MODEL_PLAIN,
     TasteModel,
     TasteReport,
     as_labels,
+    check_inputs,
     clean_playlist,
+    describe_inputs,
     discover,
     explain_import,
     label_digest,
@@ -54,6 +57,9 @@ MODEL_META_KEY = "taste_model_meta"
 RESTORE_TRIED_KEY = "taste_restore_tried"
 # The profile whose stored model no longer matches its labels (found by session_model()).
 STALE_KEY = "taste_stored_model_stale"
+# (profile, message) when the profile's stored model learned from inputs the active catalog lacks
+# (a music library's model on a catalog without sound, or the reverse).
+MISMATCH_KEY = "taste_stored_model_mismatch"
 DEMO_LABELS = DATA_DIR / "liked_disliked.csv"
 EDITOR_COLUMNS = ["label", "track_name", "artists", "track_id", "genres"]
 LIKE_HEADER = "How likely you like it"
@@ -111,9 +117,18 @@ def restore_model(profile: str, labels: pd.DataFrame) -> dict | None:
     record = label_store().load_model_record(profile)
     if record is None or record["label_digest"] != label_digest(labels):
         return record
+    catalog = active_catalog()
+    settings = record["settings"] if isinstance(record.get("settings"), dict) else {}
+    try:
+        check_inputs(settings.get("inputs", AUDIO_INPUTS), catalog, sound_model=str(settings.get("sound_model", "")),
+                     dim=int(settings.get("sound_dim", 0) or 0))
+    except TastemapError as exc:
+        st.session_state[MISMATCH_KEY] = (profile, str(exc))
+        return None  # not stale, not restorable here: model_status says why
+    st.session_state.pop(MISMATCH_KEY, None)
     bar = st.progress(0.0, text="Rebuilding your taste model from your labels (step 1 of 1)…")
     try:
-        model = refit(labels, record["settings"])
+        model = refit(labels, settings, catalog=catalog)
         report = TasteReport.from_dict(record["report"])
     except (TastemapError, KeyError, TypeError, ValueError):
         bar.empty()
@@ -124,8 +139,21 @@ def restore_model(profile: str, labels: pd.DataFrame) -> dict | None:
     return record
 
 
+def _mismatch(profile: str) -> str | None:
+    """Why the profile's stored model cannot work on the active catalog (None when it can)."""
+    found = st.session_state.get(MISMATCH_KEY)
+    return found[1] if found and found[0] == profile else None
+
+
+def is_library(catalog: Catalog | None = None) -> bool:
+    """Whether the active catalog (or ``catalog``) is a music library the network analysed."""
+    catalog = catalog if catalog is not None else active_catalog()
+    return bool(catalog.has_sound)
+
+
 def _remember(profile: str, model: TasteModel, report: TasteReport, digest: str, n_labels: int) -> None:
     st.session_state.pop(STALE_KEY, None)
+    st.session_state.pop(MISMATCH_KEY, None)
     st.session_state[MODEL_KEY] = model
     st.session_state[REPORT_KEY] = report
     st.session_state[MODEL_META_KEY] = {"profile": profile, "digest": digest, "n_labels": n_labels}
@@ -166,8 +194,17 @@ def taste_filter_widget(recommendations: pd.DataFrame, *, key: str = "taste_filt
     hidden, the list is refilled from it to as many rows as ``recommendations`` had. Without
     ``more`` the hidden rows are only removed. A caption says how many were hidden.
     """
-    if session_model() is None:
-        if st.session_state.get(STALE_KEY) == current_profile():
+    model = session_model()
+    if model is not None:
+        try:
+            model.check_inputs(active_catalog())
+        except TastemapError as exc:
+            st.caption(md_escape(exc))
+            return recommendations
+    if model is None:
+        if _mismatch(current_profile()):
+            st.caption(md_escape(_mismatch(current_profile())))
+        elif st.session_state.get(STALE_KEY) == current_profile():
             st.caption("Your labels changed since your taste model was trained: retrain it on the Taste page "
                        "to score these tracks by how likely you like them.")
         else:
@@ -310,18 +347,55 @@ def profile_picker() -> str:
 
 
 def label_sources(profile: str) -> None:
-    """Ways to add labels: demo, upload, catalog search, recommendations, pending likes."""
+    """Ways to add labels: demo (your library's tracks, on a library), upload, catalog search,
+    recommendations, pending likes."""
     catalog = active_catalog()
-    tabs = st.tabs(["Demo", "Upload", "Search the catalog", "From recommendations"])
+    library = is_library(catalog)
+    tabs = st.tabs(["Your library" if library else "Demo", "Upload",
+                    "Search the library" if library else "Search the catalog", "From recommendations"])
     with tabs[0]:
-        st.write("One listener's real likes and dislikes: 2,017 rows covering 2,009 different songs "
-                 "(George McIntire, Kaggle 2017). They replace this profile's labels.")
-        if st.button("Load the demo labels", key="taste_demo"):
-            n, notes = label_store().import_file(profile, DEMO_LABELS, replace=True)
-            st.success(f"Loaded {n:,} demo labels into profile '{md_escape(profile)}'.")
-            why = explain_import(notes)
-            if why:
-                st.caption(md_escape(why))
+        if library:
+            library_picker(profile, catalog)
+        else:
+            demo_labels(profile)
+    _other_label_sources(profile, catalog, tabs)
+
+
+def library_options(catalog: Catalog) -> tuple[list[str], dict[str, str]]:
+    """A library's track IDs and 'Title — Artist · file' for each (the listener's own paths)."""
+    t = catalog.tracks
+    text = "string[pyarrow]"
+    names = (t["track_name"].astype(text).fillna("(no title)") + " — "
+             + t["artists"].astype(text).fillna("(unknown artist)"))
+    if "file_path" in t.columns:
+        names = names + (" · " + t["file_path"].astype(text)).fillna("")
+    ids = [str(v) for v in t["track_id"]]
+    return ids, dict(zip(ids, (str(v) for v in names)))
+
+
+def library_picker(profile: str, catalog: Catalog) -> None:
+    """Label tracks of the listener's own library: pick them, then like or dislike."""
+    st.write("Pick tracks of your library you like, press “Liked”; then some you do not like, press "
+             "“Disliked”. The model learns how they sound to a pretrained network.")
+    ids, names = library_options(catalog)
+    picked = st.multiselect("Tracks of your library", ids, key="taste_library_pick",
+                            format_func=lambda tid: names.get(tid, tid))
+    _like_buttons(profile, picked, "library")
+
+
+def demo_labels(profile: str) -> None:
+    """The demo labels (a Spotify listener's), replacing the profile's labels."""
+    st.write("One listener's real likes and dislikes: 2,017 rows covering 2,009 different songs "
+             "(George McIntire, Kaggle 2017). They replace this profile's labels.")
+    if st.button("Load the demo labels", key="taste_demo"):
+        n, notes = label_store().import_file(profile, DEMO_LABELS, replace=True)
+        st.success(f"Loaded {n:,} demo labels into profile '{md_escape(profile)}'.")
+        why = explain_import(notes)
+        if why:
+            st.caption(md_escape(why))
+
+
+def _other_label_sources(profile: str, catalog: Catalog, tabs: list) -> None:
     with tabs[1]:
         upload = st.file_uploader("Labelled file (CSV/Parquet: track IDs or audio features + a liked/target/label column)",
                                   key="taste_upload")
@@ -387,6 +461,8 @@ def label_editor(profile: str) -> pd.DataFrame:
         view[col] = view[col].astype(object).where(view[col].notna(), "")
     # A column empty on every row (the demo labels have no Spotify IDs or genres) is not shown.
     empty = {col: None for col in ("track_id", "genres") if not (view[col] != "").any()}
+    if is_library():
+        empty["track_id"] = None  # a library's IDs are not Spotify's: nothing to show the listener
     edited = st.data_editor(
         view, key=f"taste_editor_{profile}", hide_index=True, num_rows="dynamic",
         disabled=["label_key", "track_name", "artists", "track_id", "genres"],
@@ -429,8 +505,19 @@ def plain_fraction(share: float) -> str:
 
 def headline(report: TasteReport) -> str:
     """The one sentence the Taste page leads with, from grouped-CV accuracy on held-out artists."""
-    where = "on artists it has not seen" if "grouped by artist" in report.cv else "on songs it has not seen"
-    return f"Right {plain_fraction(report.accuracy)} {where}"
+    return f"Right {plain_fraction(report.accuracy)} {_held_out(report)}"
+
+
+def _held_out(report: TasteReport) -> str:
+    return "on artists it has not seen" if "grouped by artist" in report.cv else "on songs it has not seen"
+
+
+def learned_from(report: TasteReport) -> str:
+    """What the model learned from, in plain words."""
+    if any(f.startswith("sound_") for f in report.features):
+        return ("how your music sounds to a pretrained network (what it heard in each file), with the tempo, "
+                "loudness and key measured from the files")
+    return "Spotify's audio features of the songs (energy, danceability, mood and more)"
 
 
 def model_status(profile: str, labels: pd.DataFrame) -> tuple[TasteModel | None, TasteReport | None, str | None]:
@@ -438,10 +525,19 @@ def model_status(profile: str, labels: pd.DataFrame) -> tuple[TasteModel | None,
     report, and a warning when the labels changed since it was trained (None otherwise)."""
     digest = label_digest(labels)
     meta = st.session_state.get(MODEL_META_KEY)
+    model = st.session_state.get(MODEL_KEY)
+    if model is not None:
+        try:  # trained on another catalog this session (a library, or the Spotify one)
+            model.check_inputs(active_catalog())
+        except TastemapError as exc:
+            _forget_model()
+            return None, None, md_escape(exc)
     if st.session_state.get(MODEL_KEY) is None or not meta or meta.get("profile") != profile:
         _forget_model()
         record = restore_model(profile, labels)
         st.session_state.setdefault(RESTORE_TRIED_KEY, set()).add(profile)
+        if _mismatch(profile):
+            return None, None, md_escape(_mismatch(profile)) + " (Your saved model is kept: train here to replace it.)"
         if record is not None and record["label_digest"] != digest:
             return None, None, (f"Your saved model was trained on {record['n_labels']:,} labels; you have "
                                 f"{len(labels):,} now (or some changed): retrain it to use them.")
@@ -462,7 +558,9 @@ def train_panel(profile: str, labels: pd.DataFrame) -> None:
         model_name = st.selectbox("How the model learns", names, index=names.index(DEFAULT_MODEL),
                                   key="taste_model_choice", format_func=lambda m: MODEL_PLAIN.get(m, m))
         do_tune = st.checkbox("Try several settings and keep the best (much slower)", key="taste_tune")
-        importance = st.checkbox("Also measure which sounds matter most to you (slower)", key="taste_importance")
+        importance = False
+        if not is_library():  # on a library the inputs are 400 network numbers: no listener reads those one by one
+            importance = st.checkbox("Also measure which sounds matter most to you (slower)", key="taste_importance")
     if not st.button("Train", key="taste_train", type="primary"):
         return
     bar = st.progress(0.0, text="Starting…")
@@ -491,14 +589,17 @@ def train_panel(profile: str, labels: pd.DataFrame) -> None:
 def report_panel(report: TasteReport) -> None:
     """The plain-words headline, then every expert number under "Details"."""
     st.subheader(headline(report))
-    st.caption(f"Learned from your {report.n_labels:,} labels ({report.n_liked:,} liked, {report.n_disliked:,} "
-               f"disliked). Checked fairly: it was tested on songs by artists kept out of its training "
-               f"({report.accuracy:.0%} right).")
+    fair = ("it was tested on songs by artists kept out of its training" if "grouped by artist" in report.cv
+            else "it was tested on songs kept out of its training")
+    st.caption(f"Learned {learned_from(report)}, from your {report.n_labels:,} labels ({report.n_liked:,} liked, "
+               f"{report.n_disliked:,} disliked). Checked fairly: {fair} ({report.accuracy:.0%} right).")
     with st.expander("Details", key="taste_details"):
         st.write(f"Estimator: **{report.model}** ({md_escape(MODEL_DESCRIPTIONS.get(report.model, ''))}). "
                  f"Split: {md_escape(report.cv)}. Imbalance: {md_escape(report.imbalance)}.")
-        st.write(f"Features: {md_escape(', '.join(report.features))}."
-                 + (f" {report.n_dropped:,} labels without audio features were skipped." if report.n_dropped else ""))
+        sound = any(f.startswith("sound_") for f in report.features)
+        skipped = "labels of tracks outside this library" if sound else "labels without audio features"
+        st.write(f"Features: {md_escape(describe_inputs(report.features))}."
+                 + (f" {report.n_dropped:,} {skipped} were skipped." if report.n_dropped else ""))
         if report.tuning:
             st.write(f"Tuning (nested grouped CV) chose {md_escape(report.tuning['chosen'])}.")
         cols = st.columns(5)
@@ -522,6 +623,9 @@ def report_panel(report: TasteReport) -> None:
             st.plotly_chart(px.bar(imp, x="importance", y="feature", orientation="h", error_x="std",
                                    title="Permutation importance (drop in ROC AUC on held-out artists)"),
                             key="taste_importance_chart")
+        elif sound:
+            st.caption("Permutation importance is not measured on a music library: the network's description "
+                       "is 400 numbers, none of which means something on its own.")
         else:
             st.caption("Permutation importance was not measured: tick “Also measure which sounds matter most” "
                        "in the settings and train again.")
@@ -534,15 +638,25 @@ def model_download(model: TasteModel) -> None:
                        help="For the command line ('tastemap taste score --model ...'); this page never loads model files.")
 
 
-def _plain_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text cells empty instead of None, and a Spotify link for each valid track ID."""
+def _plain_table(frame: pd.DataFrame, catalog: Catalog | None = None) -> pd.DataFrame:
+    """Text cells empty instead of None, and a Spotify link for each valid track ID; on a music
+    library, each track's file (inside the listener's library) instead of a link."""
     out = frame.copy()
     for col in ("track_name", "artists", "genres", "track_id"):
         if col in out.columns:
             out[col] = out[col].astype(object).where(out[col].notna(), "")
-    if "track_id" in out.columns:
+    if catalog is not None and is_library(catalog) and "track_id" in out.columns:
+        pos = catalog.positions(out["track_id"].astype(str))
+        paths = catalog.tracks["file_path"].astype(object).to_numpy() if "file_path" in catalog.tracks else None
+        out["file"] = ["" if p < 0 or paths is None or pd.isna(paths[p]) else str(paths[p]) for p in pos]
+    elif "track_id" in out.columns:
         out["spotify"] = [track_url(t) if is_track_id(t) else None for t in out["track_id"].astype(str)]
     return out
+
+
+def _columns(names: list[str], catalog: Catalog) -> list[str]:
+    """A table's column order: the file instead of the Spotify link on a library."""
+    return [("file" if c == "spotify" else c) for c in names] if is_library(catalog) else names
 
 
 _TABLE_CONFIG = {
@@ -555,18 +669,30 @@ _TABLE_CONFIG = {
         help="Your taste model's estimate (empty: the track is not in the catalog)"),
     "flagged": st.column_config.CheckboxColumn("Likely dislike"),
     "spotify": st.column_config.LinkColumn("Open on Spotify", display_text="Open ↗"),
+    "file": st.column_config.TextColumn("File"),
 }
 
 
 def clean_panel(model: TasteModel) -> None:
     catalog = active_catalog()
-    text = st.text_area("Paste track IDs or links", key="taste_clean_text")
-    upload = st.file_uploader("…or an Exportify CSV", key="taste_clean_upload")
+    library = is_library(catalog)
+    picked: list[str] = []
+    upload = None
+    if library:
+        ids, names = library_options(catalog)
+        picked = st.multiselect("Tracks of your playlist (from your library)", ids, key="taste_clean_pick",
+                                format_func=lambda tid: names.get(tid, tid))
+        text = ""
+    else:
+        text = st.text_area("Paste track IDs or links", key="taste_clean_text")
+        upload = st.file_uploader("…or an Exportify CSV", key="taste_clean_upload")
     threshold = st.slider("Flag as a likely dislike below", 0.0, 1.0, 0.5, 0.05, key="taste_clean_threshold",
                           help="How likely you like a track (0 to 1) below which it is flagged.")
     tracks = None
     try:
-        if upload is not None:
+        if picked:
+            tracks = pd.DataFrame({"track_id": picked})
+        elif upload is not None:
             tracks = load_catalog(upload.getvalue(), name=upload.name).tracks
         elif text.strip():
             parsed = parse_track_ids(text)
@@ -581,12 +707,15 @@ def clean_panel(model: TasteModel) -> None:
         return
     st.write(f"{int(result['flagged'].sum())} of {len(result)} tracks flagged as likely dislikes; "
              f"{int((~result['scored']).sum())} could not be scored (not in the catalog, no features).")
-    st.dataframe(_plain_table(result), hide_index=True, key="taste_clean_table",
-                 column_order=["position", "track_name", "artists", "like_probability", "flagged", "spotify"],
+    table = _plain_table(result, catalog)
+    st.dataframe(table, hide_index=True, key="taste_clean_table",
+                 column_order=_columns(["position", "track_name", "artists", "like_probability", "flagged", "spotify"],
+                                       catalog),
                  column_config=_TABLE_CONFIG)
-    kept = result[~result["flagged"]].drop(columns=["flagged", "scored"])
-    kept = kept.rename(columns={"position": "Position", "track_id": "Spotify ID", "track_name": "Title",
-                                "artists": "Artists", "like_probability": LIKE_HEADER})
+    kept = table[~result["flagged"].to_numpy()].drop(columns=["flagged", "scored", "spotify"], errors="ignore")
+    kept = kept.rename(columns={"position": "Position", "track_id": "Track ID" if library else "Spotify ID",
+                                "track_name": "Title", "artists": "Artists", "like_probability": LIKE_HEADER,
+                                "file": "File"})
     st.download_button("Download the cleaned playlist (CSV)", to_safe_csv(kept),
                        file_name="cleaned_playlist.csv", mime="text/csv", key="taste_clean_download")
 
@@ -616,8 +745,9 @@ def discover_panel(model: TasteModel, labels: pd.DataFrame) -> None:
         st.session_state[DISCOVER_MEMO_KEY] = (model, (catalog_key(catalog), labels_digest), (found, note))
     found = found.head(k)
     st.caption(md_escape(note))
-    event = st.dataframe(_plain_table(found), hide_index=True, key="taste_discover_table",
-                         column_order=["track_name", "artists", "genres", "like_probability", "spotify"],
+    event = st.dataframe(_plain_table(found, catalog), hide_index=True, key="taste_discover_table",
+                         column_order=_columns(["track_name", "artists", "genres", "like_probability", "spotify"],
+                                               catalog),
                          column_config=_TABLE_CONFIG, on_select="rerun", selection_mode="multi-row")
     rows = list(getattr(getattr(event, "selection", None), "rows", None) or [])
     picked = found.iloc[[r for r in rows if 0 <= r < len(found)]]["track_id"].tolist()

@@ -4,6 +4,8 @@ The package, bottom up (each module imports only those above it):
 
 - :mod:`~recommender.taste.labels`: label files and tables (:func:`read_labels`,
   :func:`explain_import`, :func:`as_labels`, :func:`labels_from_catalog`).
+- :mod:`~recommender.taste.sound`: what a model learns from: Spotify's audio features, or on an
+  audio library the network's embedding plus measured features (:func:`check_inputs`).
 - :mod:`~recommender.taste.estimators`: the model choices (:data:`MODELS`) as scikit-learn
   pipelines over engineered audio features (:class:`AudioFeatures`).
 - :mod:`~recommender.taste.model`: :class:`TasteModel`, its saved-file format, and the JSON
@@ -41,18 +43,31 @@ from .labels import (
     read_labels,
     synthetic_key,
 )
-from .model import MIN_LABELS, TasteModel, choose_features, label_digest, model_settings, refit
+from .model import (
+    MIN_LABELS,
+    MIN_SOUND_LABELS,
+    TasteModel,
+    choose_features,
+    label_digest,
+    model_settings,
+    refit,
+    training_frame,
+)
 from .selection import TUNING_GRIDS, Progress, TasteReport, evaluate, train, tune
+from .sound import AUDIO_INPUTS, SOUND_INPUTS, check_inputs, describe_inputs, inputs_of
 
 __all__ = [
+    "AUDIO_INPUTS",
     "DEFAULT_MODEL",
     "ENGINEERED",
     "ENSEMBLE_TREES",
     "IMBALANCE_NOTE",
     "MIN_LABELS",
+    "MIN_SOUND_LABELS",
     "MODELS",
     "MODEL_DESCRIPTIONS",
     "MODEL_PLAIN",
+    "SOUND_INPUTS",
     "TUNING_GRIDS",
     "AudioFeatures",
     "Progress",
@@ -60,11 +75,14 @@ __all__ = [
     "TasteReport",
     "as_labels",
     "canonical_labels",
+    "check_inputs",
     "choose_features",
     "clean_playlist",
+    "describe_inputs",
     "discover",
     "evaluate",
     "explain_import",
+    "inputs_of",
     "label_digest",
     "label_groups",
     "labels_from_catalog",
@@ -74,5 +92,6 @@ __all__ = [
     "refit",
     "synthetic_key",
     "train",
+    "training_frame",
     "tune",
 ]

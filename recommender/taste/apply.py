@@ -11,6 +11,7 @@ import pandas as pd
 from ..catalog import Catalog, split_list
 from ..errors import LabelError
 from .model import TasteModel
+from .sound import SOUND_INPUTS, is_sound_column, with_sound
 
 __all__ = ["clean_playlist", "discover"]
 
@@ -21,14 +22,21 @@ def clean_playlist(model: TasteModel, tracks: pd.DataFrame, *, catalog: Catalog 
 
     ``tracks`` has a ``track_id`` column and, optionally, the audio features; missing
     features are looked up in ``catalog``. Tracks that cannot be scored keep ``flagged``
-    False and a NaN probability (unknown, not disliked). Order is kept.
+    False and a NaN probability (unknown, not disliked). Order is kept. A model trained on a
+    music library scores that library's tracks (their sound comes from ``catalog``); a model
+    and a catalog that do not match raise :class:`~recommender.errors.ModelError` saying so.
     """
     if not 0.0 <= threshold <= 1.0:
         raise LabelError(f"The threshold must be between 0 and 1, not {threshold}.")
     frame = tracks.reset_index(drop=True).copy()
     if "track_id" not in frame.columns:
         raise LabelError("The playlist has no track_id column.")
-    for f in model.feature_names_:
+    if catalog is not None or model.inputs == SOUND_INPUTS:
+        model.check_inputs(catalog)
+    if model.inputs == SOUND_INPUTS:
+        frame = with_sound(frame, catalog)
+    base = [f for f in model.feature_names_ if not is_sound_column(f)]
+    for f in base:
         frame[f] = pd.to_numeric(frame[f], errors="coerce").astype("float64") if f in frame.columns else np.nan
     for col in ("track_name", "artists"):
         frame[col] = frame[col].astype(object) if col in frame.columns else None
@@ -36,11 +44,11 @@ def clean_playlist(model: TasteModel, tracks: pd.DataFrame, *, catalog: Catalog 
         pos = catalog.positions(frame["track_id"].astype(str))
         hit = pos >= 0
         src = catalog.tracks.iloc[pos[hit]]
-        for col in [*model.feature_names_, "track_name", "artists"]:
+        for col in [*base, "track_name", "artists"]:
             if col not in src.columns:
                 continue
             cur = frame.loc[hit, col]
-            if col in model.feature_names_:
+            if col in base:
                 fill = pd.to_numeric(src[col], errors="coerce").to_numpy(dtype="float64")
                 frame.loc[hit, col] = np.where(cur.isna().to_numpy(), fill, cur.to_numpy(dtype="float64"))
             else:

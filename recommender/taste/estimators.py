@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer, make_column_selector
+from sklearn.decomposition import PCA
 from sklearn.ensemble import (
     ExtraTreesClassifier,
     HistGradientBoostingClassifier,
@@ -33,6 +35,8 @@ __all__ = [
     "MODEL_DESCRIPTIONS",
     "MODEL_PLAIN",
     "AudioFeatures",
+    "SOUND_COMPONENTS",
+    "SoundComponents",
 ]
 
 DEFAULT_MODEL = "ensemble"
@@ -141,6 +145,44 @@ ENGINEERED: dict[str, tuple[tuple[str, ...], object]] = {
 }
 
 
+# Components kept of the network's 400-number embedding (fewer when a fold has fewer tracks).
+SOUND_COMPONENTS = 32
+
+
+class SoundComponents(BaseEstimator, TransformerMixin):
+    """PCA of the (standardized) embedding to at most ``n_components`` components, and never
+    more than the training rows allow: a small library's folds hold a dozen tracks. It is a
+    pipeline step, so each cross-validation fold fits it on its own training rows only."""
+
+    def __init__(self, n_components: int = SOUND_COMPONENTS, random_state: int = 0) -> None:
+        self.n_components = n_components
+        self.random_state = random_state
+
+    def fit(self, X, y=None) -> SoundComponents:
+        X = np.asarray(X, dtype=np.float64)
+        k = max(1, min(self.n_components, X.shape[0] - 1, X.shape[1]))
+        self.pca_ = PCA(n_components=k, random_state=self.random_state).fit(X)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        return self.pca_.transform(np.asarray(X, dtype=np.float64))
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        return np.asarray([f"sound_pc{i + 1}" for i in range(self.pca_.n_components_)], dtype=object)
+
+
+def _sound_front(random_state: int, drop: tuple[str, ...]) -> ColumnTransformer:
+    """Inputs of a library model: the embedding standardized and reduced, the measured
+    features log-scaled (duration), imputed and standardized."""
+    embedding = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler()),
+                          ("pca", SoundComponents(random_state=random_state))])
+    measured = Pipeline([("features", AudioFeatures(log=True, drop=drop)), ("impute", SimpleImputer(strategy="median")),
+                         ("scale", StandardScaler())])
+    return ColumnTransformer([("sound", embedding, make_column_selector(pattern="^sound_")),
+                              ("measured", measured, make_column_selector(pattern="^(?!sound_)"))])
+
+
 def _column_names(X) -> list[str]:
     if hasattr(X, "columns"):
         return [str(c) for c in X.columns]
@@ -157,8 +199,11 @@ def _pipeline(model, *, scaled: bool, log: bool | None = None, drop: tuple[str, 
     return Pipeline(steps)
 
 
-def _build_estimator(name: str, random_state: int, n_jobs: int = 1):
-    """A fresh, unfitted pipeline for model ``name`` (see :data:`MODEL_DESCRIPTIONS`)."""
+def _build_estimator(name: str, random_state: int, n_jobs: int = 1, *, sound: bool = False):
+    """A fresh, unfitted pipeline for model ``name`` (see :data:`MODEL_DESCRIPTIONS`); with
+    ``sound``, over an audio library's embedding and measured features (see :func:`_sound_front`)."""
+    if sound:
+        return _build_sound_estimator(name, random_state, n_jobs)
     balanced = "balanced"
     if name == "rf":
         return _pipeline(RandomForestClassifier(
@@ -186,3 +231,30 @@ def _build_estimator(name: str, random_state: int, n_jobs: int = 1):
         members[0][1].set_params(model__n_estimators=ENSEMBLE_TREES)
         return VotingClassifier(members, voting="soft")
     raise ModelError(f"Unknown model {name!r}; choose one of: {', '.join(MODELS)}.")
+
+
+def _build_sound_estimator(name: str, random_state: int, n_jobs: int):
+    """The same choices on a library's inputs; step names match, so the tuning grids apply."""
+    balanced = "balanced"
+    if name == "ensemble":
+        members = [(m, _build_sound_estimator(m, random_state, n_jobs)) for m in ("et", "svc")]
+        members[0][1].set_params(model__n_estimators=ENSEMBLE_TREES)
+        return VotingClassifier(members, voting="soft")
+    models = {
+        "rf": lambda: RandomForestClassifier(n_estimators=500, class_weight=balanced, random_state=random_state,
+                                             n_jobs=n_jobs),
+        "et": lambda: ExtraTreesClassifier(n_estimators=500, min_samples_leaf=2, class_weight=balanced,
+                                           random_state=random_state, n_jobs=n_jobs),
+        # gamma "scale": the 0.15 above was tuned on 10 Spotify features, not ~37 components.
+        "svc": lambda: CalibratedClassifierCV(SVC(C=1.0, gamma="scale", class_weight=balanced,
+                                                  random_state=random_state), ensemble=False, cv=3),
+        # a small library: leaves of a few tracks, not 30
+        "hgb": lambda: HistGradientBoostingClassifier(learning_rate=0.05, max_iter=200, max_depth=4, min_samples_leaf=3,
+                                                      l2_regularization=1.0, class_weight=balanced,
+                                                      random_state=random_state),
+        "logreg": lambda: LogisticRegression(C=1.0, class_weight=balanced, max_iter=5000),
+    }
+    if name not in models:
+        raise ModelError(f"Unknown model {name!r}; choose one of: {', '.join(MODELS)}.")
+    drop = ("key",) if name in ("svc", "logreg") else ()  # a pitch class is no distance
+    return Pipeline([("inputs", _sound_front(random_state, drop)), ("model", models[name]())])

@@ -27,13 +27,19 @@ from ..errors import LabelError, ModelError, check_fitted
 from ..files import atomic_write_bytes
 from .estimators import DEFAULT_MODEL, MODELS, _build_estimator
 from .labels import LABEL_FEATURES, canonical_labels, label_groups
+from .sound import AUDIO_INPUTS, SOUND_INPUTS, check_inputs, is_sound_column, sound_features, with_sound
 
 _log = logging.getLogger(__name__)
 
-__all__ = ["MIN_LABELS", "TasteModel", "choose_features", "label_digest", "model_settings", "refit"]
+__all__ = ["MIN_LABELS", "MIN_SOUND_LABELS", "TasteModel", "choose_features", "label_digest", "model_settings",
+           "refit", "training_frame"]
 
 MIN_LABELS = 20
 MIN_PER_CLASS = 5
+# A music library is small, and the network's description separates sounds with fewer examples
+# than Spotify's 12 numbers do: fewer labels are enough to start (CV then has 4 folds).
+MIN_SOUND_LABELS = 10
+MIN_SOUND_PER_CLASS = 4
 # Extra columns used when the labels (and the catalog to score) know them for most tracks.
 EXTRA_FEATURES: tuple[str, ...] = ("popularity", "release_year")
 _EXTRA_MIN_KNOWN = 0.9
@@ -44,7 +50,10 @@ _NOT_TRAINED = "The taste model is not trained yet; train it on your labels firs
 
 
 def choose_features(labels: pd.DataFrame, catalog: Catalog | None = None) -> list[str]:
-    """The 12 audio features, plus extras known for most labels (and most catalog tracks)."""
+    """The 12 audio features, plus extras known for most labels (and most catalog tracks); on an
+    audio library, its measured features and the network's embedding (:func:`sound_features`)."""
+    if catalog is not None and catalog.has_sound:
+        return sound_features(catalog)
     features = list(AUDIO_FEATURES)
     for extra in EXTRA_FEATURES:
         if extra not in labels.columns:
@@ -59,24 +68,46 @@ def choose_features(labels: pd.DataFrame, catalog: Catalog | None = None) -> lis
     return features
 
 
+def training_frame(labels: pd.DataFrame, inputs: str, catalog: Catalog | None) -> pd.DataFrame:
+    """The labels with what a model on ``inputs`` learns from: on an audio library, each
+    label's embedding and measured features looked up by track ID (:func:`with_sound`)."""
+    if inputs != SOUND_INPUTS:
+        return labels
+    check_inputs(inputs, catalog)
+    if not isinstance(labels, pd.DataFrame) or "label" not in labels.columns:
+        raise LabelError("Labels must be a table with a 'label' column (1 liked, 0 disliked).")
+    return with_sound(labels, catalog)
+
+
+def _required(features: list[str]) -> tuple[list[str], bool]:
+    """The columns a usable label must know, and whether these are a library's inputs."""
+    sound = any(is_sound_column(f) for f in features)
+    return (list(features) if sound else list(AUDIO_FEATURES)), sound
+
+
 def _training_data(labels: pd.DataFrame, features: list[str]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, bool, int]:
     """Check labels and return ``(X, y, groups, artists_known, n_dropped)``."""
     if not isinstance(labels, pd.DataFrame) or "label" not in labels.columns:
         raise LabelError("Labels must be a table with a 'label' column (1 liked, 0 disliked).")
-    missing_cols = [f for f in AUDIO_FEATURES if f not in labels.columns]
+    required, sound = _required(features)
+    missing_cols = [f for f in required if f not in labels.columns]
     if missing_cols:
-        raise LabelError(f"The labels lack the audio feature column(s) {', '.join(missing_cols)}.")
+        raise LabelError(f"The labels lack the audio feature column(s) {', '.join(missing_cols[:12])}.")
     y_all = pd.to_numeric(labels["label"], errors="coerce")
-    usable = y_all.isin([0, 1]) & labels[list(AUDIO_FEATURES)].apply(pd.to_numeric, errors="coerce").notna().all(axis=1)
+    known = labels[required].apply(pd.to_numeric, errors="coerce").notna().all(axis=1)
+    usable = y_all.isin([0, 1]) & known
     dropped = int((~usable).sum())
     data = labels[usable.to_numpy()].reset_index(drop=True)
     y = y_all[usable].to_numpy(dtype=int)
     n = len(y)
-    if n < MIN_LABELS:
+    min_labels, min_per_class = (MIN_SOUND_LABELS, MIN_SOUND_PER_CLASS) if sound else (MIN_LABELS, MIN_PER_CLASS)
+    if n < min_labels:
         raise LabelError(
-            f"Only {n} labelled track(s) with audio features"
-            + (f" ({dropped} more lack features or a 1/0 label)" if dropped else "")
-            + f"; label at least {MIN_LABELS} tracks, both liked and disliked, before training."
+            (f"Only {n} labelled track(s) of this music library" if sound else
+             f"Only {n} labelled track(s) with audio features")
+            + ((f" ({dropped} more labels are of tracks outside it or lack a 1/0 label)" if sound else
+                f" ({dropped} more lack features or a 1/0 label)") if dropped else "")
+            + f"; label at least {min_labels} tracks, both liked and disliked, before training."
         )
     liked, disliked = int(y.sum()), int(n - y.sum())
     if min(liked, disliked) == 0:
@@ -85,10 +116,10 @@ def _training_data(labels: pd.DataFrame, features: list[str]) -> tuple[pd.DataFr
             f"All {n} labels say {which}; the model needs both likes and dislikes. Label some "
             f"{'disliked' if liked else 'liked'} tracks too."
         )
-    if min(liked, disliked) < MIN_PER_CLASS:
+    if min(liked, disliked) < min_per_class:
         raise LabelError(
             f"Only {min(liked, disliked)} track(s) are labelled "
-            f"{'liked' if liked < disliked else 'disliked'}; label at least {MIN_PER_CLASS} of each "
+            f"{'liked' if liked < disliked else 'disliked'}; label at least {min_per_class} of each "
             "class before training."
         )
     X = data.reindex(columns=features).apply(pd.to_numeric, errors="coerce").astype("float64")
@@ -104,10 +135,14 @@ class TasteModel:
     """
 
     def __init__(self, model: str = DEFAULT_MODEL, *, features: list[str] | None = None,
-                 params: dict | None = None, random_state: int = 0, n_jobs: int = 1) -> None:
+                 params: dict | None = None, random_state: int = 0, n_jobs: int = 1,
+                 inputs: str = AUDIO_INPUTS) -> None:
         if model not in MODELS:
             raise ModelError(f"Unknown model {model!r}; choose one of: {', '.join(MODELS)}.")
+        if inputs not in (AUDIO_INPUTS, SOUND_INPUTS):
+            raise ModelError(f"Unknown model inputs {inputs!r}; a model learns from {AUDIO_INPUTS!r} or {SOUND_INPUTS!r}.")
         self.model = model
+        self.inputs = inputs
         self.features = list(features) if features is not None else None
         self.params = dict(params or {})
         self.random_state = random_state
@@ -118,7 +153,7 @@ class TasteModel:
 
     def make_estimator(self):
         """The unfitted scikit-learn estimator (pipeline) this model trains."""
-        estimator = _build_estimator(self.model, self.random_state, self.n_jobs)
+        estimator = _build_estimator(self.model, self.random_state, self.n_jobs, sound=self.inputs == SOUND_INPUTS)
         if self.params:
             try:
                 estimator.set_params(**self.params)
@@ -127,9 +162,15 @@ class TasteModel:
         return estimator
 
     def fit(self, labels: pd.DataFrame, *, catalog: Catalog | None = None) -> TasteModel:
-        """Train on all usable labels; ``catalog`` limits extra features to what it holds."""
+        """Train on all usable labels; ``catalog`` limits extra features to what it holds (and
+        gives a library model its tracks' sound: it is required then)."""
+        check_inputs(self.inputs, catalog)
         features = self.features or choose_features(labels, catalog)
-        X, y, _groups, _known, dropped = _training_data(labels, features)
+        X, y, _groups, _known, dropped = _training_data(training_frame(labels, self.inputs, catalog), features)
+        self.sound_model_, self.sound_dim_ = "", 0
+        if self.inputs == SOUND_INPUTS:
+            self.sound_model_ = catalog.sound.model
+            self.sound_dim_ = int(catalog.sound.embeddings.shape[1])
         self.feature_names_ = list(features)
         self.estimator_ = self.make_estimator().fit(X, y)
         self.n_labels_ = int(len(y))
@@ -152,7 +193,7 @@ class TasteModel:
             )
         X = frame[self.feature_names_].apply(pd.to_numeric, errors="coerce").astype("float64")
         out = np.full(len(X), np.nan)
-        ok = X[list(AUDIO_FEATURES)].notna().all(axis=1).to_numpy()
+        ok = X[_required(self.feature_names_)[0]].notna().all(axis=1).to_numpy()
         if ok.any():
             out[ok] = self.estimator_.predict_proba(X[ok])[:, 1]
         return out
@@ -160,6 +201,9 @@ class TasteModel:
     def check_catalog(self, catalog: Catalog) -> None:
         """Raise :class:`ModelError` unless ``catalog`` holds every feature the model uses."""
         check_fitted(self, "estimator_", message=_NOT_TRAINED)
+        self.check_inputs(catalog)
+        if self.inputs == SOUND_INPUTS:
+            return
         if not catalog.has_features:
             raise ModelError(
                 f"The catalog '{catalog.name}' has no audio features (a track list); the taste "
@@ -176,6 +220,12 @@ class TasteModel:
                 "so it cannot score this catalog. Load a file that gives them, or train a model on features it has."
             )
 
+    def check_inputs(self, catalog: Catalog | None) -> None:
+        """Raise :class:`ModelError` when ``catalog`` cannot give what this model learned from
+        (a library model on a catalog without sound, or the reverse)."""
+        check_inputs(self.inputs, catalog, sound_model=getattr(self, "sound_model_", ""),
+                     dim=getattr(self, "sound_dim_", 0))
+
     def score_catalog(self, catalog: Catalog, track_ids: Iterable[str] | None = None) -> pd.DataFrame:
         """Catalog tracks (all, or ``track_ids`` in order) with ``like_probability``, best first
         when scoring everything."""
@@ -184,7 +234,9 @@ class TasteModel:
         if track_ids is not None:
             pos = catalog.positions(list(track_ids))
             tracks = tracks.iloc[pos[pos >= 0]]
-        out = tracks[["track_id", "track_name", "artists", "genres"]].copy()
+        out = tracks[["track_id", "track_name", "artists", "genres"]].copy().reset_index(drop=True)
+        if self.inputs == SOUND_INPUTS:
+            tracks = with_sound(tracks[["track_id"]], catalog)
         out["like_probability"] = self.predict_proba(tracks)
         if track_ids is None:
             out = out.sort_values("like_probability", ascending=False, kind="stable")
@@ -205,6 +257,9 @@ class TasteModel:
             "params": self.params,
             "random_state": self.random_state,
             "features": list(self.feature_names_),
+            "inputs": self.inputs,
+            "sound_model": getattr(self, "sound_model_", ""),
+            "sound_dim": getattr(self, "sound_dim_", 0),
             "estimator": self.estimator_,
             "n_labels": self.n_labels_,
             "n_liked": self.n_liked_,
@@ -256,8 +311,13 @@ class TasteModel:
                     f"{name}: saved with {lib} {saved.get(lib)}, but this installation has "
                     f"{current[lib]}; a model is only loaded by the versions that wrote it. Retrain it."
                 )
+        inputs = payload.get("inputs", AUDIO_INPUTS)
+        if inputs not in (AUDIO_INPUTS, SOUND_INPUTS):
+            raise ModelError(f"{name}: the model learned from inputs this version does not know ({inputs!r}); retrain it.")
         model = cls(payload["model"], features=payload["features"], params=payload.get("params"),
-                    random_state=payload.get("random_state", 0))
+                    random_state=payload.get("random_state", 0), inputs=inputs)
+        model.sound_model_ = str(payload.get("sound_model", ""))
+        model.sound_dim_ = int(payload.get("sound_dim", 0))
         model.feature_names_ = list(payload["features"])
         model.estimator_ = payload["estimator"]
         model.n_labels_ = int(payload.get("n_labels", 0))
@@ -279,18 +339,24 @@ def _major_minor(version: str | None) -> tuple[str, ...]:
     return tuple(re.split(r"[.+]", str(version))[:2]) if version else ()
 
 
-def refit(labels: pd.DataFrame, settings: dict) -> TasteModel:
+def refit(labels: pd.DataFrame, settings: dict, *, catalog: Catalog | None = None) -> TasteModel:
     """The model :func:`~recommender.taste.selection.train` made from these labels and
-    ``settings`` (:func:`model_settings`)."""
-    return TasteModel(settings["model"], features=settings["features"], params=settings.get("params") or {},
-                      random_state=int(settings.get("random_state", 0))).fit(canonical_labels(labels))
+    ``settings`` (:func:`model_settings`). A model trained on a music library needs that library
+    as ``catalog`` (its tracks' sound); settings and catalog that do not match raise
+    :class:`ModelError` saying so (settings saved before inputs were recorded mean audio features)."""
+    inputs = settings.get("inputs", AUDIO_INPUTS)
+    model = TasteModel(settings["model"], features=settings["features"], params=settings.get("params") or {},
+                       random_state=int(settings.get("random_state", 0)), inputs=inputs)
+    check_inputs(inputs, catalog, sound_model=str(settings.get("sound_model", "")), dim=int(settings.get("sound_dim", 0)))
+    return model.fit(canonical_labels(labels), catalog=catalog)
 
 
 def model_settings(model: TasteModel) -> dict:
     """What :func:`refit` needs to rebuild ``model`` (JSON-safe; no estimator, nothing to unpickle)."""
     check_fitted(model, "estimator_", message=_NOT_TRAINED)
     return {"model": model.model, "features": list(model.feature_names_), "params": dict(model.params),
-            "random_state": int(model.random_state), "sklearn": sklearn.__version__}
+            "random_state": int(model.random_state), "sklearn": sklearn.__version__, "inputs": model.inputs,
+            "sound_model": getattr(model, "sound_model_", ""), "sound_dim": int(getattr(model, "sound_dim_", 0))}
 
 
 def label_digest(labels: pd.DataFrame) -> str:

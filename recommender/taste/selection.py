@@ -31,7 +31,8 @@ from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, Stratifi
 from ..catalog import Catalog
 from .estimators import DEFAULT_MODEL, IMBALANCE_NOTE
 from .labels import canonical_labels
-from .model import TasteModel, _training_data, choose_features
+from .model import TasteModel, _training_data, choose_features, training_frame
+from .sound import SOUND_INPUTS, inputs_of
 
 _log = logging.getLogger(__name__)
 
@@ -132,9 +133,12 @@ def evaluate(labels: pd.DataFrame, model: str | TasteModel = DEFAULT_MODEL, *, n
     caller runs afterwards (the final fit) to the total it reports. Folds run on ``n_jobs``
     threads (default: up to 2, see :func:`_workers`).
     """
-    taste = model if isinstance(model, TasteModel) else TasteModel(model, random_state=random_state)
+    taste = model if isinstance(model, TasteModel) else TasteModel(model, random_state=random_state,
+                                                                   inputs=inputs_of(catalog))
     features = taste.features or choose_features(labels, catalog)
-    X, y, groups, known, dropped = _training_data(labels, features)
+    X, y, groups, known, dropped = _training_data(training_frame(labels, taste.inputs, catalog), features)
+    if taste.inputs == SOUND_INPUTS:
+        importance = False  # 400 embedding numbers one by one say nothing a listener can use
     splitter, description = _splitter(y, groups, known, n_splits, random_state, grouped=group_by_artist)
     proba = np.zeros(len(y))
     fold_auc: list[float] = []
@@ -216,9 +220,10 @@ def tune(labels: pd.DataFrame, model: str = DEFAULT_MODEL, *, grid: dict | None 
     artists. The returned model's parameters come from a final search over all labels.
     """
     grid = grid or TUNING_GRIDS[model]
-    base = TasteModel(model, random_state=random_state)
+    inputs = inputs_of(catalog)
+    base = TasteModel(model, random_state=random_state, inputs=inputs)
     features = choose_features(labels, catalog)
-    X, y, groups, known, dropped = _training_data(labels, features)
+    X, y, groups, known, dropped = _training_data(training_frame(labels, inputs, catalog), features)
     outer, description = _splitter(y, groups, known, n_splits, random_state)
 
     def search(train_idx: np.ndarray) -> GridSearchCV:
@@ -247,8 +252,10 @@ def tune(labels: pd.DataFrame, model: str = DEFAULT_MODEL, *, grid: dict | None 
     final = search(np.arange(len(y)))
     step(n_outer + 1, "Learning from all your labels with the chosen settings")
     best = {k: (v.item() if hasattr(v, "item") else v) for k, v in final.best_params_.items()}
-    tuned = TasteModel(model, features=features, params=best, random_state=random_state).fit(labels)
-    report = evaluate(labels, tuned, n_splits=n_splits, random_state=random_state, importance=importance)
+    tuned = TasteModel(model, features=features, params=best, random_state=random_state,
+                       inputs=inputs).fit(labels, catalog=catalog)
+    report = evaluate(labels, tuned, n_splits=n_splits, random_state=random_state, importance=importance,
+                      catalog=catalog)
     # Replace the plain CV numbers with the nested ones: those are the honest score of "tune".
     predicted = (proba >= 0.5).astype(int)
     report.roc_auc = float(np.mean(fold_auc))
@@ -288,10 +295,11 @@ def train(labels: pd.DataFrame, model: str = DEFAULT_MODEL, *, catalog: Catalog 
     if tune_grid:
         return tune(labels, model, catalog=catalog, importance=importance, random_state=random_state,
                     n_splits=n_splits, progress=progress)
-    fitted = TasteModel(model, features=choose_features(labels, catalog), random_state=random_state)
+    fitted = TasteModel(model, features=choose_features(labels, catalog), random_state=random_state,
+                        inputs=inputs_of(catalog))
     # The final fit does not wait for the folds: it runs beside them.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        final = pool.submit(fitted.fit, labels)
+        final = pool.submit(fitted.fit, labels, catalog=catalog)
         try:
             report = evaluate(labels, fitted, catalog=catalog, importance=importance, random_state=random_state,
                               n_splits=n_splits, progress=progress, extra_steps=1)
