@@ -110,6 +110,11 @@ def test_a_library_model_is_refused_on_a_catalog_without_sound_and_the_reverse(l
                                 labels_from_catalog(small, small.tracks["track_id"][15:30], 0)], ignore_index=True)
     spotify_model, _ = train(spotify_labels, "logreg", catalog=small)
     assert model_settings(spotify_model)["inputs"] == "audio_features"
+    # settings stored before inputs were recorded mean Spotify's audio features
+    old = {k: v for k, v in model_settings(spotify_model).items() if k not in ("inputs", "sound_model", "sound_dim")}
+    assert refit(spotify_labels, old, catalog=small).inputs == "audio_features"
+    with pytest.raises(ModelError, match="Spotify's audio features"):
+        refit(spotify_labels, old, catalog=library)
     with pytest.raises(ModelError, match="Spotify's audio features.*Train a new model on this library"):
         refit(spotify_labels, model_settings(spotify_model), catalog=library)
     with pytest.raises(ModelError, match="Spotify's audio features"):
