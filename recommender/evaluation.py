@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -138,8 +138,11 @@ def evaluate(
     ks: Sequence[int] = (10, 100),
     random_state: int = 0,
     method_params: dict[str, dict[str, Any]] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> pd.DataFrame:
-    """One row per method with the mean metrics over held-out playlists (see module doc)."""
+    """One row per method with the mean metrics over held-out playlists (see module doc).
+
+    ``progress(methods_done, methods_total, what)`` is called before each method and at the end."""
     ks = sorted({int(k) for k in ks})
     if not ks or ks[0] < 1:
         raise ValueError("cutoffs k must be whole numbers >= 1")
@@ -152,7 +155,9 @@ def evaluate(
     full_genres = catalog.tracks.set_index("track_id")["genres"]
     depth = max(max(ks), max(len(q["hidden"]) for q in queries))
     rows = []
-    for name in methods:
+    for done, name in enumerate(methods):
+        if progress is not None:
+            progress(done, len(methods), f"{done} of {len(methods)} methods evaluated, now {name}")
         started = time.perf_counter()
         params = dict((method_params or {}).get(name, {}))
         params.setdefault("random_state", random_state)
@@ -179,6 +184,8 @@ def evaluate(
         row["seconds"] = time.perf_counter() - started
         rows.append(row)
         _log.info("evaluated %s in %.1fs", name, row["seconds"])
+    if progress is not None:
+        progress(len(methods), len(methods), f"{len(methods)} of {len(methods)} methods evaluated")
     table = pd.DataFrame(rows)
     table.attrs.update(
         {"n_playlists": len(queries), "n_seeds": n_seeds, "random_state": random_state, "ks": ks}

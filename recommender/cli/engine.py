@@ -17,7 +17,7 @@ from ..catalog.sound import FILE_PATH_COLUMN
 from ..errors import SeedError, TastemapError
 from ..recommenders import METHODS, RESULT_COLUMNS, Filters, RecommendationResult, make_recommender
 from ..seeds import resolve_seeds
-from ._common import add_catalog_option, catalog_from_args, print_csv, print_json, print_table
+from ._common import StderrProgress, add_catalog_option, catalog_from_args, print_csv, print_json, print_table
 
 
 class InputFileError(TastemapError):
@@ -74,6 +74,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="methods to evaluate (default: hybrid similar cluster popular random)")
     p.add_argument("--random-state", type=int, default=0, help="seed of the held-out sample (default 0)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=evaluate_command)
 
 
@@ -241,10 +242,11 @@ def evaluate_command(args: argparse.Namespace) -> int:
     methods = args.methods or list(DEFAULT_EVAL_METHODS)
     catalog = catalog_from_args(args)
     try:
-        table = evaluate(
-            catalog, methods=methods, n_playlists=args.playlists, n_seeds=args.n_seeds,
-            ks=args.k, random_state=args.random_state,
-        )
+        with StderrProgress(quiet=args.quiet) as progress:
+            table = evaluate(
+                catalog, methods=methods, n_playlists=args.playlists, n_seeds=args.n_seeds,
+                ks=args.k, random_state=args.random_state, progress=progress.update,
+            )
     except ValueError as exc:
         if isinstance(exc, TastemapError):
             raise

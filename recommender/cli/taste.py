@@ -10,7 +10,7 @@ from ..errors import SeedError
 from ..ids import parse_track_ids
 from ..taste import DEFAULT_MODEL, MODELS, TasteModel, explain_import, read_labels
 from ..taste import train as train_model
-from ._common import add_format_option, catalog_from_args, print_json, print_table
+from ._common import StderrProgress, add_format_option, catalog_from_args, print_json, print_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--catalog", metavar="PATH",
                    help="catalog the model will score (default: the embedded one); limits extra features to it")
     p.add_argument("--save", metavar="PATH", help="write the trained model here")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     add_format_option(p)
     p.set_defaults(func=train)
 
@@ -45,8 +46,10 @@ def train(args: argparse.Namespace) -> int:
     catalog = catalog_from_args(args)
     labels = read_labels(args.labels, catalog=catalog)
     # The same path as the Taste page (grouped CV, then the final fit), so both give one model.
-    model, report = train_model(labels, args.model, catalog=catalog, tune_grid=args.tune,
-                                importance=not args.no_importance, random_state=args.seed, n_splits=args.folds)
+    with StderrProgress(quiet=args.quiet) as progress:
+        model, report = train_model(labels, args.model, catalog=catalog, tune_grid=args.tune,
+                                    importance=not args.no_importance, random_state=args.seed,
+                                    n_splits=args.folds, progress=progress.update)
     model.metadata_ = {"roc_auc": report.roc_auc, "cv": report.cv, "labels": str(args.labels)}
     out = report.to_dict()
     notes = labels.attrs.get("import_notes")

@@ -2,6 +2,7 @@
 and the library it writes used by `info` and `recommend --method sound`."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -10,10 +11,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from recommender.catalog import AUDIO_FEATURES
+from recommender.cli._common import StderrProgress
 from tests.support import synth
 from tests.support.paths import ROOT
+from tests.support.planted import planted_csv_bytes
 
 CLIPS = ("01 Bells.wav", "02 Drums.ogg", "03 Strings.flac", "04 Pads.mp3")
 SR = 16_000
@@ -203,3 +208,61 @@ def test_ctrl_c_stops_cleanly_and_the_next_scan_continues(tmp_path):
     assert again.returncode == 0, again.stderr
     report = json.loads(again.stdout)
     assert report["analysed"] == 8 and report["from_cache"] == kept  # what finished before Ctrl-C was kept
+
+
+# Progress on stderr is shared by every long command (_common.StderrProgress).
+
+class _Stream(io.StringIO):
+    def __init__(self, terminal: bool) -> None:
+        super().__init__()
+        self.terminal = terminal
+
+    def isatty(self) -> bool:
+        return self.terminal
+
+
+def test_progress_updates_one_line_on_a_terminal_and_writes_plain_lines_otherwise():
+    terminal = _Stream(terminal=True)
+    with StderrProgress(stream=terminal) as progress:
+        for done in range(4):
+            progress.update(done, 3, f"{done}/3 files")
+    assert terminal.getvalue() == "\r0/3 files\r1/3 files\r2/3 files\r3/3 files\n"
+
+    log = _Stream(terminal=False)
+    with StderrProgress(stream=log, interval=3600) as progress:  # nothing between first and last
+        for done in range(4):
+            progress.update(done, 3, f"{done}/3 files")
+    assert log.getvalue() == "0/3 files\n3/3 files\n"
+
+    quiet = _Stream(terminal=True)
+    with StderrProgress(stream=quiet, quiet=True) as progress:
+        progress.update(1, 3, "1/3 files")
+    assert quiet.getvalue() == ""
+
+
+def test_evaluate_shows_progress_on_stderr_unless_quiet(tmp_path):
+    catalog = tmp_path / "planted.csv"
+    catalog.write_bytes(planted_csv_bytes())
+    args = ("evaluate", "--catalog", str(catalog), "--playlists", "3", "--methods", "similar", "popular",
+            "--format", "json")
+    result = cli(*args, cache=tmp_path / "cache")
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0] == "0 of 2 methods evaluated, now similar" and lines[-1] == "2 of 2 methods evaluated"
+    assert list(json.loads(result.stdout)["methods"]) == ["similar", "popular"]
+    quiet = cli(*args, "--quiet", cache=tmp_path / "cache")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_taste_train_tune_shows_its_steps_on_stderr(tmp_path, default_catalog):
+    t = default_catalog.tracks
+    frame = pd.concat([t[t["energy"] > 0.8].head(30).assign(liked="like"),
+                       t[t["energy"] < 0.3].head(30).assign(liked="dislike")])
+    labels = tmp_path / "labels.csv"
+    frame[["track_id", "track_name", "artists", *AUDIO_FEATURES, "liked"]].to_csv(labels, index=False)
+    result = cli("taste", "train", "--labels", str(labels), "--model", "logreg", "--tune", "--no-importance",
+                 "--format", "json", cache=tmp_path / "cache")
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("Trying settings on artists held out: part 1 of") and lines[-1] == "Done"
+    assert json.loads(result.stdout)["tuning"]
