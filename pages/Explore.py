@@ -1,16 +1,84 @@
-"""Explore: look at the catalog's sound. Heatmap, pairs, genres, years and a free scatter."""
+"""Explore: look at the catalog's sound. Heatmap, pairs, genres, years and a free scatter; for a
+listener's own music library, what the network hears (tags) and the measured features."""
 import streamlit as st
 
-from ui import charts
+from ui import charts, library_charts
 from ui.data import active_catalog, figure, plot_frame
 from ui.glossary import glossary_popover
+from ui.library_data import library_frame, tag_columns, tag_means
 from ui.text import md_escape
 from ui.widgets import bound, in_options, selected_track_ids, send_seeds, subset_of, track_table
 
 st.set_page_config(page_title="Explore · Tastemap", page_icon="📊", layout="wide")
 st.title("Explore the catalog")
 
+SEED_LIMIT = 50  # the most seed tracks a recommendation takes
+
+
+def library_page(catalog) -> None:
+    """Explore for an analysed music library: the network's tags and the measured features."""
+    frame = library_frame(catalog)
+    means = tag_means(catalog)
+    tags = tag_columns(frame, means)
+    st.caption(
+        f"{md_escape(catalog.name)}: your music library, {len(catalog):,} analysed tracks. "
+        + (f"Plots of single tracks show a fixed random sample of {len(frame):,} tracks." if len(frame) < len(catalog)
+           else "Every track is plotted.") + " One colour per album on every chart."
+    )
+    st.info(
+        "**Tags are a network's estimates.** A pretrained network (musicnn) listened to each file and "
+        "guessed how likely each tag is (guitar, slow, electronic…). They are educated guesses from the sound "
+        "alone, not Spotify's audio features and not facts about the music. Tempo, loudness, key and length "
+        "are measured from the audio itself.",
+        icon=":material/hearing:",
+    )
+    tab_tags, tab_scatter, tab_measured = st.tabs(["What the network hears", "Tags against each other",
+                                                   "Tempo, loudness, key and length"],
+                                                  key="explore_library_tab", on_change="rerun")
+    if tab_tags.open:
+        with tab_tags:
+            st.plotly_chart(library_charts.tag_bars(means), key="explore_tag_bars")
+            st.caption("Each bar: the network's average estimate over all your tracks. Music it was not trained "
+                       "on (rare instruments, field recordings) gets vaguer, lower estimates.")
+    if tab_scatter.open:
+        with tab_scatter:
+            library_scatter(frame, tags)
+    if tab_measured.open:
+        with tab_measured:
+            column = bound(st.radio, "Measure", "explore_library_measure", "tempo",
+                           valid=in_options(library_charts.MEASURED, "tempo"), options=list(library_charts.MEASURED),
+                           format_func=library_charts.library_label, horizontal=True)
+            st.plotly_chart(library_charts.measured_histogram(frame, column), key="explore_measured_chart")
+            st.caption("Tempo in beats per minute, loudness in LUFS (as streaming services measure it: about "
+                       "-14 for loud modern masters, -25 or lower for quiet recordings), key as the analysis "
+                       "heard it, length in minutes.")
+
+
+def library_scatter(frame, tags: list[str]) -> None:
+    axes = [*tags, "tempo", "loudness", "length_min"]
+    c1, c2 = st.columns(2)
+    x = bound(c1.selectbox, "X axis", "explore_library_x", "tempo", valid=in_options(axes, "tempo"),
+              options=axes, format_func=library_charts.library_label)
+    y = bound(c2.selectbox, "Y axis", "explore_library_y", tags[0] if tags else "loudness",
+              valid=in_options(axes, axes[0]), options=axes, format_func=library_charts.library_label)
+    event = st.plotly_chart(library_charts.tag_scatter(frame, x, y), key="explore_tag_scatter", on_select="rerun",
+                            selection_mode=("box", "lasso"), config=charts.WEBGL_CONFIG)
+    selected = selected_track_ids(event)
+    if not selected:
+        st.caption("Hover a dot for the track and its file. Draw a box or lasso around tracks to use them as seeds.")
+        return
+    st.success(f"{len(selected):,} tracks selected.")
+    chosen = frame[frame["track_id"].isin(selected)]
+    st.dataframe(chosen[["label", "album", "file"]], hide_index=True, height=240,
+                 column_config={"label": "Track", "album": "Album", "file": "File"})
+    if st.button(f"Recommend from these tracks (at most {SEED_LIMIT})", key="explore_library_send", type="primary",
+                 icon=":material/recommend:"):
+        send_seeds(selected[:SEED_LIMIT])
+
 catalog = active_catalog()
+if catalog.has_sound:  # a listener's own music: measured features and the network's tags
+    library_page(catalog)
+    st.stop()
 if not catalog.has_features:
     st.info("This catalog has no audio features, so there is nothing to plot. Load another file on the Home page.")
     st.stop()
@@ -26,8 +94,6 @@ st.caption(
        "the heatmap and the year chart use every track." if sampled else "Every track is plotted.")
 )
 glossary_popover()
-
-SEED_LIMIT = 50  # the most seed tracks a recommendation takes
 
 # Only the open tab is drawn (tabs rerun on change), so each view costs only itself.
 TABS = ["Free scatter", "Correlations", "Pairs of features", "By genre", "Over the years"]

@@ -5,7 +5,8 @@ replay updates to a progress bar drawn outside it. So each (catalog, k) gets a c
 (cheap to create) and the fit runs outside the cache, under the slot's lock, updating a
 progress bar step by step; sessions that come later find the fitted model in the slot. For
 the default catalog the fit is also kept on disk (``recommender.cache``), keyed on the
-model's settings.
+model's settings. A listener's music library is clustered in the network's sound space (the
+model's ``space="auto"``) and its figures speak of tags and files instead of genres.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from recommender.catalog import Catalog
 
 from .charts import cluster_color, cluster_genre_mix, cluster_map
 from .data import PLOT_SAMPLE, _disk_cache, _sample_positions, catalog_key, is_default, primary_genre_codes
+from .library_charts import cluster_tag_heatmap
 from .text import hover_escape, hover_labels
 
 _log = logging.getLogger(__name__)
@@ -123,15 +125,26 @@ def _cluster_figures(k: str, catalog_hash: str, _catalog: Catalog, _model: Any) 
     # Names carry genre names from the file: escaped, since Plotly renders HTML in legends.
     names = np.array([hover_escape(label) for label in cluster_labels(_model)], dtype=object)
     t = _catalog.tracks.iloc[positions]
+    hover = hover_labels(t["track_name"].tolist(), t["artists"].tolist())
+    if "file_path" in t:  # a music library: the listener's own file, under the title
+        hover = [f"{label}<br>{hover_escape(path)}" for label, path in zip(hover, t["file_path"].fillna(""))]
     frame = pd.DataFrame({
         "pc1": emb[positions, 0].astype("float64"),
         "pc2": emb[positions, 1].astype("float64"),
         "cluster": names[_model.labels_[positions]],
-        "label": hover_labels(t["track_name"].tolist(), t["artists"].tolist()),
+        "label": hover,
         "track_id": t["track_id"].astype(str).to_numpy(),
         "number": _model.labels_[positions],
     }).sort_values("number", kind="stable").drop(columns="number")
     colors = {names[i]: cluster_color(i) for i in range(len(names))}
+    axis_titles = _model.map_axis_titles() if hasattr(_model, "map_axis_titles") else ("", "")
+    figure_map = cluster_map(frame, tuple(hover_escape(a) for a in axis_titles), colors)
+    if getattr(_model, "space_kind_", "features") == "sound":
+        # A library has few tracks: bigger dots, and the map says whose music it is.
+        figure_map.update_traces(marker=dict(size=10 if len(frame) <= 500 else 5))
+        figure_map.update_layout(title="Map of your music: tracks that sound alike sit close together")
+        tags = cluster_tag_heatmap(_model.tag_means_, [hover_escape(w) for w in _model.tag_words_], list(names))
+        return {"map": figure_map, "mix": tags, "tags": tags}
     # Share of each primary genre per cluster, counted on integer codes (a crosstab of a million
     # strings took 1.5 s).
     codes, genres = primary_genre_codes(_catalog)
@@ -142,12 +155,11 @@ def _cluster_figures(k: str, catalog_hash: str, _catalog: Catalog, _model: Any) 
     rows, cols = np.nonzero(share)
     mix = pd.DataFrame({"cluster": names[rows], "genre": [hover_escape(g) for g in genres[cols]],
                         "share": share[rows, cols]})
-    axis_titles = _model.map_axis_titles() if hasattr(_model, "map_axis_titles") else ("", "")
-    return {"map": cluster_map(frame, tuple(hover_escape(a) for a in axis_titles), colors),
-            "mix": cluster_genre_mix(mix)}
+    return {"map": figure_map, "mix": cluster_genre_mix(mix)}
 
 
 def cluster_figures(catalog: Catalog, k: int | str, model: Any) -> dict[str, Any]:
-    """The cluster map and genre-mix figures, built once per catalog and k."""
+    """The cluster map and genre-mix figures (a library: the map and the tags per cluster, also
+    under "mix"), built once per catalog and k."""
     with st.spinner("Drawing the cluster map…"):
         return _cluster_figures(str(k), catalog_key(catalog), catalog, model)
