@@ -135,7 +135,8 @@ with left:
             "",
             height=130,
             max_chars=200_000,
-            placeholder="https://open.spotify.com/track/6f807x0ima9a1j3VPbc7VN\nspotify:track:0r7CVbZTWZgbTCYdfa2P31",
+            placeholder=("\n".join(catalog.tracks["track_id"].head(2).astype(str)) if library else
+                         "https://open.spotify.com/track/6f807x0ima9a1j3VPbc7VN\nspotify:track:0r7CVbZTWZgbTCYdfa2P31"),
             help="One per line, or separated by commas, semicolons or spaces.",
         )
         # The button sits beside the search box, level with its top: the box shrinks when it loses

@@ -128,7 +128,9 @@ def results_table(recs: pd.DataFrame) -> int | None:
         "why": st.column_config.TextColumn("Why", width="large",
                                            help="Click a row: the whole reason is shown above the table"),
     }
-    shown = [c for c in TABLE_COLUMNS if c in view and not (c == FILE_PATH_COLUMN and view[c].isna().all())]
+    # A library's files often carry no artist tag: no column of empty cells.
+    shown = [c for c in TABLE_COLUMNS
+             if c in view and not (c in (FILE_PATH_COLUMN, "artists") and view[c].isna().all())]
     event = st.dataframe(view[shown], column_order=shown, column_config=config, hide_index=True,
                          key=_table_key(recs), on_select="rerun", selection_mode="single-row",
                          height=min(38 + 35 * len(view), 740))

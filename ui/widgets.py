@@ -168,6 +168,8 @@ def track_table(frame: pd.DataFrame, *, columns: list[str] | None = None, key: s
     ``wide``: give titles and artists the room to be read whole (few columns, full width).
     """
     cols = columns or [c for c in frame.columns if c != "track_id"]
+    if "file_path" in frame:  # a music library: files without an artist or album tag leave no empty column
+        cols = [c for c in cols if c == "track_name" or c not in frame or frame[c].notna().any()]
     # Only the shown columns go to the browser: Streamlit converts every column it is given.
     view = frame[[c for c in dict.fromkeys([*cols, "track_id"]) if c in frame.columns]].copy()
     if "track_id" in frame:

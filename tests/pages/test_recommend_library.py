@@ -103,6 +103,20 @@ def test_a_seed_by_name_gives_sound_recommendations_with_file_paths_and_a_player
     assert any("File: " + recs["file_path"].iloc[0] in c.value.replace("\\", "") for c in at.caption)
 
 
+def test_pasted_library_ids_are_seeds(library):
+    ids = library.tracks["track_id"].iloc[[4, 5]].tolist()  # two tracks of "Album B"
+    at = open_with(library)
+    at.text_area(key="w_seed_text").input("\n".join(ids))
+    at.button(key="rec_get").click()
+    at.run()
+    assert not at.exception and not at.warning
+    assert any(m.value == "**Seeds in use** (2)" for m in at.markdown)
+    recs = results(at)
+    assert "artists" not in recs.columns, "no artist tag in any file: no column of empty cells"
+    assert recs["why"].str.startswith("Sounds like your seeds").all()
+    assert set(recs["file_path"].head(2).str.split("/").str[0]) == {"Album B"}
+
+
 def test_a_tag_filter_narrows_the_list_to_tracks_with_every_tag(library):
     words, matrix = plain_tags(library.sound.tag_names, library.sound.tags)
     heard = (matrix >= TAG_HEARD_AT).sum(axis=0)
