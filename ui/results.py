@@ -236,10 +236,13 @@ def export_frame(recs: pd.DataFrame) -> pd.DataFrame:
         columns["Spotify URI"] = ids.map(lambda t: track_uri(t) if is_track_id(t) else None).where(urls.notna())
     if "score" in recs:
         columns["Score"] = pd.to_numeric(recs["score"], errors="coerce").round(3)
+    library = FILE_PATH_COLUMN in recs and recs[FILE_PATH_COLUMN].notna().any()
     for f in EXPORT_FEATURES:
-        if f in recs:
+        if f in recs and not (library and recs[f].isna().all()):  # a library measures only a few features
             col = pd.to_numeric(recs[f], errors="coerce")
-            columns[FEATURE_LABELS.get(f, f)] = col.round().astype("Int64") if f in WHOLE_NUMBERS else col.round(3)
+            # A library's loudness is measured as in broadcasting (EBU R 128), in LUFS.
+            header = "Loudness (LUFS)" if library and f == "loudness" else FEATURE_LABELS.get(f, f)
+            columns[header] = col.round().astype("Int64") if f in WHOLE_NUMBERS else col.round(3)
     return pd.DataFrame(columns).reset_index(drop=True)
 
 

@@ -153,6 +153,8 @@ def test_the_export_holds_file_paths_and_no_spotify_links(library):
     frame = export_frame(at.session_state["last_recommendations"])
     assert "File" in frame.columns and "Spotify URL" not in frame.columns
     assert frame["File"].str.startswith("Album ").all()
+    assert {"Tempo (BPM)", "Loudness (LUFS)", "Why"} <= set(frame.columns)
+    assert "Energy" not in frame.columns and "Loudness (dB)" not in frame.columns  # not measured on files
     from ui.results import recommendations_csv
 
     text = recommendations_csv(at.session_state["last_recommendations"]).decode("utf-8")
