@@ -161,6 +161,17 @@ def test_the_export_holds_file_paths_and_no_spotify_links(library):
     assert pd.read_csv(io.StringIO(text))["File"].tolist() == frame["File"].tolist()
 
 
+def test_the_plot_offers_only_what_was_measured_and_similar_also_works(library):
+    at = pick_seed(open_with(library), library.tracks["track_id"].iloc[0])
+    at.session_state["rec_view"] = "Plot: seeds and results"
+    at.run()
+    assert not at.exception and len(at.get("plotly_chart")) == 1
+    assert at.selectbox(key="w_rec_plot_x").options == ["Tempo (BPM)", "Loudness (LUFS)", "Duration (ms)"]
+    at.radio(key="w_rec_method").set_value("similar").run()
+    assert not at.exception
+    assert len(results(at)) == len(library) - 1
+
+
 def test_a_link_asking_for_sound_on_a_catalog_without_audio_falls_back_with_a_note():
     state, notes = query_to_state({"method": "sound"}, methods=("hybrid", "similar", "cluster", "popular"),
                                   bounds={}, genres=[], year_range=None)
