@@ -85,3 +85,12 @@ def test_audio_file_plays_only_files_inside_the_library_folder(library, audio_li
     escaped = library.subset(np.arange(len(library)) == 0)
     escaped.tracks.loc[0, "file_path"] = "../" * 12 + str(outside).lstrip("/")
     assert audio_file(escaped, first["track_id"]) is None
+
+
+def test_sound_match_is_the_share_of_library_pairs_that_sound_less_alike(library):
+    rec = make_recommender("sound").fit(library)
+    result = rec.recommend([library.tracks["track_id"].iloc[0]], k=7).recommendations
+    match = result["match"].to_numpy(dtype=float)
+    assert (np.diff(match) <= 0).all()  # never rises down the list
+    # 28 pairs; the best neighbour (same album) is closer than most pairs, the last (other album) than few
+    assert match[0] >= 60 and match[-1] <= 50
