@@ -35,6 +35,7 @@ from ui.results import (
     PANEL_HEIGHT,
     is_library,
     recommendations_csv,
+    recommendations_json,
     renumbered,
     results_table,
     row_panel,
@@ -352,6 +353,14 @@ def recommendations(seeds: SeedSet) -> None:
                 help=("File paths, measured features and the reasons" if library else
                       "Spotify links, audio features and the reasons")
                 + "; cells a spreadsheet would run as a formula are neutralised.",
+            )
+            st.download_button(
+                "Download them as JSON",
+                data=lambda: recommendations_json(recs),
+                file_name="tastemap_recommendations.json",
+                mime="application/json",
+                icon=":material/data_object:",
+                help="The same columns as the CSV, one record per track, for other programs.",
             )
             st.markdown("**Share**: the address bar now holds these seeds and filters; copy it, or this link:")
             try:

@@ -36,6 +36,7 @@ __all__ = [
     "row_panel",
     "export_frame",
     "recommendations_csv",
+    "recommendations_json",
     "spotify_links",
 ]
 
@@ -249,6 +250,11 @@ def export_frame(recs: pd.DataFrame) -> pd.DataFrame:
 def recommendations_csv(recs: pd.DataFrame) -> bytes:
     """:func:`export_frame` as CSV bytes whose cells cannot run as spreadsheet formulas."""
     return to_safe_csv(export_frame(recs))
+
+
+def recommendations_json(recs: pd.DataFrame) -> bytes:
+    """:func:`export_frame` as a JSON list of records (one object per track, headers as keys)."""
+    return export_frame(recs).to_json(orient="records", force_ascii=False, indent=1).encode("utf-8")
 
 
 def spotify_links(recs: pd.DataFrame) -> str:

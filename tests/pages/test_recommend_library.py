@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -147,7 +148,7 @@ def test_a_file_not_on_this_machine_is_said_plainly(library, tmp_path):
     assert any("is not on this computer" in i.value for i in at.info)
 
 
-def test_the_export_holds_file_paths_and_no_spotify_links(library):
+def test_the_exports_hold_file_paths_and_no_spotify_links(library, downloads):
     seed = library.tracks["track_id"].iloc[0]
     at = pick_seed(open_with(library), seed)
     frame = export_frame(at.session_state["last_recommendations"])
@@ -155,10 +156,12 @@ def test_the_export_holds_file_paths_and_no_spotify_links(library):
     assert frame["File"].str.startswith("Album ").all()
     assert {"Tempo (BPM)", "Loudness (LUFS)", "Why"} <= set(frame.columns)
     assert "Energy" not in frame.columns and "Loudness (dB)" not in frame.columns  # not measured on files
-    from ui.results import recommendations_csv
-
-    text = recommendations_csv(at.session_state["last_recommendations"]).decode("utf-8")
-    assert pd.read_csv(io.StringIO(text))["File"].tolist() == frame["File"].tolist()
+    files = dict(downloads)  # what the page's two download buttons hand the browser
+    table = pd.read_csv(io.BytesIO(files["tastemap_recommendations.csv"]))
+    assert table["File"].tolist() == frame["File"].tolist()
+    records = json.loads(files["tastemap_recommendations.json"])
+    assert [r["File"] for r in records] == frame["File"].tolist()
+    assert all(r["Why"].startswith("Sounds like your seed") for r in records)
 
 
 def test_the_plot_offers_only_what_was_measured_and_similar_also_works(library):
