@@ -129,8 +129,10 @@ def _start(job: ScanJob) -> None:
 
 def _run(job: ScanJob) -> None:
     """Scan under a progress bar with a Stop button; store the outcome and rerun."""
-    if st.button("Stop", key="home_audio_stop", icon=":material/stop_circle:",
-                 help="Stop the scan; what is finished is kept, and scanning again continues from there"):
+    stop_slot = st.empty()
+    if stop_slot.button("Stop", key="home_audio_stop", icon=":material/stop_circle:",
+                        help="Stop the scan; what is finished is kept, and scanning again continues from there"):
+        stop_slot.empty()
         job.stopped = True
         try:  # what the cache holds already: nothing is analysed (stop is asked before each file)
             job.partial = scan_folder(job.folder, workers=0, should_stop=lambda: True)

@@ -161,3 +161,40 @@ def test_a_library_file_loaded_with_the_catalog_uploader_reads_as_a_library(audi
     assert "Tempo, loudness and key (major or minor) were measured from the audio" in notice and "pretrained network" in notice
     assert "your music library" in texts(at.markdown)
     assert not any("4 of the 12 audio features" in w.value or "5 of the 12" in w.value for w in at.warning)
+
+
+def test_after_a_stop_the_scan_continues_or_the_finished_tracks_are_used(tmp_path):
+    from recommender.audio.scan import scan_folder
+    from ui.audio_library import ScanJob
+    from ui.state import AUDIO_JOB
+
+    music = tmp_path / "music"
+    music.mkdir()
+    synth.write_audio(music / "a.ogg", synth.piece(1, 6.0, sr=16_000), sr=16_000)
+    scan_folder(music, workers=0)  # the first file was finished before the stop (kept in the cache)
+    synth.write_audio(music / "b.wav", synth.piece(7, 6.0, sr=16_000), sr=16_000)
+    partial = scan_folder(music, workers=0, should_stop=lambda: True)
+    assert partial.stopped and len(partial.analysed) == 1
+
+    def stopped_home() -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+        at.session_state[AUDIO_JOB] = ScanJob(str(music), "My folder", "my-folder.parquet", stopped=True, partial=partial)
+        return at.run()
+
+    at = stopped_home()
+    before = at.session_state["catalog"].name
+    info = texts(at.info)
+    assert "The scan was stopped** after 1 of 2 music files" in info
+    assert "scanning again continues where it stopped" in info
+    assert at.session_state["catalog"].name == before
+    button(at, "Use the 1 track analysed so far").click()
+    at.run()
+    assert "1 track analysed (1 file from earlier scans)" in texts(at.success)
+    assert at.session_state["catalog"].has_sound and len(at.session_state["catalog"]) == 1
+
+    at = stopped_home()
+    button(at, "Continue scanning").click()
+    at.run()
+    assert not at.exception
+    assert "2 tracks analysed (1 file from earlier scans)" in texts(at.success)
+    assert len(at.session_state["catalog"]) == 2 and at.session_state["catalog"].name == "My folder"
