@@ -456,7 +456,7 @@ def _catalog_flows(page, proc: subprocess.Popen, path: Path, seeds: list[str], r
     t0_js = page.evaluate("performance.now()")
     runs = _runs(page)
     start = time.perf_counter()
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    page.get_by_role("region", name="Catalog file").locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
     page.get_by_text("The other pages now work on this catalog").first.wait_for(timeout=600_000)
     wait_rerun(page, runs, 600_000)
     ready_s = time.perf_counter() - start

@@ -44,7 +44,7 @@ def test_next_steps_are_buttons_that_open_their_pages(app_page):
 def test_a_four_feature_upload_names_the_missing_features_and_explore_opens(app_page):
     url, page, _ = app_page
     open_home(page, url)
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(FOUR_FEATURES))
+    page.get_by_role("region", name="Catalog file").locator('input[type="file"]').set_input_files(str(FOUR_FEATURES))
     page.get_by_text(re.compile("Loaded four_features")).first.wait_for(timeout=LONG)
     wait_idle(page, LONG)
     notice = page.locator('[data-testid="stAlert"]', has_text="4 of the 12 audio features").first

@@ -368,7 +368,7 @@ def test_browser_hostile_names_inject_nothing(hostile_browser):
     page.get_by_text("Catalog in use").first.wait_for(timeout=long)
     wait_idle(page, long)
     frame = hostile_frame()
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+    page.get_by_role("region", name="Catalog file").locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
         {"name": f"{SCRIPT}{IMG}.csv", "mimeType": "text/csv", "buffer": csv_bytes(frame)})
     page.get_by_text("The other pages now work on this catalog").first.wait_for(timeout=long)
     wait_idle(page, long)
@@ -407,7 +407,7 @@ def test_browser_upload_over_the_size_limit_is_refused_and_the_catalog_stays(hos
     page.get_by_text("Catalog in use").first.wait_for(timeout=long)
     wait_idle(page, long)
     big = b"track_id,track_name\n" + b"x" * (2 * 1024**2)  # 2 MB, over the 1 MB limit of this server
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+    page.get_by_role("region", name="Catalog file").locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
         {"name": "big.csv", "mimeType": "text/csv", "buffer": big})
     page.get_by_text(re.compile(r"File must be 1(\.0)?\s?MB or smaller")).first.wait_for(timeout=60_000)
     wait_idle(page, long)
