@@ -159,7 +159,7 @@ def _run(job: ScanJob) -> None:
         scan = scan_folder(job.folder, workers=None, progress=on_progress, should_stop=should_stop)
     except AudioError as exc:
         outcome = ScanOutcome(job.name, "", pd.DataFrame(columns=["file", "reason"]), pd.DataFrame(columns=["file", "note"]),
-                              None, job.file_name, error=str(exc) + " ")
+                              None, job.file_name, error=f"{job.name}: the folder could not be scanned ({exc.reason}). ")
     except Exception as exc:  # a full disk, a broken cache: a message, never a traceback
         _log.exception("music scan failed")
         outcome = ScanOutcome(job.name, "", pd.DataFrame(columns=["file", "reason"]), pd.DataFrame(columns=["file", "note"]),

@@ -198,3 +198,18 @@ def test_after_a_stop_the_scan_continues_or_the_finished_tracks_are_used(tmp_pat
     assert not at.exception
     assert "2 tracks analysed (1 file from earlier scans)" in texts(at.success)
     assert len(at.session_state["catalog"]) == 2 and at.session_state["catalog"].name == "My folder"
+
+
+def test_a_folder_gone_before_the_scan_is_named_by_the_library_not_the_server_path(tmp_path):
+    from ui.audio_library import ScanJob
+    from ui.state import AUDIO_JOB
+
+    gone = tmp_path / "uploads" / "0123abcd"
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.session_state[AUDIO_JOB] = ScanJob(str(gone), "Your music files (2 files)", "my-music-library.parquet")
+    at.run()
+    assert not at.exception
+    error = texts(at.error)
+    assert "Your music files (2 files): the folder could not be scanned (not found)" in error
+    assert str(tmp_path) not in error and "did not change" in error
+    assert not at.session_state["catalog"].has_sound
