@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from recommender.audio.analysis import display_path
-from recommender.audio.decode import AUDIO_SUFFIXES
+from recommender.audio.decode import AUDIO_SUFFIXES, EXCERPT_SECONDS, EXCERPTS, WHOLE_FILE_SECONDS
 from recommender.audio.library import library_bytes
 from recommender.audio.scan import ScanProgress, ScanResult, list_files, scan_folder
 from recommender.audio.uploads import music_folder, store_uploads
@@ -227,7 +227,8 @@ def _show(outcome: ScanOutcome) -> None:
             })
     if len(outcome.excerpts):
         with st.expander(f"Long files: excerpts analysed ({len(outcome.excerpts):,})"):
-            st.caption("For long files the sound is judged from excerpts; tempo, loudness and key still come from the file.")
+            st.caption(f"Files longer than {WHOLE_FILE_SECONDS // 60} minutes are judged from {EXCERPTS} excerpts of "
+                       f"{EXCERPT_SECONDS:.0f} seconds spread over the file (sound, tempo, loudness and key alike).")
             st.dataframe(outcome.excerpts, hide_index=True, column_config={
                 "file": st.column_config.TextColumn("File"),
                 "note": st.column_config.TextColumn("What was analysed", width="large"),
