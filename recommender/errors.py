@@ -18,6 +18,7 @@ __all__ = [
     "SpotifyApiError",
     "CacheError",
     "AudioError",
+    "StoreError",
     "check_fitted",
 ]
 
@@ -84,3 +85,14 @@ class AudioError(TastemapError, ValueError):
     def __init__(self, message: str, reason: str = "") -> None:
         super().__init__(message)
         self.reason = reason or message
+
+
+class StoreError(TastemapError, RuntimeError):
+    """The label database cannot be used right now (unreachable, refused the sign-in, made by a
+    newer version). The message names the server (host and port, never the password) and what to
+    do; ``retryable`` is True when trying again later may work (the server is down or restarting),
+    so a page can keep the listener's input and offer to retry."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
