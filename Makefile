@@ -8,7 +8,7 @@ CHROMIUM := /usr/bin/chromium
 PORT ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: run test lint venv browser audit bench evaluate fuzz load clean
+.PHONY: run test lint venv browser postgres audit bench evaluate fuzz load clean
 
 venv: $(STAMP)
 
@@ -28,11 +28,19 @@ browser:
 	fi
 	@$(CHROMIUM) --version
 
+# Debian's PostgreSQL server binaries: the label-store tests start their own throw-away server.
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	fi
+	@ls /usr/lib/postgresql/*/bin/initdb
+
 # Listens on this machine only (127.0.0.1): serving others is a choice to make explicitly.
 run: venv
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.address 127.0.0.1
 
-test: venv browser audit lint
+test: venv browser postgres audit lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # ruff with the rules in pyproject.toml (errors, likely bugs, import order, modern syntax).

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "taste": "taste",
     "spotify": "spotify",
     "audio": "audio",
+    "labels": "labels",
 }
 
 
