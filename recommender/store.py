@@ -18,6 +18,7 @@ from .label_store import (
     label_store_path,
     open_label_store,
 )
+from .taste.labels import read_labels  # noqa: F401 - the store's callers have read it from here
 
 __all__ = ["DEFAULT_PROFILE", "LABEL_COLUMNS", "LABEL_FEATURES", "BaseLabelStore", "LabelStore", "database_url",
            "label_store_path", "open_label_store"]

@@ -223,7 +223,7 @@ def _cell(value: object) -> object:
         return None
     if isinstance(value, float) and value != value:
         return None
-    text = str(value)
+    text = str(value).replace("\x00", "")  # PostgreSQL text cannot hold NUL; SQLite gets the same
     return text if text.strip() else None
 
 

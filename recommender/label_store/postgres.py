@@ -97,7 +97,8 @@ class PostgresLabelStore(BaseLabelStore):
         for attempt in range(self.retries + 1):
             conn = None
             try:
-                conn = psycopg.connect(self._url, connect_timeout=max(1, round(self.connect_timeout)))
+                conn = psycopg.connect(self._url, autocommit=True,  # BEGIN/COMMIT come from transaction()
+                                       connect_timeout=max(1, round(self.connect_timeout)))
                 with conn.transaction(), conn.cursor() as cur:
                     return work(cur)
             except psycopg.OperationalError as exc:

@@ -100,6 +100,27 @@ def test_saving_twice_and_adding_upserts_by_key(backend: Backend) -> None:
     assert store.count("me") == 3
 
 
+def test_a_failed_save_changes_nothing(backend: Backend) -> None:
+    store = backend.open()
+    store.save("me", make_labels(10))
+    broken_row = ("bad", None, None, None, None, 5, "{}")  # label 5: the database's CHECK refuses it
+    original = type(store)._store_rows
+
+    def store_then_fail(self, profile, rows, *, replace, now):  # validation bypassed: the database must refuse
+        return original(self, profile, [*rows, broken_row], replace=replace, now=now)
+
+    store._store_rows = store_then_fail.__get__(store)
+    with pytest.raises((StoreError, sqlite3.IntegrityError)):
+        store.save("me", make_labels(30, prefix="new"))
+    assert backend.open().load("me")["label_key"].tolist() == [f"t{i}" for i in range(10)]  # all or nothing
+
+
+def test_text_with_nul_characters_is_stored_without_them(backend: Backend) -> None:
+    backend.open().save("me", make_labels(2).assign(track_name=["a\x00b", "\x00"]))
+    names = backend.open().load("me")["track_name"]
+    assert names.iloc[0] == "ab" and pd.isna(names.iloc[1])  # only NUL: no name
+
+
 def test_profiles_oldest_first_and_delete_takes_labels_and_model(backend: Backend) -> None:
     store = backend.open()
     assert store.profiles() == []
