@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 
-from ..errors import LabelError
+from ..errors import LabelError, StoreError
 from ..files import data_dir
 from .base import BaseLabelStore, LabelRow, check_owner, now_text
 from .migrations import SCHEMA_VERSION_TABLE, SQLITE_MIGRATIONS, Migration, pending
@@ -106,21 +106,37 @@ class LabelStore(BaseLabelStore):
         return conn
 
     def _read(self, sql: str, params: tuple) -> list[tuple]:
-        with closing(self._connect()) as conn:
-            return conn.execute(sql, params).fetchall()
+        try:
+            with closing(self._connect()) as conn:
+                return conn.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc, write=False) from None
 
     def _write(self, work) -> object:
         """Run ``work(conn)`` inside one write transaction; roll back on any error."""
-        with closing(self._connect()) as conn:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                result = work(conn)
-                conn.execute("COMMIT")
-                return result
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+        try:
+            with closing(self._connect()) as conn:
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    result = work(conn)
+                    conn.execute("COMMIT")
+                    return result
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc, write=True) from None
+
+    def _error(self, exc: sqlite3.DatabaseError, *, write: bool) -> StoreError:
+        """A plain :class:`StoreError` (the file's name, not its folder); locked = try again."""
+        _log.error("label store %s: %s", self.path, exc)
+        busy = isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+        then = "Nothing was changed; try again." if write else "Try again."
+        if busy:
+            return StoreError(f"The label store ({self.path.name}) is busy with another save. {then}", retryable=True)
+        return StoreError(f"The label store ({self.path.name} in the data folder) refused the request "
+                          f"({type(exc).__name__}: {exc}). {then}", retryable=False)
 
     def _ensure_profile(self, conn: sqlite3.Connection, name: str, now: str) -> None:
         conn.execute("INSERT OR IGNORE INTO profiles (owner, name, created_at) VALUES (?, ?, ?)",
