@@ -9,7 +9,9 @@ soundtrack (precision@5), averaged over tracks. Methods:
 - ``random``: 5 other tracks at random (expected value, exact);
 - ``mfcc``: mean and standard deviation of 20 MFCCs, standardized, cosine (the classic baseline);
 - ``musicnn as shipped``: musicnn 0.1.0's own recipe (MTT network, its float16 front end, mean
-  of the penultimate layer over patches, cosine) run through our ONNX file;
+  of the penultimate layer over patches, cosine) run through our ONNX file; an embedding made
+  NaN by the float16 overflow counts as zeros; also "finite patches only", the mean of the
+  patches that did not overflow;
 - ``sound``: Tastemap's ``sound`` method as a listener gets it: the folder scanned by
   ``recommender.audio.scan`` (both networks, float32 front end), the library loaded as a
   catalog, :class:`~recommender.recommenders.sound.SoundRecommender`'s similarity.
@@ -31,7 +33,8 @@ import numpy as np
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def precision_at_5(vectors: np.ndarray, labels: np.ndarray, standardize: bool = False) -> float:
+def hits_at_5(vectors: np.ndarray, labels: np.ndarray, standardize: bool = False) -> np.ndarray:
+    """Per track: the share of its 5 nearest other tracks (cosine) with its label."""
     X = np.asarray(vectors, dtype=np.float64)
     if standardize:
         X = (X - X.mean(axis=0)) / np.maximum(X.std(axis=0), 1e-9)
@@ -39,7 +42,23 @@ def precision_at_5(vectors: np.ndarray, labels: np.ndarray, standardize: bool = 
     S = U @ U.T
     np.fill_diagonal(S, -np.inf)
     top = np.argsort(-S, axis=1, kind="stable")[:, :5]
-    return float((labels[top] == labels[:, None]).mean())
+    return (labels[top] == labels[:, None]).mean(axis=1)
+
+
+def precision_at_5(vectors: np.ndarray, labels: np.ndarray, standardize: bool = False) -> float:
+    return float(hits_at_5(vectors, labels, standardize).mean())
+
+
+def subsets_of_four(vectors: np.ndarray, labels: np.ndarray, standardize: bool) -> dict[str, float]:
+    """precision@5 on every set of four soundtracks (the library holds only those four): how
+    much the figure depends on which styles one picks."""
+    from itertools import combinations
+
+    out = {}
+    for combo in combinations(sorted(set(labels)), 4):
+        keep = np.isin(labels, combo)
+        out[" + ".join(combo)] = round(precision_at_5(vectors[keep], labels[keep], standardize), 3)
+    return out
 
 
 def random_precision(labels: np.ndarray) -> float:
@@ -48,9 +67,11 @@ def random_precision(labels: np.ndarray) -> float:
     return float(np.mean([(counts[label] - 1) / (len(labels) - 1) for label in labels]))
 
 
-def shipped_embedding(mono: np.ndarray, model) -> np.ndarray:
+def shipped_embedding(mono: np.ndarray, model) -> tuple[np.ndarray, np.ndarray]:
     """musicnn 0.1.0's recipe: mel power cast to float16 *before* the log (overflows to inf
-    on loud music), the MTT network's penultimate layer, mean over 3 s patches."""
+    on loud music), the MTT network's penultimate layer, mean over 3 s patches. Returns the
+    plain mean (NaN once one patch overflowed) and the mean of the patches that stayed finite
+    (the most charitable reading of it)."""
     import librosa
 
     from recommender.audio import musicnn as mn
@@ -61,7 +82,9 @@ def shipped_embedding(mono: np.ndarray, model) -> np.ndarray:
     batch = mn.patches(logmel)
     session = model._session("mtt_musicnn")
     pen = np.concatenate([session.run([mn.EMBEDDING_OUT], {mn.INPUT: batch[i : i + 8]})[0] for i in range(0, len(batch), 8)])
-    return pen.mean(axis=0)
+    finite = np.isfinite(pen).all(axis=1)
+    charitable = pen[finite].mean(axis=0) if finite.any() else np.zeros(pen.shape[1], np.float32)
+    return pen.mean(axis=0), charitable
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,13 +112,18 @@ def main(argv: list[str] | None = None) -> int:
     sound = make_recommender("sound").fit(catalog)
 
     model = SoundModel(threads=1)
-    mfcc, shipped = [], []
+    mfcc, shipped, shipped_finite = [], [], []
     for rel in catalog.tracks["file_path"]:
         mono = decode_file(os.path.join(args.corpus, rel)).mono
         m = librosa.feature.mfcc(y=mono, sr=16_000, n_mfcc=20)
         mfcc.append(np.concatenate([m.mean(axis=1), m.std(axis=1)]))
-        shipped.append(shipped_embedding(mono, model))
+        plain, finite_only = shipped_embedding(mono, model)
+        shipped.append(plain)
+        shipped_finite.append(finite_only)
     shipped_arr = np.array(shipped)
+    shipped_clean = np.nan_to_num(shipped_arr, nan=0.0, posinf=0.0, neginf=0.0)
+    sound_hits = hits_at_5(sound.unit_, labels)
+    sound_subsets = subsets_of_four(sound.unit_, labels, standardize=False)
     results = {
         "tracks": int(len(catalog)),
         "soundtracks": {label: int((labels == label).sum()) for label in sorted(set(labels))},
@@ -103,8 +131,17 @@ def main(argv: list[str] | None = None) -> int:
         "precision_at_5": {
             "random": round(random_precision(labels), 3),
             "mfcc": round(precision_at_5(np.array(mfcc), labels, standardize=True), 3),
-            "musicnn as shipped": round(precision_at_5(np.nan_to_num(shipped_arr, posinf=0, neginf=0), labels), 3),
-            "sound": round(precision_at_5(sound.unit_, labels), 3),
+            "musicnn as shipped": round(precision_at_5(shipped_clean, labels), 3),
+            "musicnn as shipped, finite patches only": round(precision_at_5(np.array(shipped_finite), labels), 3),
+            "sound": round(float(sound_hits.mean()), 3),
+        },
+        "sound_by_soundtrack": {label: round(float(sound_hits[labels == label].mean()), 3) for label in sorted(set(labels))},
+        "four_soundtracks": {
+            "sound": sound_subsets,
+            "musicnn as shipped, finite patches only": subsets_of_four(np.array(shipped_finite), labels, standardize=False),
+            "mfcc": subsets_of_four(np.array(mfcc), labels, standardize=True),
+            "sound_median": float(np.median(list(sound_subsets.values()))),
+            "sound_at_least_0.70": sum(v >= 0.70 for v in sound_subsets.values()),
         },
         "tracks_with_inf_in_shipped_embedding": int((~np.isfinite(shipped_arr)).any(axis=1).sum()),
         "scan": {
