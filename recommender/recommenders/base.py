@@ -46,6 +46,7 @@ class BaseRecommender(FilterMasksMixin, RankingMixin, ExplainMixin):
 
     name: ClassVar[str] = "base"
     requires_seeds: ClassVar[bool] = True
+    requires_sound: ClassVar[bool] = False  # needs an audio library (Catalog.sound)
 
     def __init__(self, random_state: int | None = 0) -> None:
         self.random_state = random_state

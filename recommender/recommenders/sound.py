@@ -34,6 +34,7 @@ class SoundRecommender(BaseRecommender):
     """
 
     name = "sound"
+    requires_sound = True
 
     def __init__(self, standardize: bool = True, aggregate: str = "mean", random_state: int | None = 0) -> None:
         super().__init__(random_state)
