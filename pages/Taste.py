@@ -1,7 +1,7 @@
 """Taste: label liked/disliked tracks, train a classifier with honest scores, put it to work."""
 import streamlit as st
 
-from recommender.errors import TastemapError
+from recommender.errors import StoreError, TastemapError
 from ui import taste
 from ui.text import md_escape
 
@@ -21,9 +21,16 @@ else:
                "guesses right on artists it has never seen, and then finds or filters songs for you.")
 
 try:
+    # Labels this session could not save before (the database was down) go first, in order.
+    if taste.pending_writes():
+        saved = taste.flush_pending()
+        st.success(f"Saved {saved:,} label{'s' if saved != 1 else ''} that were waiting for the label database.")
     profile = taste.profile_picker()
     taste.label_sources(profile)
     labels = taste.label_editor(profile)
+except StoreError as exc:  # the database cannot be used: say so; what was entered is kept
+    taste.store_problem(exc)
+    st.stop()
 except TastemapError as exc:
     st.error(md_escape(exc))
     st.stop()

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from ui import auth
+
 __all__ = ["Page", "HOME", "EXPLORE", "CLUSTERS", "RECOMMEND", "PLAYLIST", "TASTE", "SPOTIFY", "PAGES",
            "navigation", "go"]
 
@@ -41,11 +43,21 @@ PAGES: tuple[Page, ...] = (HOME, EXPLORE, CLUSTERS, RECOMMEND, PLAYLIST, TASTE, 
 
 
 def navigation() -> st.navigation:
-    """The sidebar's page list (Home first and default)."""
-    return st.navigation([
+    """The sidebar's page list (Home first and default).
+
+    With sign-in configured (``[auth]`` in the secrets, see :mod:`ui.auth`), a session that must
+    sign in first gets the sign-in screen instead of the page (the script stops here), and a
+    signed-in one a Sign out button in the sidebar. The page list is still built first, so a
+    link to ``/Taste`` opens Taste after sign-in rather than Streamlit's own page list."""
+    allowed = not auth.sign_in_required() or auth.signed_in_user() is not None
+    nav = st.navigation([
         st.Page(page.path, title=page.title, icon=page.icon, default=page is HOME)
         for page in PAGES
-    ])
+    ], position="sidebar" if allowed else "hidden")
+    if not auth.gate():
+        st.stop()
+    auth.account_control()
+    return nav
 
 
 def go(page: Page) -> None:

@@ -8,6 +8,7 @@ are unchanged. When they changed, the page says so and asks for a retrain.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from collections.abc import Callable
@@ -20,10 +21,17 @@ import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
 from recommender.catalog import DATA_DIR, Catalog, load_catalog
-from recommender.errors import TastemapError
+from recommender.errors import StoreError, TastemapError
 from recommender.files import to_safe_csv
 from recommender.ids import is_track_id, parse_track_ids, track_url
-from recommender.store import DEFAULT_PROFILE, LABEL_COLUMNS, LabelStore, label_store_path
+from recommender.label_store import (
+    DATABASE_URL_ENV,
+    DEFAULT_PROFILE,
+    LABEL_COLUMNS,
+    BaseLabelStore,
+    label_store_path,
+    open_label_store,
+)
 from recommender.taste import (
     AUDIO_INPUTS,
     DEFAULT_MODEL,
@@ -43,11 +51,15 @@ from recommender.taste import (
     refit,
     train,
 )
-from ui import pages
+from ui import auth, pages
 from ui.data import active_catalog, catalog_key, search_tracks, track_labels
 from ui.state import SEED_TEXT as SEED_TEXT_KEY
 from ui.text import md_escape
 
+# ((database, owner), store handle) of this session (see label_store()).
+STORE_HANDLE_KEY = "taste_store_handle"
+# Writes the label database refused, kept for a retry (see _write()).
+PENDING_WRITES_KEY = "taste_pending_writes"
 MODEL_KEY = "taste_model"
 REPORT_KEY = "taste_report"
 PROFILE_KEY = "taste_profile"
@@ -65,21 +77,122 @@ EDITOR_COLUMNS = ["label", "track_name", "artists", "track_id", "genres"]
 LIKE_HEADER = "How likely you like it"
 
 
-def label_store() -> LabelStore:
-    """The label store. A handle holds only a path (each operation opens its own connection), so
-    one is shared by all sessions; opening checks the schema, which is too slow to repeat for
-    every call of every rerun. A file replaced or removed since (new inode) gets a new handle."""
-    path = label_store_path()
+def _database_url() -> str | None:
+    """The configured PostgreSQL address: ``$TASTEMAP_DATABASE_URL``, else ``database_url`` in the
+    secrets Streamlit reads (``st.secrets``; it also honours ``--secrets.files``); None = SQLite."""
+    url = os.environ.get(DATABASE_URL_ENV, "").strip()
+    if not url:
+        try:
+            url = str(st.secrets.get("database_url") or st.secrets.get(DATABASE_URL_ENV) or "").strip()
+        except Exception:  # noqa: BLE001 - no (readable) secrets file: nothing configured there
+            url = ""
+    return url or None
+
+
+def label_store() -> BaseLabelStore:
+    """The configured label store (PostgreSQL or SQLite) for this session's owner (:func:`ui.auth.owner`).
+
+    The handle is kept in this session's state, keyed on (database, owner): opening one checks the
+    schema, too slow to repeat on every call of every rerun, and a handle of one person is never
+    in a cache another session could reach. A SQLite file replaced since (new inode) gets a new
+    handle. Raises :class:`~recommender.errors.StoreError` when the database cannot be reached."""
+    owner = auth.owner()
+    url = _database_url()
+    if url:
+        target = "postgresql:" + hashlib.sha256(url.encode("utf-8")).hexdigest()  # no password in state
+        path = None
+    else:
+        path = label_store_path()
+        try:
+            inode = path.stat().st_ino
+        except OSError:
+            inode = None
+        target = f"sqlite:{path}:{inode}"
+    held = st.session_state.get(STORE_HANDLE_KEY)
+    if held is not None and held[0] == (target, owner):
+        return held[1]
+    store = open_label_store(owner=owner, url=url, path=path)
+    st.session_state[STORE_HANDLE_KEY] = ((target, owner), store)
+    return store
+
+
+# ----------------------------------------------------------------------------- writes kept on failure
+# A write the database refused (down, restarting, busy) is kept in this session, in order, with
+# the owner it was for: nothing the listener entered is lost. Before every later write, and on
+# every run of the Taste page, the kept writes are tried again first (so their order holds);
+# every write is a replace or an upsert by label key, so trying one again never duplicates labels.
+
+
+def pending_writes() -> list[dict]:
+    """This session's writes waiting for the database (oldest first)."""
+    return st.session_state.setdefault(PENDING_WRITES_KEY, [])
+
+
+def pending_label_count() -> int:
+    return sum(int(w.get("n", 0)) for w in pending_writes())
+
+
+def _apply(write: dict) -> int:
+    store = label_store()
+    op, profile = write["op"], write["profile"]
+    if op == "save":
+        return store.save(profile, write["labels"])
+    if op == "add":
+        return store.add(profile, write["labels"])
+    source = DEMO_LABELS if op == "demo" else write["data"]
+    n, notes = store.import_file(profile, source, replace=write["replace"], catalog=write.get("catalog"))
+    write["notes"] = notes
+    return n
+
+
+def flush_pending() -> int:
+    """Try the kept writes of this session's owner again, in order; returns how many labels were
+    stored. Stops at the first that fails (raising its :class:`StoreError`), keeping the rest."""
+    owner = auth.owner()
+    waiting = pending_writes()
+    stored = 0
+    while waiting:
+        write = waiting[0]
+        if write["owner"] != owner:  # another account's (signed out since): never written as this one
+            waiting.pop(0)
+            continue
+        try:
+            stored += _apply(write)
+        except StoreError:
+            raise  # still kept
+        except TastemapError:
+            waiting.pop(0)  # the write itself is wrong (a bad file): trying again cannot help
+            raise
+        waiting.pop(0)
+    return stored
+
+
+def _write(write: dict) -> int:
+    """Apply ``write`` after the kept ones; on a :class:`StoreError` keep it (and raise)."""
+    write["owner"] = auth.owner()  # in place: the caller reads the import's notes from it
     try:
-        inode = path.stat().st_ino
-    except OSError:
-        inode = None
-    return _shared_store(str(path), inode)
+        flush_pending()
+        return _apply(write)
+    except StoreError:
+        pending_writes().append(write)
+        raise
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _shared_store(path: str, inode: int | None) -> LabelStore:  # noqa: ARG001 - inode is the cache key
-    return LabelStore(path)
+def store_problem(exc: StoreError) -> None:
+    """Say that the label database cannot be used (its message as it is), what is kept, and offer
+    "Try again" when trying again may work. Call it once per run (the page does)."""
+    st.error(md_escape(exc))
+    waiting = pending_writes()
+    if waiting:
+        n = pending_label_count()
+        st.info(f"{n:,} label{'s' if n != 1 else ''} you entered {'are' if n != 1 else 'is'} kept in this "
+                "session and will be saved as soon as the label database answers: nothing is lost.")
+        frames = [w["labels"] for w in waiting if isinstance(w.get("labels"), pd.DataFrame)]
+        if frames:
+            st.download_button("Download the unsaved labels (CSV)", to_safe_csv(pd.concat(frames)),
+                               file_name="tastemap_unsaved_labels.csv", mime="text/csv", key="taste_unsaved_download")
+    if exc.retryable:
+        st.button("Try again", key="taste_try_again", type="primary")  # a rerun tries the kept writes first
 
 
 def current_profile() -> str:
@@ -278,7 +391,8 @@ def load_labels(profile: str) -> pd.DataFrame:
 
 
 def save_labels(profile: str, labels: pd.DataFrame) -> None:
-    label_store().save(profile, labels)
+    """Replace the profile's labels; kept in the session when the database refuses (see :func:`_write`)."""
+    _write({"op": "save", "profile": profile, "labels": labels.copy(), "n": len(labels)})
 
 
 def add_labels(profile: str, labels: pd.DataFrame) -> int:
@@ -296,12 +410,14 @@ def add_labels(profile: str, labels: pd.DataFrame) -> int:
 
     Rows without a readable label, or with neither a track ID nor the audio features, are
     skipped. Labelling a track again replaces its label. A trained model is not changed: the
-    Taste page then says the labels changed and offers to retrain.
+    Taste page then says the labels changed and offers to retrain. When the label database
+    refuses, the labels are kept in this session (saved on the next try) and the
+    :class:`StoreError` is raised for the caller to show.
     """
     if not len(labels):
         return 0
     rows = as_labels(labels, catalog=active_catalog())
-    return label_store().add(profile, rows) if len(rows) else 0
+    return _write({"op": "add", "profile": profile, "labels": rows, "n": len(rows)}) if len(rows) else 0
 
 
 KNOWN_PROFILES_KEY = "taste_known_profiles"
@@ -388,9 +504,10 @@ def demo_labels(profile: str) -> None:
     st.write("One listener's real likes and dislikes: 2,017 rows covering 2,009 different songs "
              "(George McIntire, Kaggle 2017). They replace this profile's labels.")
     if st.button("Load the demo labels", key="taste_demo"):
-        n, notes = label_store().import_file(profile, DEMO_LABELS, replace=True)
+        write = {"op": "demo", "profile": profile, "replace": True, "n": 0}
+        n = _write(write)  # a StoreError goes to the page, which says so once (the write is kept)
         st.success(f"Loaded {n:,} demo labels into profile '{md_escape(profile)}'.")
-        why = explain_import(notes)
+        why = explain_import(write.get("notes") or {})
         if why:
             st.caption(md_escape(why))
 
@@ -401,12 +518,16 @@ def _other_label_sources(profile: str, catalog: Catalog, tabs: list) -> None:
                                   key="taste_upload")
         replace = st.checkbox("Replace this profile's labels", key="taste_upload_replace")
         if upload is not None and st.button("Import", key="taste_import"):
+            write = {"op": "import", "profile": profile, "data": upload.getvalue(), "replace": replace,
+                     "catalog": catalog, "n": 0}
             try:
-                n, notes = label_store().import_file(profile, upload.getvalue(), replace=replace, catalog=catalog)
+                n = _write(write)
                 st.success(f"Imported {n:,} labels.")
-                why = explain_import(notes)
+                why = explain_import(write.get("notes") or {})
                 if why:
                     st.caption(md_escape(why))
+            except StoreError:
+                raise  # kept for a retry; the page says so once
             except TastemapError as exc:
                 st.error(md_escape(exc))
     with tabs[2]:
@@ -426,8 +547,9 @@ def _other_label_sources(profile: str, catalog: Catalog, tabs: list) -> None:
         if pending:
             st.caption(f"{len(pending)} tracks marked liked elsewhere in the app.")
             if st.button("Add them as liked", key="taste_pending"):
-                n = add_labels(profile, labels_from_catalog(catalog, pending, 1))
-                st.session_state["pending_likes"] = []
+                likes = labels_from_catalog(catalog, pending, 1)
+                st.session_state["pending_likes"] = []  # stored next, or kept among the writes waiting
+                n = add_labels(profile, likes)
                 st.success(f"Added {n} liked tracks.")
         if ids:
             names = track_labels(catalog, ids)
@@ -476,11 +598,12 @@ def label_editor(profile: str) -> pd.DataFrame:
     if c1.button("Save label edits", key="taste_save_edits"):
         merged = labels.set_index("label_key").loc[edited["label_key"].dropna()].reset_index()
         merged["label"] = edited.set_index("label_key").loc[merged["label_key"], "label"].astype(int).to_numpy()
-        save_labels(profile, merged[list(LABEL_COLUMNS)])
+        save_labels(profile, merged[list(LABEL_COLUMNS)])  # refused: kept, and the page says so
         st.success(f"Saved {len(merged):,} labels.")
         labels = load_labels(profile)
     # A callable: the CSV is built when the button is clicked, not on every rerun of the page.
-    c2.download_button("Export labels (CSV)", lambda: label_store().export_csv(profile),
+    shown = labels.drop(columns=["created_at", "updated_at"])  # what the store's export_csv writes
+    c2.download_button("Export labels (CSV)", lambda: to_safe_csv(shown),
                        file_name=f"tastemap_labels_{profile}.csv", mime="text/csv", key="taste_export")
     return labels
 
