@@ -173,19 +173,45 @@ def tree_cpu_seconds(pid: int, exclude: int) -> float:
 
 
 class RssSampler(threading.Thread):
-    def __init__(self, pid: int, every: float = 0.5) -> None:
+    """RSS of the server every ``every`` s; with several app processes (``make serve``) ``pid``
+    is a callable giving their current ids, and RSS and CPU are their sums."""
+
+    def __init__(self, pid: int | Callable[[], list[int]], every: float = 0.5) -> None:
         super().__init__(daemon=True)
-        self.pid, self.every = pid, every
+        self._pids = pid if callable(pid) else (lambda: [pid])
+        self.pid, self.every = self._pids()[0], every
         self.samples: list[tuple[float, int, str]] = []  # (time, KiB, phase)
         self.phase = "idle"
         self.cpu: dict[str, float] = {}
         self._stop_event = threading.Event()
         self._t0 = time.monotonic()
 
+    def pids(self) -> list[int]:
+        return list(self._pids())
+
+    def rss(self) -> int:
+        """KiB, summed over the server's processes; raises OSError when none is alive."""
+        total, alive = 0, False
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                total += rss_kib(pid)
+                alive = True
+        if not alive:
+            raise OSError("no server process alive")
+        return total
+
+    def server_cpu(self) -> float:
+        """CPU seconds of the server's live processes (a killed one's time is gone with it)."""
+        total = 0.0
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                total += cpu_seconds(pid)
+        return total
+
     def run(self) -> None:
         while not self._stop_event.is_set():
             try:
-                self.samples.append((time.monotonic() - self._t0, rss_kib(self.pid), self.phase))
+                self.samples.append((time.monotonic() - self._t0, self.rss(), self.phase))
             except OSError:
                 return
             self._stop_event.wait(self.every)
@@ -193,7 +219,7 @@ class RssSampler(threading.Thread):
     def sample_now(self) -> None:
         """One sample at once (a phase's last value must not depend on when the thread wakes)."""
         with contextlib.suppress(OSError):
-            self.samples.append((time.monotonic() - self._t0, rss_kib(self.pid), self.phase))
+            self.samples.append((time.monotonic() - self._t0, self.rss(), self.phase))
 
     def stop(self) -> None:
         self._stop_event.set()
@@ -253,6 +279,9 @@ class SessionStats:
     errors: list[str] = field(default_factory=list)
     isolation: list[str] = field(default_factory=list)
     labels_added: int = 0
+    # Over a proxy (run(url=...)): each dropped connection's reconnect, until the page was served again.
+    reconnect_ms: list[float] = field(default_factory=list)
+    reconnect_connect_ms: list[float] = field(default_factory=list)  # of which the websocket handshake
     # The session's pause before each timed interaction (--think-ms); None: none.
     think: Callable[[], Awaitable[None]] | None = field(default=None, repr=False)
 
@@ -498,7 +527,18 @@ async def _ws_step(stats: SessionStats, kind: str, session: StreamlitSession,
     if stats.think is not None:
         await stats.think()
     try:
-        run_ = await action()
+        try:
+            run_ = await action()
+        except SessionError:
+            if session.connected:
+                raise
+            # The connection dropped (its app process died behind the proxy): reconnect as the
+            # frontend does, timed until the page is served again, then do the step again.
+            started = time.perf_counter()
+            await session.reconnect()
+            stats.reconnect_ms.append((time.perf_counter() - started) * 1000)
+            stats.reconnect_connect_ms.append(session.connect_ms)
+            run_ = await action()
     except Exception as exc:  # noqa: BLE001 - every failure counts as an error of this step
         stats.errors.append(f"{kind}: {type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
                             + _ws_page_errors(session))
@@ -640,14 +680,18 @@ def percentile(values: list[float], q: float) -> float:
 SessionRunner = Callable[[int, Plan, RunState, bool, str, SessionStats], Awaitable[None]]
 
 
-def client_cpu_seconds(server_pid: int) -> float:
-    """CPU time of the load client: this process (all threads) and its children but the server."""
-    return time.process_time() + tree_cpu_seconds(os.getpid(), server_pid)
+def client_cpu_seconds(server_pid: int, external: bool = False) -> float:
+    """CPU time of the load client: this process (all threads) and its children but the server.
+    ``external`` (a server given by URL, e.g. ``make serve``'s proxy): this process only, as the
+    app processes, HAProxy and PostgreSQL may be its children (bench/serve_load.py)."""
+    return time.process_time() + (0.0 if external else tree_cpu_seconds(os.getpid(), server_pid))
 
 
 async def _drive_sessions(run_session_: SessionRunner, plan: Plan, sessions: int, duration: float, rounds: int,
                           taste: bool, sampler: RssSampler, run_id: str,
-                          think_ms: float) -> tuple[list[SessionStats], SessionStats, float]:
+                          think_ms: float, external: bool = False,
+                          on_start: Callable[[], None] | None = None
+                          ) -> tuple[list[SessionStats], SessionStats, float]:
     # Warm-up: one session loads the catalog and fits the models (first visit, not timed), then
     # does three Recommend rounds (a count, not a time: the same work on any machine).
     sampler.phase = "1 session"
@@ -668,11 +712,13 @@ async def _drive_sessions(run_session_: SessionRunner, plan: Plan, sessions: int
             break
     opened = time.monotonic() - started
     state.deadline = time.monotonic() + duration
-    cpu0 = (cpu_seconds(sampler.pid), client_cpu_seconds(sampler.pid), time.monotonic())
+    cpu0 = (sampler.server_cpu(), client_cpu_seconds(sampler.pid, external), time.monotonic())
     state.start.set()
+    if on_start is not None:  # e.g. kill an app process in the middle (bench/serve_load.py)
+        threading.Thread(target=on_start, daemon=True).start()
     await asyncio.gather(*tasks)
     sampler.sample_now()
-    cpu1 = (cpu_seconds(sampler.pid), client_cpu_seconds(sampler.pid), time.monotonic())
+    cpu1 = (sampler.server_cpu(), client_cpu_seconds(sampler.pid, external), time.monotonic())
     sampler.cpu = {"server_cpu_s": round(cpu1[0] - cpu0[0], 1), "client_cpu_s": round(cpu1[1] - cpu0[1], 1),
                    "wall_s": round(cpu1[2] - cpu0[2], 1)}
     sampler.phase = "after"
@@ -680,12 +726,14 @@ async def _drive_sessions(run_session_: SessionRunner, plan: Plan, sessions: int
 
 
 async def _drive(client: str, url: str, plan: Plan, sessions: int, duration: float, rounds: int, taste: bool,
-                 sampler: RssSampler, run_id: str, think_ms: float) -> tuple[list[SessionStats], SessionStats, float]:
+                 sampler: RssSampler, run_id: str, think_ms: float, external: bool = False,
+                 on_start: Callable[[], None] | None = None) -> tuple[list[SessionStats], SessionStats, float]:
     if client == "ws":
         async def over_ws(i: int, plan_: Plan, state: RunState, taste_: bool, run_id_: str, stats: SessionStats):
             await run_ws_session(i, url, plan_, state, taste_, run_id_, stats)
 
-        return await _drive_sessions(over_ws, plan, sessions, duration, rounds, taste, sampler, run_id, think_ms)
+        return await _drive_sessions(over_ws, plan, sessions, duration, rounds, taste, sampler, run_id, think_ms,
+                                     external, on_start)
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
@@ -696,20 +744,25 @@ async def _drive(client: str, url: str, plan: Plan, sessions: int, duration: flo
 
         try:
             return await _drive_sessions(in_chromium, plan, sessions, duration, rounds, taste, sampler, run_id,
-                                         think_ms)
+                                         think_ms, external, on_start)
         finally:
             await browser.close()
 
 
 def run(sessions: int = 20, duration: float = 120.0, taste: bool = True, seed: int = 0,
         quiet: bool = False, write_json: bool = True, client: str = "ws", think_ms: float = 0.0,
-        rounds: int = 1) -> dict:
+        rounds: int = 1, url: str | None = None, server_pids: Callable[[], list[int]] | None = None,
+        on_start: Callable[[], None] | None = None, label: str = "") -> dict:
     """Run the load test; returns the results (also written as JSON under bench/results/).
 
     Every session does at least ``rounds`` rounds (Recommend, then Taste) and goes on until
     ``duration`` seconds are up; ``duration=0``: exactly ``rounds`` rounds, on any machine.
     ``client``: ``"ws"`` (Streamlit's websocket protocol, no browser) or ``"browser"`` (Chromium).
     ``think_ms``: mean pause before each timed interaction of a session (0: back to back).
+    ``url`` + ``server_pids``: drive a server that is already running (``make serve``'s proxy;
+    RSS and CPU summed over the app processes) instead of starting one; a session whose
+    connection drops reconnects (see :func:`run_ws_session`). ``on_start``: called in a thread
+    when all sessions start (a fault to inject). ``label``: a word for the JSON file's name.
     """
     if client not in CLIENTS:
         raise ValueError(f"client must be one of {CLIENTS}, not {client!r}")
@@ -718,17 +771,24 @@ def run(sessions: int = 20, duration: float = 120.0, taste: bool = True, seed: i
     plan = make_plan(sessions, seed=seed, titles_each=max(12, rounds))
     run_id = f"{int(time.time()) % 100000}"
     load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory() as data_dir, server(env={"TASTEMAP_DATA_DIR": data_dir}) as (url, proc):
-        sampler = RssSampler(proc.pid)
+    external = url is not None
+    if external and server_pids is None:
+        raise ValueError("a server given by url needs server_pids (to sample its RSS and CPU)")
+    with contextlib.ExitStack() as stack:
+        if not external:
+            data_dir = stack.enter_context(tempfile.TemporaryDirectory())
+            url, proc = stack.enter_context(server(env={"TASTEMAP_DATA_DIR": data_dir}))
+            server_pids = lambda: [proc.pid]  # noqa: E731
+        sampler = RssSampler(server_pids)
         sampler.start()
         time.sleep(1.0)
         rss_bare = sampler.last("idle")
         t0 = time.monotonic()
         stats, warm, opened = asyncio.run(_drive(client, url, plan, sessions, duration, rounds, taste, sampler,
-                                                  run_id, think_ms))
+                                                  run_id, think_ms, external, on_start))
         wall = time.monotonic() - t0
         sampler.stop()
-        server_alive = proc.poll() is None
+        server_alive = proc.poll() is None if not external else bool(sampler.pids())
     load_after = os.getloadavg()
 
     all_times = [ms for s in stats for v in s.times_ms.values() for ms in v]
@@ -747,6 +807,11 @@ def run(sessions: int = 20, duration: float = 120.0, taste: bool = True, seed: i
         "warmup_errors": warm.errors,
         "isolation_violations": sum(len(s.isolation) for s in stats),
         "isolation_examples": [e for s in stats for e in s.isolation][:20],
+        "server": url if external else "one streamlit run", "server_processes": len(sampler.pids()),
+        "dropped_connections": sum(len(s.reconnect_ms) for s in stats),
+        "reconnect_ms": sorted(round(ms) for s in stats for ms in s.reconnect_ms),
+        "reconnect_handshake_ms": sorted(round(ms) for s in stats for ms in s.reconnect_connect_ms),
+        "profiles": {f"load-{run_id}-{s.index}": s.labels_added for s in stats if s.labels_added},
         "labels_added": sum(s.labels_added for s in stats),
         "p50_ms": round(percentile(all_times, 50), 0), "p95_ms": round(percentile(all_times, 95), 0),
         "max_ms": round(max(all_times), 0) if all_times else None,
@@ -778,7 +843,7 @@ def run(sessions: int = 20, duration: float = 120.0, taste: bool = True, seed: i
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     think = f"-think{int(think_ms)}ms" if think_ms > 0 else ""
-    path = RESULTS / f"load-{client}-{sessions}x{int(duration)}s-{rounds}r{think}-{stamp}.json"
+    path = RESULTS / f"load-{client}{'-' + label if label else ''}-{sessions}x{int(duration)}s-{rounds}r{think}-{stamp}.json"
     path.write_text(json.dumps(result, indent=2), encoding="utf-8")
     result["json"] = str(path.relative_to(ROOT))
     if not quiet:

@@ -21,6 +21,12 @@ of data grids (``st.dataframe`` selections, ``st.data_editor``), file uploaders,
 other widgets outside :data:`VALUE_WIDGETS`. No page assets are fetched and no iframe is
 loaded, so this measures the Python server, not a browser.
 
+Through a proxy (``make serve``: HAProxy with an inserted cookie) the session keeps cookies as a
+browser does: every ``Set-Cookie`` of the websocket handshake is kept and sent with the next
+connection, so a session stays on its app process (:attr:`StreamlitSession.backend` names it)
+and :meth:`StreamlitSession.reconnect` after a dropped connection goes back to it, or, if that
+process died, to the one the proxy picks, like the frontend's own reconnect.
+
 Versions: written against the protocol of streamlit 1.67 (starlette/uvicorn server) with the
 ``websockets`` client that streamlit itself depends on.
 """
@@ -52,6 +58,7 @@ VALUE_WIDGETS = {
 }
 # Widgets a click reruns with a one-shot trigger.
 TRIGGER_WIDGETS = {"button", "download_button"}
+BACKEND_COOKIE = "TASTEMAP_BACKEND"  # make serve's HAProxy cookie (recommender/cli/serve.py)
 MAX_CACHED_MESSAGE_AGE = 2  # runs; streamlit's global.maxCachedMessageAge default
 _MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _FINAL = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR}
@@ -128,6 +135,9 @@ class StreamlitSession:
     compile_errors: list[str] = field(default_factory=list)
     page_not_found: list[str] = field(default_factory=list)
     cached_refs_used: int = 0  # elements the server sent as a ref_hash into this client's cache
+    # Cookies kept from the handshakes' Set-Cookie headers (name -> value), sent on every connect.
+    cookies: dict[str, str] = field(default_factory=dict)
+    connect_ms: float = 0.0  # the last websocket handshake
 
     def __post_init__(self) -> None:
         self._ws: ClientConnection | None = None
@@ -150,9 +160,33 @@ class StreamlitSession:
         url = re.sub(r"^http", "ws", self.base_url.rstrip("/")) + "/_stcore/stream"
         # No client pings (a browser sends none; the server pings us and websockets answers).
         # No size limit: a page may carry a large table.
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else None
+        self._closed = None
+        started = time.perf_counter()
         self._ws = await connect(url, subprotocols=["streamlit"], max_size=None, ping_interval=None,
-                                 open_timeout=self.timeout)
+                                 open_timeout=self.timeout, additional_headers=headers)
+        response = self._ws.response
+        for header in response.headers.get_all("Set-Cookie") if response is not None else []:
+            name, _, value = header.split(";", 1)[0].partition("=")
+            self.cookies[name.strip()] = value.strip()
+        self.connect_ms = (time.perf_counter() - started) * 1000
         self._reader = asyncio.create_task(self._read_forever())
+
+    async def reconnect(self) -> Run:
+        """Connect again after the connection dropped and rerun the page with this client's widget
+        values, as the frontend does (a new server process starts a new session from them)."""
+        await self.close()
+        await self.connect()
+        return await self._rerun()
+
+    @property
+    def backend(self) -> str | None:
+        """The app process a sticky proxy put this session on (its cookie), None without one."""
+        return self.cookies.get(BACKEND_COOKIE)
+
+    @property
+    def connected(self) -> bool:
+        return self._ws is not None and self._closed is None
 
     async def close(self) -> None:
         if self._ws is not None:

@@ -1,0 +1,385 @@
+"""Several app processes behind one port: ``python -m recommender.cli.serve -n 4`` (``make serve N=4``).
+
+What it starts, in order, and stops again on Ctrl-C (or SIGTERM):
+
+1. PostgreSQL for the labels, unless ``TASTEMAP_DATABASE_URL`` is set: Debian's ``initdb`` /
+   ``pg_ctl`` on a cluster kept in ``.tastemap/postgres`` (created once, with a random password
+   in ``.tastemap/postgres/password``), listening on a free 127.0.0.1 port. Every app process
+   gets its URL, so all of them share one label store.
+2. The fitted-model disk cache, warmed once in a child process (the default catalog and every
+   method the Recommend page offers), so the app processes load fits from disk, not refit each.
+3. N ``streamlit run app.py`` processes on free 127.0.0.1 ports, waited for until each answers
+   ``/_stcore/health``. They share one cookie secret (XSRF tokens stay valid on any of them).
+4. HAProxy on one port (default 127.0.0.1:8501; ``--bind 0.0.0.0:8501`` serves others, an
+   explicit choice): an inserted cookie keeps a browser session on one process for its
+   websocket, ``timeout tunnel`` keeps websockets open, health checks on ``/_stcore/health``
+   take a dead process out, and ``option redispatch`` sends its sessions to another one.
+
+A process that dies is started again (``--no-restart`` leaves it down). HAProxy's runtime
+socket (``show stat``) is ``.tastemap/serve/haproxy.sock``. This module only starts processes:
+it imports no Streamlit. Documented in docs/reliability.md ("Several app processes").
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import glob
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..files import data_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+COOKIE = "TASTEMAP_BACKEND"  # HAProxy's sticky-session cookie: its value names the app process
+HEALTH = "/_stcore/health"
+READY_TIMEOUT_S = 300.0  # a hang guard on a busy machine, not a speed goal
+PG_USER, PG_DATABASE = "tastemap", "tastemap"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def healthy(url: str, timeout: float = 2.0) -> bool:
+    """True when ``url`` + ``/_stcore/health`` answers 200."""
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + HEALTH, timeout=timeout) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, what: str, timeout: float = READY_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while not healthy(url):
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {proc.returncode} before it answered {HEALTH}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not answer {url}{HEALTH} within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+# ----------------------------------------------------------------------------- PostgreSQL
+
+class LocalPostgres:
+    """A PostgreSQL cluster in ``folder`` (created on first use), on a free loopback port.
+
+    PostgreSQL refuses to run as root; under root the server runs as ``nobody``.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        found = [Path(p).parent for p in glob.glob("/usr/lib/postgresql/*/bin/initdb")]
+        if not found:
+            raise RuntimeError("PostgreSQL's server binaries are missing (/usr/lib/postgresql/*/bin): "
+                               "run `make postgres`, or set TASTEMAP_DATABASE_URL to a server you have.")
+        self.bindir = max(found, key=lambda d: int(d.parent.name) if d.parent.name.isdigit() else 0)
+        self.folder, self.data, self.sockets = folder, folder / "data", folder / "sock"
+        self.log, self.password_file = folder / "server.log", folder / "password"
+        self.port = 0
+        self._as: dict = {}
+        if os.geteuid() == 0:
+            nobody = pwd.getpwnam("nobody")
+            self._as = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
+
+    def _own(self, *paths: Path) -> None:
+        for path in paths:
+            if self._as:
+                os.chown(path, self._as["user"], self._as["group"])
+
+    def _run(self, tool: str, *args: str) -> None:
+        done = subprocess.run([str(self.bindir / tool), *args], cwd=self.folder, capture_output=True, text=True,
+                              env={**os.environ, "LC_ALL": "C"}, **self._as)
+        if done.returncode != 0:
+            tail = self.log.read_text(errors="replace")[-1500:] if self.log.exists() else ""
+            raise RuntimeError(f"{tool} failed ({done.returncode}): {done.stderr.strip()}\n{tail}")
+
+    def _initdb(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.chmod(0o711)  # the server's user may pass through; only we read the password
+        password = secrets.token_urlsafe(24)
+        for folder in (self.data, self.sockets):
+            folder.mkdir(mode=0o700, exist_ok=True)
+            self._own(folder)
+        pwfile = self.sockets / "initdb-password"
+        pwfile.write_text(password + "\n")
+        self._own(pwfile)
+        try:
+            self._run("initdb", "-D", str(self.data), "-U", PG_USER, f"--pwfile={pwfile}", "-E", "UTF8",
+                      "--locale=C", "--auth-host=scram-sha-256", "--auth-local=scram-sha-256")
+        finally:
+            pwfile.unlink(missing_ok=True)
+        self.password_file.touch(mode=0o600)
+        self.password_file.write_text(password + "\n")
+
+    def start(self) -> str:
+        """Start (creating the cluster the first time); returns the database URL."""
+        if not (self.data / "PG_VERSION").exists():
+            self._initdb()
+        self.log.touch()
+        self._own(self.log)
+        self.port = free_port()
+        options = f"-p {self.port} -h 127.0.0.1 -k {self.sockets}"
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "120", "start")
+        self._create_database()
+        return self.url()
+
+    def url(self, database: str = PG_DATABASE) -> str:
+        password = self.password_file.read_text().strip()
+        return f"postgresql://{PG_USER}:{password}@127.0.0.1:{self.port}/{database}"
+
+    def _create_database(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (PG_DATABASE,)).fetchone() is None:
+                conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
+
+    def restart(self) -> None:
+        """Stop and start on the same port (bench/serve_load.py restarts it mid-run)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "120", "restart")
+
+    def stop(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            with contextlib.suppress(RuntimeError):
+                self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "120", "stop")
+
+
+# ----------------------------------------------------------------------------- the fit cache
+
+def warm_fit_cache() -> list[str]:
+    """Load the default catalog and fit every dashboard method through the disk cache, with the
+    keys ``ui/data.py`` uses, so app processes find them there. Returns what was warmed."""
+    import hashlib
+
+    from ..cache import FitCache
+    from ..catalog import DEFAULT_CATALOG_PATH, load_default_catalog
+    from ..recommenders import METHODS, make_recommender
+
+    cache = FitCache()
+    digest = hashlib.sha256(DEFAULT_CATALOG_PATH.read_bytes()).hexdigest()
+    catalog = cache.get_or_build(cache.key("default_catalog", digest, {}), load_default_catalog)
+    warmed = ["default catalog"]
+    for method in METHODS:
+        try:
+            cache.fitted(make_recommender(method), catalog, kind=f"dashboard-{method}")
+        except Exception as exc:  # noqa: BLE001 - e.g. "sound" needs an audio library: the app says so itself
+            print(f"serve: not warmed: {method} ({type(exc).__name__})", file=sys.stderr)
+            continue
+        warmed.append(method)
+    return warmed
+
+
+# ----------------------------------------------------------------------------- HAProxy
+
+def haproxy_config(bind: str, backends: list[tuple[str, int]], stats_socket: Path) -> str:
+    """The proxy's configuration; docs/deploy/haproxy.cfg is the same for compose."""
+    servers = "\n".join(f"    server {name} 127.0.0.1:{port} cookie {name} check inter 2s fall 3 rise 2"
+                        for name, port in backends)
+    return f"""# Written by recommender/cli/serve.py; docs/deploy/haproxy.cfg is the compose version.
+global
+    maxconn 4096
+    stats socket {stats_socket} mode 600 level admin
+
+defaults
+    mode http
+    option httplog
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    # A websocket lives as long as its browser tab: after the upgrade this timeout applies.
+    timeout tunnel 1h
+    timeout client-fin 5s
+    # A session whose process died (its cookie names a dead server) goes to another one.
+    option redispatch
+    retries 3
+    # A process busy with a long script run answers its health check late, not never.
+    timeout check 5s
+
+frontend tastemap
+    bind {bind}
+    default_backend streamlit
+
+backend streamlit
+    balance leastconn
+    # One browser session stays on one process (its websocket and its uploads live there).
+    cookie {COOKIE} insert indirect nocache httponly
+    option httpchk GET {HEALTH}
+    http-check expect status 200
+{servers}
+"""
+
+
+def find_haproxy() -> str:
+    found = shutil.which("haproxy") or next((p for p in ("/usr/sbin/haproxy",) if Path(p).exists()), None)
+    if found is None:
+        raise RuntimeError("HAProxy is missing: run `make haproxy` (apt-get install haproxy).")
+    return found
+
+
+# ----------------------------------------------------------------------------- the group
+
+class Group:
+    """Everything ``serve`` started, stopped in reverse order by :meth:`stop`."""
+
+    def __init__(self, processes: int, bind: str, run_dir: Path, restart: bool = True) -> None:
+        self.n, self.bind, self.run_dir, self.restart_dead = processes, bind, run_dir, restart
+        self.postgres: LocalPostgres | None = None
+        self.env = dict(os.environ)
+        self.backends: dict[str, tuple[int, subprocess.Popen]] = {}
+        self.haproxy: subprocess.Popen | None = None
+        self.stats_socket = run_dir / "haproxy.sock"
+
+    @property
+    def url(self) -> str:
+        host, port = self.bind.rsplit(":", 1)
+        return f"http://{'127.0.0.1' if host in ('', '0.0.0.0', '*') else host}:{port}"
+
+    def start(self, warm: bool = True) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if not self.env.get("TASTEMAP_DATABASE_URL"):
+            self.postgres = LocalPostgres(data_dir() / "postgres")
+            self.env["TASTEMAP_DATABASE_URL"] = self.postgres.start()
+            print(f"serve: PostgreSQL on 127.0.0.1:{self.postgres.port} (cluster in {self.postgres.folder})")
+        # One secret for every process, so a browser's XSRF cookie is valid on any of them.
+        self.env.setdefault("STREAMLIT_SERVER_COOKIE_SECRET", secrets.token_urlsafe(32))
+        if warm:
+            done = subprocess.run([sys.executable, "-m", "recommender.cli.serve", "--warm-only"], cwd=ROOT,
+                                  env=self.env)
+            if done.returncode != 0:
+                print("serve: warming the fit cache failed; each process will fit on first use", file=sys.stderr)
+        for i in range(1, self.n + 1):
+            self._start_backend(f"app{i}")
+        for name, (port, proc) in self.backends.items():
+            wait_healthy(f"http://127.0.0.1:{port}", proc, f"app process {name}")
+        self._start_haproxy()
+        print(f"serve: Tastemap on {self.url} ({self.n} app processes behind HAProxy). Ctrl-C stops it.",
+              flush=True)
+
+    def _start_backend(self, name: str, port: int | None = None) -> None:
+        port = port or free_port()
+        log = open(self.run_dir / f"{name}.log", "ab")  # noqa: SIM115 - kept open by the child
+        cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true"]
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        self.backends[name] = (port, proc)
+
+    def _start_haproxy(self) -> None:
+        config = self.run_dir / "haproxy.cfg"
+        config.write_text(haproxy_config(self.bind, [(n, p) for n, (p, _) in self.backends.items()],
+                                         self.stats_socket))
+        haproxy = find_haproxy()
+        check = subprocess.run([haproxy, "-c", "-q", "-f", str(config)], capture_output=True, text=True)
+        if check.returncode != 0:
+            raise RuntimeError(f"HAProxy refused {config}: {check.stderr.strip()[:1500]}")
+        log = open(self.run_dir / "haproxy.log", "ab")  # noqa: SIM115
+        self.haproxy = subprocess.Popen([haproxy, "-db", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        wait_healthy(self.url, self.haproxy, "HAProxy")
+
+    def check(self) -> None:
+        """Start again any app process that died (same name and port); HAProxy puts it back in
+        service once its health check answers. Raises when HAProxy itself died."""
+        if self.haproxy is not None and self.haproxy.poll() is not None:
+            raise RuntimeError(f"HAProxy exited (code {self.haproxy.returncode}); see {self.run_dir}/haproxy.log")
+        for name, (port, proc) in list(self.backends.items()):
+            if proc.poll() is not None and self.restart_dead:
+                print(f"serve: {name} exited (code {proc.returncode}); starting it again", flush=True)
+                self._start_backend(name, port)
+
+    def pids(self) -> list[int]:
+        """The app processes' ids (for RSS and CPU sampling)."""
+        return [proc.pid for _, proc in self.backends.values()]
+
+    def watch(self) -> None:
+        """Forever (until Ctrl-C): :meth:`check` every second."""
+        while True:
+            self.check()
+            time.sleep(1.0)
+
+    def stop(self) -> None:
+        procs = [p for _, p in self.backends.values()] + ([self.haproxy] if self.haproxy else [])
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if self.postgres is not None:
+            self.postgres.stop()
+
+
+@contextlib.contextmanager
+def running_group(processes: int = 2, bind: str = "127.0.0.1:8501", run_dir: Path | None = None,
+                  restart: bool = True, warm: bool = True) -> Iterator[Group]:
+    group = Group(processes, bind, run_dir or data_dir() / "serve", restart=restart)
+    try:
+        group.start(warm=warm)
+        yield group
+    finally:
+        group.stop()
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m recommender.cli.serve", description=__doc__.splitlines()[0])
+    parser.add_argument("-n", "--processes", type=int, default=2, help="app processes (default 2)")
+    parser.add_argument("--bind", default=None,
+                        help="HAProxy's address, HOST:PORT (default 127.0.0.1:8501; 0.0.0.0:8501 serves others)")
+    parser.add_argument("--run-dir", type=Path, default=None, help="logs, config and socket (.tastemap/serve)")
+    parser.add_argument("--no-restart", action="store_true", help="leave a process that died down")
+    parser.add_argument("--no-warm", action="store_true", help="do not warm the fit cache first")
+    parser.add_argument("--warm-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if not 1 <= args.processes <= 64:
+        parser.error("--processes: 1-64")
+    if args.bind is None:
+        args.bind = f"{os.environ.get('HOST') or '127.0.0.1'}:{os.environ.get('PORT') or 8501}"
+    if ":" not in args.bind:
+        parser.error("--bind takes HOST:PORT")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.warm_only:
+        print("serve: fit cache warm: " + ", ".join(warm_fit_cache()), flush=True)
+        return 0
+
+    def on_signal(signum: int, _frame: object) -> None:
+        # Once: the stopping itself (in running_group) must not be interrupted.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        with running_group(args.processes, args.bind, args.run_dir, restart=not args.no_restart,
+                           warm=not args.no_warm) as group:
+            group.watch()
+    except KeyboardInterrupt:
+        pass
+    except RuntimeError as exc:
+        print(f"serve: {exc}", file=sys.stderr)
+        return 2
+    print("serve: stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
