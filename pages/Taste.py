@@ -20,19 +20,32 @@ else:
     st.caption("Tell Tastemap which songs you like and dislike; it learns your taste, tells you how often it "
                "guesses right on artists it has never seen, and then finds or filters songs for you.")
 
+problem_box = st.container()  # the label database's refusal, said once above the labels
+taste.take_problem()
 try:
     # Labels this session could not save before (the database was down) go first, in order.
     if taste.pending_writes():
         saved = taste.flush_pending()
-        st.success(f"Saved {saved:,} label{'s' if saved != 1 else ''} that were waiting for the label database.")
+        problem_box.success(f"Saved {saved:,} label{'s' if saved != 1 else ''} that were waiting for the "
+                            "label database.")
+except StoreError as exc:  # still away: the page goes on, so what the listener does now is kept too
+    taste.note_problem(exc)
+except TastemapError as exc:
+    st.error(md_escape(exc))
+    st.stop()
+try:
     profile = taste.profile_picker()
     taste.label_sources(profile)
     labels = taste.label_editor(profile)
-except StoreError as exc:  # the database cannot be used: say so; what was entered is kept
-    taste.store_problem(exc)
-    st.stop()
+except StoreError as exc:
+    taste.note_problem(exc)
 except TastemapError as exc:
     st.error(md_escape(exc))
+    st.stop()
+problem = taste.take_problem()
+if problem is not None:  # the database cannot be used: say so (what was entered is kept) and stop here
+    with problem_box:
+        taste.store_problem(problem)
     st.stop()
 
 st.header("Model")

@@ -154,5 +154,5 @@ def account_control() -> None:
             return
         st.caption(f"Signed in as {md_escape(_display_name(info))}")
         if st.button("Sign out", key="auth_sign_out"):
-            st.session_state.clear()  # this person's model and unsaved work go with them
-            st.logout()
+            st.logout()  # the browser is sent to sign out, and comes back in a new, empty session
+            st.rerun()  # this run goes on as nobody: the sign-in screen, not the page

@@ -60,6 +60,9 @@ from ui.text import md_escape
 STORE_HANDLE_KEY = "taste_store_handle"
 # Writes the label database refused, kept for a retry (see _write()).
 PENDING_WRITES_KEY = "taste_pending_writes"
+PROBLEM_KEY = "taste_store_problem"  # the label database's refusal in this run (shown once)
+LAST_PROFILES_KEY = "taste_last_profiles"  # (owner, names) read last: shown while the database is away
+LAST_LABELS_KEY = "taste_last_labels"  # (owner, profile, labels) read last: the same
 MODEL_KEY = "taste_model"
 REPORT_KEY = "taste_report"
 PROFILE_KEY = "taste_profile"
@@ -176,6 +179,16 @@ def _write(write: dict) -> int:
     except StoreError:
         pending_writes().append(write)
         raise
+
+
+def note_problem(exc: StoreError) -> None:
+    """Remember that the label database refused something in this run; the page shows it once
+    (:func:`take_problem`, :func:`store_problem`) after drawing what it could."""
+    st.session_state[PROBLEM_KEY] = exc
+
+
+def take_problem() -> StoreError | None:
+    return st.session_state.pop(PROBLEM_KEY, None)
 
 
 def store_problem(exc: StoreError) -> None:
@@ -435,12 +448,17 @@ def private_profiles() -> bool:
 
 
 def profile_picker() -> str:
-    store = label_store()
     if private_profiles():
         known = st.session_state.setdefault(KNOWN_PROFILES_KEY, [f"guest-{secrets.token_hex(6)}"])
         names = list(known)
     else:
-        names = store.profiles() or [DEFAULT_PROFILE]
+        try:
+            names = label_store().profiles() or [DEFAULT_PROFILE]
+            st.session_state[LAST_PROFILES_KEY] = (auth.owner(), names)
+        except StoreError as exc:  # the page goes on with the names it had, so no click is lost
+            last = st.session_state.get(LAST_PROFILES_KEY)
+            names = list(last[1]) if last and last[0] == auth.owner() else [current_profile()]
+            note_problem(exc)
         if DEFAULT_PROFILE not in names:
             names = [DEFAULT_PROFILE, *names]
     col1, col2 = st.columns([2, 1])
@@ -450,7 +468,9 @@ def profile_picker() -> str:
     new = col2.text_input("New profile", key="taste_new_profile", placeholder="name, then Enter")
     if new:
         try:
-            profile = store.create_profile(new)
+            profile = label_store().create_profile(new)
+        except StoreError as exc:
+            note_problem(exc)
         except TastemapError as exc:
             st.error(md_escape(exc))
         else:
@@ -505,7 +525,11 @@ def demo_labels(profile: str) -> None:
              "(George McIntire, Kaggle 2017). They replace this profile's labels.")
     if st.button("Load the demo labels", key="taste_demo"):
         write = {"op": "demo", "profile": profile, "replace": True, "n": 0}
-        n = _write(write)  # a StoreError goes to the page, which says so once (the write is kept)
+        try:
+            n = _write(write)
+        except StoreError as exc:  # kept in the session; the page says so
+            note_problem(exc)
+            return
         st.success(f"Loaded {n:,} demo labels into profile '{md_escape(profile)}'.")
         why = explain_import(write.get("notes") or {})
         if why:
@@ -526,8 +550,8 @@ def _other_label_sources(profile: str, catalog: Catalog, tabs: list) -> None:
                 why = explain_import(write.get("notes") or {})
                 if why:
                     st.caption(md_escape(why))
-            except StoreError:
-                raise  # kept for a retry; the page says so once
+            except StoreError as exc:  # kept in the session; the page says so
+                note_problem(exc)
             except TastemapError as exc:
                 st.error(md_escape(exc))
     with tabs[2]:
@@ -549,8 +573,12 @@ def _other_label_sources(profile: str, catalog: Catalog, tabs: list) -> None:
             if st.button("Add them as liked", key="taste_pending"):
                 likes = labels_from_catalog(catalog, pending, 1)
                 st.session_state["pending_likes"] = []  # stored next, or kept among the writes waiting
-                n = add_labels(profile, likes)
-                st.success(f"Added {n} liked tracks.")
+                try:
+                    n = add_labels(profile, likes)
+                except StoreError as exc:
+                    note_problem(exc)
+                else:
+                    st.success(f"Added {n} liked tracks.")
         if ids:
             names = track_labels(catalog, ids)
             picked = st.multiselect("Recommended tracks", ids, key="taste_recs_pick",
@@ -564,13 +592,28 @@ def _like_buttons(profile: str, picked: list[str], key: str) -> None:
     c1, c2 = st.columns(2)
     for col, label, text in ((c1, 1, "👍 Liked"), (c2, 0, "👎 Disliked")):
         if col.button(text, key=f"taste_{key}_{label}", disabled=not picked):
-            n = add_labels(profile, labels_from_catalog(active_catalog(), picked, label))
-            st.success(f"Labelled {n} track(s).")
+            try:
+                n = add_labels(profile, labels_from_catalog(active_catalog(), picked, label))
+            except StoreError as exc:  # kept in the session; the page says so
+                note_problem(exc)
+            else:
+                st.success(f"Labelled {n} track(s).")
 
 
 def label_editor(profile: str) -> pd.DataFrame:
-    """The editable label table; edits are saved to the store in one transaction."""
-    labels = load_labels(profile)
+    """The editable label table; edits are saved to the store in one transaction.
+
+    When the database cannot be read, the labels read last in this session are shown (so the
+    table's unsaved edits and a click on Save are not lost) and the problem is noted."""
+    try:
+        labels = load_labels(profile)
+        st.session_state[LAST_LABELS_KEY] = (auth.owner(), profile, labels)
+    except StoreError as exc:
+        last = st.session_state.get(LAST_LABELS_KEY)
+        if not last or last[:2] != (auth.owner(), profile):
+            raise
+        labels = last[2]
+        note_problem(exc)
     liked = int(labels["label"].sum()) if len(labels) else 0
     # No server path here: the store's location is the operator's business, not the listener's.
     st.caption(f"{len(labels):,} labels in profile '{md_escape(profile)}': {liked:,} liked, "
@@ -598,9 +641,13 @@ def label_editor(profile: str) -> pd.DataFrame:
     if c1.button("Save label edits", key="taste_save_edits"):
         merged = labels.set_index("label_key").loc[edited["label_key"].dropna()].reset_index()
         merged["label"] = edited.set_index("label_key").loc[merged["label_key"], "label"].astype(int).to_numpy()
-        save_labels(profile, merged[list(LABEL_COLUMNS)])  # refused: kept, and the page says so
-        st.success(f"Saved {len(merged):,} labels.")
-        labels = load_labels(profile)
+        try:
+            save_labels(profile, merged[list(LABEL_COLUMNS)])
+        except StoreError as exc:  # kept in the session; the page says so
+            note_problem(exc)
+        else:
+            st.success(f"Saved {len(merged):,} labels.")
+            labels = load_labels(profile)
     # A callable: the CSV is built when the button is clicked, not on every rerun of the page.
     shown = labels.drop(columns=["created_at", "updated_at"])  # what the store's export_csv writes
     c2.download_button("Export labels (CSV)", lambda: to_safe_csv(shown),
