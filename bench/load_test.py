@@ -64,6 +64,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from websockets.exceptions import ConnectionClosed, InvalidStatus  # noqa: E402
+
 from bench.ui_speed import CHROMIUM, CHROMIUM_ARGS, streamlit_process  # noqa: E402
 from bench.ws_session import SessionError, StreamlitSession  # noqa: E402
 from ui.widgets import widget_key  # noqa: E402
@@ -185,6 +187,7 @@ class RssSampler(threading.Thread):
         self.cpu: dict[str, float] = {}
         self._stop_event = threading.Event()
         self._t0 = time.monotonic()
+        self._cpu_seen: dict[int, float] = {}
 
     def pids(self) -> list[int]:
         return list(self._pids())
@@ -201,12 +204,12 @@ class RssSampler(threading.Thread):
         return total
 
     def server_cpu(self) -> float:
-        """CPU seconds of the server's live processes (a killed one's time is gone with it)."""
-        total = 0.0
+        """CPU seconds of the server's processes; a process that died counts with the time it
+        had at the last sample (a killed process's counters go with it)."""
         for pid in self.pids():
             with contextlib.suppress(OSError):
-                total += cpu_seconds(pid)
-        return total
+                self._cpu_seen[pid] = cpu_seconds(pid)
+        return sum(self._cpu_seen.values())
 
     def run(self) -> None:
         while not self._stop_event.is_set():
@@ -214,6 +217,7 @@ class RssSampler(threading.Thread):
                 self.samples.append((time.monotonic() - self._t0, self.rss(), self.phase))
             except OSError:
                 return
+            self.server_cpu()  # keeps each process's last CPU time, should it die
             self._stop_event.wait(self.every)
 
     def sample_now(self) -> None:
@@ -529,13 +533,13 @@ async def _ws_step(stats: SessionStats, kind: str, session: StreamlitSession,
     try:
         try:
             run_ = await action()
-        except SessionError:
+        except (SessionError, ConnectionClosed):
             if session.connected:
                 raise
             # The connection dropped (its app process died behind the proxy): reconnect as the
             # frontend does, timed until the page is served again, then do the step again.
             started = time.perf_counter()
-            await session.reconnect()
+            await _reconnect(session)
             stats.reconnect_ms.append((time.perf_counter() - started) * 1000)
             stats.reconnect_connect_ms.append(session.connect_ms)
             run_ = await action()
@@ -554,6 +558,22 @@ async def _ws_step(stats: SessionStats, kind: str, session: StreamlitSession,
     stats.add(kind, run_.wall_ms)
     stats.script_ms.setdefault(kind, []).append(run_.script_ms)
     return True
+
+
+RECONNECT_ATTEMPTS = 5  # the frontend, too, tries again (with a back-off) before it gives up
+
+
+async def _reconnect(session: StreamlitSession) -> None:
+    """Reconnect; a refused handshake (the proxy's 502/503 while it learns a process died) is
+    tried again after a short pause, as the frontend does."""
+    for attempt in range(RECONNECT_ATTEMPTS):
+        try:
+            await session.reconnect()
+            return
+        except (OSError, InvalidStatus, ConnectionClosed):
+            if attempt == RECONNECT_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(0.5 * (attempt + 1))
 
 
 def _ws_has_code(session: StreamlitSession, wanted: str) -> Callable[[], str | None]:

@@ -201,8 +201,9 @@ defaults
     # A websocket lives as long as its browser tab: after the upgrade this timeout applies.
     timeout tunnel 1h
     timeout client-fin 5s
-    # A session whose process died (its cookie names a dead server) goes to another one.
-    option redispatch
+    # A session whose process died (its cookie names a dead server) goes to another one at the
+    # first retry, not after every retry on the dead one (about 1 s each).
+    option redispatch 1
     retries 3
     # A process busy with a long script run answers its health check late, not never.
     timeout check 5s

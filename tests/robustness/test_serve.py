@@ -165,7 +165,7 @@ def test_the_compose_proxy_config_matches_the_one_serve_writes():
     """docs/deploy/haproxy.cfg (compose) keeps what makes `make serve` work."""
     written = haproxy_config("127.0.0.1:8501", [("app1", 9001)], Path("/tmp/x.sock"))
     deployed = (ROOT / "docs" / "deploy" / "haproxy.cfg").read_text()
-    for line in ("timeout tunnel 1h", "option redispatch", f"cookie {COOKIE} insert indirect nocache httponly",
+    for line in ("timeout tunnel 1h", "option redispatch 1", f"cookie {COOKIE} insert indirect nocache httponly",
                  "option httpchk GET /_stcore/health", "http-check expect status 200", "balance leastconn",
                  "timeout check 5s", "check inter 2s fall 3 rise 2"):
         assert line in written and line in deployed, line
