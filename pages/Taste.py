@@ -2,10 +2,11 @@
 import streamlit as st
 
 from recommender.errors import StoreError, TastemapError
-from ui import taste
+from ui import auth, taste
 from ui.text import md_escape
 
 st.set_page_config(page_title="Taste · Tastemap", page_icon="🎧", layout="wide")
+auth.require_sign_in()  # labels are the signed-in person's own (the navigation asks first; see ui/auth.py)
 st.title("Your taste")
 try:
     library = taste.is_library()

@@ -23,7 +23,7 @@ from recommender.errors import TastemapError
 from ui.text import md_escape
 
 __all__ = ["ALLOW_ANONYMOUS_ENV", "SignInRequired", "account_control", "anonymous_allowed", "auth_configured",
-           "gate", "owner", "sign_in_required", "signed_in_user"]
+           "owner", "require_sign_in", "sign_in_required", "sign_in_screen", "signed_in_user"]
 
 ALLOW_ANONYMOUS_ENV = "TASTEMAP_ALLOW_ANONYMOUS"
 _TRUE = {"1", "true", "yes", "on"}
@@ -125,10 +125,8 @@ def _login() -> None:
                  + ". Ask whoever runs it to check the [auth] section of its secrets (see docs/sharing.md).")
 
 
-def gate() -> bool:
-    """Show the sign-in screen when this session must sign in first; True when the app may run."""
-    if not sign_in_required() or signed_in_user() is not None:
-        return True
+def sign_in_screen() -> None:
+    """What a session that must sign in first sees, at every page's address."""
     info = _user()
     st.title("Tastemap")
     if info.get("is_logged_in"):
@@ -137,7 +135,17 @@ def gate() -> bool:
              "who uses this server sees or changes them.")
     if st.button("Sign in", key="auth_sign_in", type="primary"):
         _login()
-    return False
+
+
+def require_sign_in() -> None:
+    """Show the sign-in screen and stop this run when the session must sign in first.
+
+    For a page script that runs without :func:`ui.pages.navigation`: on a freshly started
+    server, Streamlit answers the first request for a page's address (``/Taste``) from the
+    ``pages/`` folder directly, before any run of ``app.py`` has switched to the navigation."""
+    if sign_in_required() and signed_in_user() is None:
+        sign_in_screen()
+        st.stop()
 
 
 def account_control() -> None:
@@ -155,4 +163,4 @@ def account_control() -> None:
         st.caption(f"Signed in as {md_escape(_display_name(info))}")
         if st.button("Sign out", key="auth_sign_out"):
             st.logout()  # the browser is sent to sign out, and comes back in a new, empty session
-            st.rerun()  # this run goes on as nobody: the sign-in screen, not the page
+            st.stop()  # nothing more of the page for this run (the redirect is already on its way)

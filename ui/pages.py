@@ -46,16 +46,18 @@ def navigation() -> st.navigation:
     """The sidebar's page list (Home first and default).
 
     With sign-in configured (``[auth]`` in the secrets, see :mod:`ui.auth`), a session that must
-    sign in first gets the sign-in screen instead of the page (the script stops here), and a
-    signed-in one a Sign out button in the sidebar. The page list is still built first, so a
-    link to ``/Taste`` opens Taste after sign-in rather than Streamlit's own page list."""
-    allowed = not auth.sign_in_required() or auth.signed_in_user() is not None
+    sign in first gets the sign-in screen at every page's address instead of the page (a link
+    to ``/Taste`` shows it too, and no page script runs), and a signed-in one a Sign out button
+    in the sidebar."""
+    if auth.sign_in_required() and auth.signed_in_user() is None:
+        return st.navigation([
+            st.Page(auth.sign_in_screen, title=page.title, icon=page.icon, url_path=page.title, default=page is HOME)
+            for page in PAGES
+        ], position="hidden")
     nav = st.navigation([
         st.Page(page.path, title=page.title, icon=page.icon, default=page is HOME)
         for page in PAGES
-    ], position="sidebar" if allowed else "hidden")
-    if not auth.gate():
-        st.stop()
+    ])
     auth.account_control()
     return nav
 
