@@ -1,4 +1,5 @@
-"""Supply-chain check: pip-audit over the installed, pinned requirements.
+"""Supply-chain check: pip-audit over the locks (.ci/requirements-dev.lock holds every pin of
+.ci/requirements.lock, which `make lock-check` checks), so what is audited is what is installed.
 
 Runs when PyPI's advisory data is reachable; when it is not (CI here reaches only the package
 registry's files, not its vulnerability API), pip-audit reports every package as skipped, and
@@ -13,10 +14,14 @@ import sys
 from pathlib import Path
 
 venv_bin = Path(sys.executable).parent
+LOCKS = [Path(__file__).resolve().parent / name for name in ("requirements.lock", "requirements-dev.lock")]
 
 
 def main() -> int:
-    cmd = [str(venv_bin / "pip-audit"), "--progress-spinner", "off", "--local", "--format", "json"]
+    # Hashed, fully pinned locks: no resolver and no temporary venv needed (--disable-pip).
+    cmd = [str(venv_bin / "pip-audit"), "--progress-spinner", "off", "--disable-pip", "--format", "json"]
+    for lock in LOCKS:
+        cmd += ["-r", str(lock)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -27,7 +32,8 @@ def main() -> int:
     except json.JSONDecodeError:
         print("pip-audit: skipped; the advisory database is not reachable (no report).")
         return 0
-    deps = report.get("dependencies", [])
+    # The same pin from both locks counts once.
+    deps = list({(d["name"], d.get("version")): d for d in report.get("dependencies", [])}.values())
     audited = [d for d in deps if "skip_reason" not in d]
     if not audited:
         print(f"pip-audit: skipped; the advisory database is not reachable ({len(deps)} packages not audited).")
