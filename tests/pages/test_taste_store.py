@@ -95,13 +95,14 @@ def test_sign_in_required_before_any_label_is_read(backend):
     backend_store = open_label_store(owner="", url=backend["url"], path=backend["path"])
     backend_store.import_file("default", ROOT / "data" / "liked_disliked.csv", replace=True)
 
-    nobody = page({"is_logged_in": False}, AUTH)
+    nobody = page({"is_logged_in": False}, AUTH)  # the page asks itself too (see ui.auth.require_sign_in)
     assert not nobody.exception
-    assert texts(nobody, "error") == ["Sign in to see and save your labels\\."]
+    assert [b.label for b in nobody.button] == ["Sign in"] and texts(nobody, "title") == ["Tastemap"]
     assert not label_count_caption(nobody)
 
     expired = page(person("alice", expires_in=-60), AUTH)  # the provider's sign-in ended
-    assert texts(expired, "error") == ["Sign in to see and save your labels\\."]
+    assert [b.label for b in expired.button] == ["Sign in"] and not label_count_caption(expired)
+    assert any("sign-in has ended" in w for w in texts(expired, "warning"))
 
     # The operator allows anonymous use: the page works on the anonymous owner's labels.
     anonymous = page({"is_logged_in": False}, {**AUTH, "allow_anonymous": True})
