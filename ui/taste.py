@@ -5,6 +5,10 @@ cache: it is learned from one user's labels. It also survives a reload: training
 model's settings, scores and a digest of the labels in the label store (JSON, no pickle), and a
 new session refits it from the stored labels (deterministic, under a second) when the labels
 are unchanged. When they changed, the page says so and asks for a retrain.
+
+Labels go to the configured store (PostgreSQL with ``TASTEMAP_DATABASE_URL`` / ``database_url``,
+else SQLite) under this session's owner (:func:`ui.auth.owner`: the signed-in account, or ''). A
+write the database refuses is kept in the session and tried again (see ``_write``).
 """
 from __future__ import annotations
 
