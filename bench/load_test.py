@@ -286,6 +286,7 @@ class SessionStats:
     # Over a proxy (run(url=...)): each dropped connection's reconnect, until the page was served again.
     reconnect_ms: list[float] = field(default_factory=list)
     reconnect_connect_ms: list[float] = field(default_factory=list)  # of which the websocket handshake
+    profile_reselected: int = 0  # times the Taste page showed another profile after a failover
     # The session's pause before each timed interaction (--think-ms); None: none.
     think: Callable[[], Awaitable[None]] | None = field(default=None, repr=False)
 
@@ -641,6 +642,8 @@ async def run_ws_session(index: int, url: str, plan: Plan, state: RunState, tast
                                   text=TASTE_READY["text"], path=taste_page):
                 break
             on_taste = True
+            if stats.reconnect_ms and not await _ws_own_profile(session, profile, stats):
+                break
             if stats.labels_added == 0 and not await _ws_step(
                     stats, "create label profile", session, lambda: session.set_value("taste_new_profile", profile),
                     text=rf"\b0 labels in profile '{re.escape(profile)}'"):
@@ -652,6 +655,18 @@ async def run_ws_session(index: int, url: str, plan: Plan, state: RunState, tast
         stats.errors.append(f"session: {type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}")
     finally:
         await session.close()
+
+
+async def _ws_own_profile(session: StreamlitSession, profile: str, stats: SessionStats) -> bool:
+    """After a failover the new process knows nothing of the session's chosen profile (it was
+    st.session_state): the Taste page shows the default one, and a person picks theirs again."""
+    match = re.search(r"[\d,]+ labels? in profile '([^']*)'", session.page_text())
+    if stats.labels_added == 0 or (match and match.group(1) == profile):
+        return True
+    stats.profile_reselected += 1
+    return await _ws_step(stats, "re-open own profile after a failover", session,
+                          lambda: session.set_value("taste_profile_select", profile),
+                          text=rf"\b{stats.labels_added} labels? in profile '{re.escape(profile)}'")
 
 
 async def _ws_label_one(session: StreamlitSession, title: str, profile: str, stats: SessionStats) -> bool:
@@ -830,6 +845,7 @@ def run(sessions: int = 20, duration: float = 120.0, taste: bool = True, seed: i
         "server": url if external else "one streamlit run", "server_processes": len(sampler.pids()),
         "dropped_connections": sum(len(s.reconnect_ms) for s in stats),
         "reconnect_ms": sorted(round(ms) for s in stats for ms in s.reconnect_ms),
+        "profile_reselected_after_failover": sum(s.profile_reselected for s in stats),
         "reconnect_handshake_ms": sorted(round(ms) for s in stats for ms in s.reconnect_connect_ms),
         "profiles": {f"load-{run_id}-{s.index}": s.labels_added for s in stats if s.labels_added},
         "labels_added": sum(s.labels_added for s in stats),

@@ -116,7 +116,9 @@ def print_summary(rows: list[dict]) -> None:
               f"{cores:5.2f} {r['dropped_connections']:5d} {reconn:10.0f} {r['labels_lost']:4d} "
               f"{r['labels_duplicated']:4d}")
         if r.get("fault"):
-            print(f"    fault: {r['fault'].get('what')} at {r['fault'].get('at_s')} s"
+            print(f"    fault: {r['fault'].get('what')} at {r['fault'].get('at_s')} s; reconnects (ms, until served): "
+                  f"{r['reconnect_ms']}; Taste showed another profile after it: "
+                  f"{r['profile_reselected_after_failover']} time(s)"
                   + (f", labels missing after it: {r['labels_missing_after_restart']}"
                      if "labels_missing_after_restart" in r else ""))
         for e in r["error_examples"][:5]:

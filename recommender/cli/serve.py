@@ -205,6 +205,8 @@ defaults
     # first retry, not after every retry on the dead one (about 1 s each).
     option redispatch 1
     retries 3
+    # Also when a process dying right then accepted the connection and closed it unanswered.
+    retry-on conn-failure empty-response response-timeout
     # A process busy with a long script run answers its health check late, not never.
     timeout check 5s
 

@@ -126,7 +126,9 @@ def test_both_app_processes_are_healthy_through_the_proxy(served: Served):
 
 
 def test_a_session_stays_on_its_process_and_moves_when_that_process_dies(served: Served):
-    from bench.ws_session import StreamlitSession  # needs `websockets` (see FAST_TESTS in the Makefile)
+    # Imported here: they need `websockets` (see FAST_TESTS in the Makefile).
+    from bench.load_test import _reconnect
+    from bench.ws_session import StreamlitSession
 
     async def scenario() -> None:
         session = StreamlitSession(served.url, timeout=READY_GUARD_S)
@@ -150,8 +152,9 @@ def test_a_session_stays_on_its_process_and_moves_when_that_process_dies(served:
             os.kill(served.backend_pid(first), signal.SIGKILL)
             with pytest.raises(Exception, match="closed"):
                 await session.open_page("Recommend")
-            # ...and reconnecting with the old cookie is served by the other process.
-            await session.reconnect()
+            # ...and reconnecting with the old cookie is served by the other process (a refused
+            # handshake is tried again, as the frontend does: bench.load_test._reconnect).
+            await _reconnect(session)
             await session.open_page("Recommend")
             assert session.backend == other
             assert "Seed tracks" in session.page_text() and not session.exceptions()
@@ -165,7 +168,8 @@ def test_the_compose_proxy_config_matches_the_one_serve_writes():
     """docs/deploy/haproxy.cfg (compose) keeps what makes `make serve` work."""
     written = haproxy_config("127.0.0.1:8501", [("app1", 9001)], Path("/tmp/x.sock"))
     deployed = (ROOT / "docs" / "deploy" / "haproxy.cfg").read_text()
-    for line in ("timeout tunnel 1h", "option redispatch 1", f"cookie {COOKIE} insert indirect nocache httponly",
+    for line in ("timeout tunnel 1h", "option redispatch 1",
+                 "retry-on conn-failure empty-response response-timeout", f"cookie {COOKIE} insert indirect nocache httponly",
                  "option httpchk GET /_stcore/health", "http-check expect status 200", "balance leastconn",
                  "timeout check 5s", "check inter 2s fall 3 rise 2"):
         assert line in written and line in deployed, line
