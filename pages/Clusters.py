@@ -4,12 +4,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ui import charts, library_charts, state
+from ui import auth, charts, library_charts, state
 from ui.cluster_data import cluster_figures, cluster_labels, cluster_model, k_scores
 from ui.data import PLOT_SAMPLE, active_catalog, percentile_scale
 from ui.glossary import glossary_popover
 from ui.text import md_escape
 from ui.widgets import bound, in_options, send_seeds, subset_of, track_table, within
+
+auth.require_sign_in()  # a fresh server's first request for this address skips the navigation's gate
 
 st.set_page_config(page_title="Clusters · Tastemap", page_icon="🧭", layout="wide")
 st.title("Clusters of tracks that sound alike")

@@ -2,12 +2,14 @@
 listener's own music library, what the network hears (tags) and the measured features."""
 import streamlit as st
 
-from ui import charts, library_charts
+from ui import auth, charts, library_charts
 from ui.data import active_catalog, figure, plot_frame
 from ui.glossary import glossary_popover
 from ui.library_data import library_frame, tag_columns, tag_means
 from ui.text import md_escape
 from ui.widgets import bound, in_options, selected_track_ids, send_seeds, subset_of, track_table
+
+auth.require_sign_in()  # a fresh server's first request for this address skips the navigation's gate
 
 st.set_page_config(page_title="Explore · Tastemap", page_icon="📊", layout="wide")
 st.title("Explore the catalog")

@@ -3,12 +3,14 @@ import streamlit as st
 
 from recommender.catalog import MIN_SOUND_FEATURES
 from recommender.errors import CatalogError
-from ui import audio_library, pages
+from ui import audio_library, auth, pages
 from ui.data import active_catalog, catalog_summary, default_catalog, is_default, set_active_catalog
 from ui.home import feature_notice, library_metrics, library_notice, load_report, load_with_progress
 from ui.state import UPLOAD_DONE, UPLOAD_NOTE, UPLOAD_SERIAL
 from ui.text import md_escape
 from ui.widgets import track_table
+
+auth.require_sign_in()  # a fresh server's first request for this address skips the navigation's gate
 
 # The next steps: (page, button label, needs audio features).
 NEXT_STEPS = [

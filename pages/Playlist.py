@@ -18,7 +18,7 @@ from recommender.playlist import (
     sort_tracks,
     spotify_links,
 )
-from ui import state
+from ui import auth, state
 from ui.charts import WEBGL_CONFIG
 from ui.data import active_catalog, load_upload, plot_frame
 from ui.glossary import glossary_popover
@@ -33,6 +33,8 @@ from ui.playlist import (
 )
 from ui.text import md_escape
 from ui.widgets import bound, in_options, send_seeds, spotify_player, within
+
+auth.require_sign_in()  # a fresh server's first request for this address skips the navigation's gate
 
 st.set_page_config(page_title="Playlist · Tastemap", page_icon=":material/queue_music:", layout="wide")
 st.title("Organize a playlist")

@@ -6,7 +6,7 @@ import streamlit as st
 
 from recommender.errors import FilterError, SeedError, TastemapError
 from recommender.seeds import SeedSet
-from ui import charts, state
+from ui import auth, charts, state
 from ui.data import (
     active_catalog,
     catalog_key,
@@ -55,6 +55,8 @@ from ui.widgets import (
     track_table,
     within,
 )
+
+auth.require_sign_in()  # a fresh server's first request for this address skips the navigation's gate
 
 st.set_page_config(page_title="Recommend · Tastemap", page_icon=":material/recommend:", layout="wide")
 st.title("Get recommendations")

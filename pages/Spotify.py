@@ -3,8 +3,11 @@ recommendations as a playlist. Without credentials it explains how to connect.""
 import streamlit as st
 
 from recommender.errors import SpotifyError
+from ui import auth
 from ui import spotify as spotify_ui
 from ui.data import active_catalog
+
+auth.require_sign_in()  # a fresh server's first request for this address skips the navigation's gate
 
 st.set_page_config(page_title="Spotify · Tastemap", page_icon="🎧", layout="wide")
 st.title("Spotify")

@@ -219,3 +219,14 @@ def test_the_app_asks_for_sign_in_first_and_offers_sign_out(tmp_path, monkeypatc
     local = AppTest.from_file(app, default_timeout=TIMEOUT).run()  # no [auth]: nothing changes
     assert not local.exception
     assert not [b for b in local.button if b.key in ("auth_sign_in", "auth_sign_out", "auth_sidebar_sign_in")]
+
+
+@pytest.mark.parametrize("name", ["Home", "Explore", "Clusters", "Recommend", "Playlist", "Spotify"])
+def test_every_page_asks_for_sign_in_when_run_on_its_own(name):
+    """A fresh server answers the first request for a page's address from pages/ directly,
+    without the navigation's gate: each page asks itself."""
+    at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=TIMEOUT)
+    at.secrets, at.user = dict(AUTH), {"is_logged_in": False}
+    at.run()
+    assert not at.exception
+    assert [b.label for b in at.button] == ["Sign in"] and texts(at, "title") == ["Tastemap"]
