@@ -19,21 +19,8 @@ from recommender.label_store.migrations import POSTGRES_MIGRATIONS, SQLITE_MIGRA
 from recommender.label_store.postgres import PostgresLabelStore
 from recommender.label_store.sqlite import migrate_sqlite
 from recommender.taste import read_labels
+from tests.support.label_rows import make_labels
 from tests.support.postgres import PASSWORD, postgres_server, postgres_url, running_server  # noqa: F401 - fixtures
-
-
-def make_labels(n: int, label_of=lambda i: i % 2, prefix: str = "t") -> pd.DataFrame:
-    rng = np.random.default_rng(n)
-    return pd.DataFrame({
-        "label_key": [f"{prefix}{i}" for i in range(n)],
-        "track_id": None,
-        "track_name": [f"=song {i}" if i == 0 else f"song {i}" for i in range(n)],
-        "artists": [f"artist {i % 7}" for i in range(n)],
-        "genres": None,
-        "label": [label_of(i) for i in range(n)],
-        "energy": rng.uniform(0, 1, n),
-        "tempo": rng.uniform(60, 180, n),
-    })
 
 
 class Backend:

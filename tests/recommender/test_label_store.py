@@ -18,22 +18,11 @@ from recommender.errors import LabelError
 from recommender.files import data_dir
 from recommender.store import LABEL_COLUMNS, LabelStore, label_store_path
 from recommender.taste import read_labels
+from tests.support.label_rows import make_labels
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def make_labels(n: int, label_of=lambda i: i % 2, prefix: str = "t") -> pd.DataFrame:
-    rng = np.random.default_rng(n)
-    return pd.DataFrame({
-        "label_key": [f"{prefix}{i}" for i in range(n)],
-        "track_id": None,
-        "track_name": [f"=song {i}" if i == 0 else f"song {i}" for i in range(n)],
-        "artists": [f"artist {i % 7}" for i in range(n)],
-        "genres": None,
-        "label": [label_of(i) for i in range(n)],
-        "energy": rng.uniform(0, 1, n),
-        "tempo": rng.uniform(60, 180, n),
-    })
 
 
 def test_default_path_follows_the_environment(tmp_path, monkeypatch):
