@@ -81,7 +81,7 @@ serve: venv haproxy postgres
 run: venv
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.address 127.0.0.1
 
-test: venv lock-check browser postgres audit lint
+test: venv lock-check browser postgres haproxy audit lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The lowest versions requirements*.txt allow (uv's lowest-direct resolution: every direct
