@@ -75,7 +75,7 @@ haproxy:
 N ?= 2
 HOST ?= 127.0.0.1
 serve: venv haproxy postgres
-	PATH="$$PATH:/usr/sbin" $(PY) -m recommender.cli.serve -n $(N) --bind $(HOST):$(PORT)
+	PATH="$$PATH:/usr/sbin" $(PY) -m recommender serve -n $(N) --bind $(HOST):$(PORT)
 
 # Listens on this machine only (127.0.0.1): serving others is a choice to make explicitly.
 run: venv

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "spotify": "spotify",
     "audio": "audio",
     "labels": "labels",
+    "serve": "serve",
 }
 
 

@@ -1,4 +1,4 @@
-"""Several app processes behind one port: ``python -m recommender.cli.serve -n 4`` (``make serve N=4``).
+"""Several app processes behind one port: ``python -m recommender serve -n 4`` (``make serve N=4``).
 
 What it starts, in order, and stops again on Ctrl-C (or SIGTERM):
 
@@ -23,13 +23,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import glob
 import os
-import pwd
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -38,18 +35,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..files import data_dir
+from .local_postgres import LocalPostgres, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 COOKIE = "TASTEMAP_BACKEND"  # HAProxy's sticky-session cookie: its value names the app process
 HEALTH = "/_stcore/health"
 READY_TIMEOUT_S = 300.0  # a hang guard on a busy machine, not a speed goal
-PG_USER, PG_DATABASE = "tastemap", "tastemap"
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def healthy(url: str, timeout: float = 2.0) -> bool:
@@ -69,91 +60,6 @@ def wait_healthy(url: str, proc: subprocess.Popen, what: str, timeout: float = R
         if time.monotonic() > deadline:
             raise RuntimeError(f"{what} did not answer {url}{HEALTH} within {timeout:.0f} s")
         time.sleep(0.2)
-
-
-# ----------------------------------------------------------------------------- PostgreSQL
-
-class LocalPostgres:
-    """A PostgreSQL cluster in ``folder`` (created on first use), on a free loopback port.
-
-    PostgreSQL refuses to run as root; under root the server runs as ``nobody``.
-    """
-
-    def __init__(self, folder: Path) -> None:
-        found = [Path(p).parent for p in glob.glob("/usr/lib/postgresql/*/bin/initdb")]
-        if not found:
-            raise RuntimeError("PostgreSQL's server binaries are missing (/usr/lib/postgresql/*/bin): "
-                               "run `make postgres`, or set TASTEMAP_DATABASE_URL to a server you have.")
-        self.bindir = max(found, key=lambda d: int(d.parent.name) if d.parent.name.isdigit() else 0)
-        self.folder, self.data, self.sockets = folder, folder / "data", folder / "sock"
-        self.log, self.password_file = folder / "server.log", folder / "password"
-        self.port = 0
-        self._as: dict = {}
-        if os.geteuid() == 0:
-            nobody = pwd.getpwnam("nobody")
-            self._as = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
-
-    def _own(self, *paths: Path) -> None:
-        for path in paths:
-            if self._as:
-                os.chown(path, self._as["user"], self._as["group"])
-
-    def _run(self, tool: str, *args: str) -> None:
-        done = subprocess.run([str(self.bindir / tool), *args], cwd=self.folder, capture_output=True, text=True,
-                              env={**os.environ, "LC_ALL": "C"}, **self._as)
-        if done.returncode != 0:
-            tail = self.log.read_text(errors="replace")[-1500:] if self.log.exists() else ""
-            raise RuntimeError(f"{tool} failed ({done.returncode}): {done.stderr.strip()}\n{tail}")
-
-    def _initdb(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.folder.chmod(0o711)  # the server's user may pass through; only we read the password
-        password = secrets.token_urlsafe(24)
-        for folder in (self.data, self.sockets):
-            folder.mkdir(mode=0o700, exist_ok=True)
-            self._own(folder)
-        pwfile = self.sockets / "initdb-password"
-        pwfile.write_text(password + "\n")
-        self._own(pwfile)
-        try:
-            self._run("initdb", "-D", str(self.data), "-U", PG_USER, f"--pwfile={pwfile}", "-E", "UTF8",
-                      "--locale=C", "--auth-host=scram-sha-256", "--auth-local=scram-sha-256")
-        finally:
-            pwfile.unlink(missing_ok=True)
-        self.password_file.touch(mode=0o600)
-        self.password_file.write_text(password + "\n")
-
-    def start(self) -> str:
-        """Start (creating the cluster the first time); returns the database URL."""
-        if not (self.data / "PG_VERSION").exists():
-            self._initdb()
-        self.log.touch()
-        self._own(self.log)
-        self.port = free_port()
-        options = f"-p {self.port} -h 127.0.0.1 -k {self.sockets}"
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "120", "start")
-        self._create_database()
-        return self.url()
-
-    def url(self, database: str = PG_DATABASE) -> str:
-        password = self.password_file.read_text().strip()
-        return f"postgresql://{PG_USER}:{password}@127.0.0.1:{self.port}/{database}"
-
-    def _create_database(self) -> None:
-        import psycopg
-
-        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
-            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (PG_DATABASE,)).fetchone() is None:
-                conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
-
-    def restart(self) -> None:
-        """Stop and start on the same port (bench/serve_load.py restarts it mid-run)."""
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "120", "restart")
-
-    def stop(self) -> None:
-        if (self.data / "postmaster.pid").exists():
-            with contextlib.suppress(RuntimeError):
-                self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "120", "stop")
 
 
 # ----------------------------------------------------------------------------- the fit cache
@@ -338,8 +244,7 @@ def running_group(processes: int = 2, bind: str = "127.0.0.1:8501", run_dir: Pat
         group.stop()
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m recommender.cli.serve", description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-n", "--processes", type=int, default=2, help="app processes (default 2)")
     parser.add_argument("--bind", default=None,
                         help="HAProxy's address, HOST:PORT (default 127.0.0.1:8501; 0.0.0.0:8501 serves others)")
@@ -347,7 +252,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-restart", action="store_true", help="leave a process that died down")
     parser.add_argument("--no-warm", action="store_true", help="do not warm the fit cache first")
     parser.add_argument("--warm-only", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """``python -m recommender serve``: the same as ``python -m recommender.cli.serve``."""
+    parser = sub.add_parser("serve", help="several app processes behind HAProxy on one port, labels in PostgreSQL")
+    add_arguments(parser)
+    parser.set_defaults(func=lambda args: run(_checked(parser, args)))
+
+
+def _checked(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.Namespace:
     if not 1 <= args.processes <= 64:
         parser.error("--processes: 1-64")
     if args.bind is None:
@@ -357,8 +271,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m recommender.cli.serve", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return _checked(parser, parser.parse_args(argv))
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    return run(parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
     if args.warm_only:
         print("serve: fit cache warm: " + ", ".join(warm_fit_cache()), flush=True)
         return 0

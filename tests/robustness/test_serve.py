@@ -1,6 +1,6 @@
 """`make serve`: two app processes behind HAProxy, with a real PostgreSQL, on free loopback ports.
 
-Started as `make serve` starts it (`python -m recommender.cli.serve`), here with `--no-restart`
+Started as `make serve` starts it (`python -m recommender serve`), here with `--no-restart`
 so a killed process stays down. Checked through the proxy with the project's websocket client
 (bench/ws_session.py): both processes healthy, a session kept on one process by the sticky
 cookie, and after `kill -9` of that process the same session, reconnecting with its old cookie,
@@ -86,7 +86,7 @@ def served() -> Iterator[Served]:
     port = _free_port()
     env = {**os.environ, "TASTEMAP_DATA_DIR": str(data)}
     env.pop("TASTEMAP_DATABASE_URL", None)  # the launcher starts its own PostgreSQL
-    proc = subprocess.Popen([sys.executable, "-m", "recommender.cli.serve", "-n", "2", "--no-restart",
+    proc = subprocess.Popen([sys.executable, "-m", "recommender", "serve", "-n", "2", "--no-restart",
                              "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     lines: list[str] = []
