@@ -78,7 +78,16 @@ class BaseLabelStore(ABC):
     def _create_profile(self, name: str, now: str) -> None: ...
 
     @abstractmethod
-    def _delete_profile(self, name: str) -> None: ...
+    def _delete_profile(self, name: str) -> None:
+        """Delete the profile, its labels and model, and forget it as the owner's last choice."""
+
+    @abstractmethod
+    def _remember_profile(self, name: str, now: str) -> None:
+        """Upsert this owner's row of ``owner_settings`` in one statement."""
+
+    @abstractmethod
+    def _last_profile(self) -> str | None:
+        """This owner's remembered profile when that profile exists, else None."""
 
     @abstractmethod
     def _count(self, profile: str) -> int: ...
@@ -114,7 +123,26 @@ class BaseLabelStore(ABC):
         return name
 
     def delete_profile(self, name: str) -> None:
+        """Delete a profile with its labels and model; when it was the owner's last choice
+        (:meth:`last_profile`), that is forgotten too."""
         self._delete_profile(check_profile(name))
+
+    # -- the profile this owner chose last (a new session, e.g. after a failover, starts in it)
+
+    def remember_profile(self, name: str) -> str:
+        """Remember ``name`` as the profile this owner chose last; returns the cleaned name.
+
+        One upsert of the owner's row: atomic, and repeating it changes nothing but the time.
+        The profile need not be stored yet (the default one has no row before its first label);
+        :meth:`last_profile` only returns a name that exists."""
+        name = check_profile(name)
+        self._remember_profile(name, now_text())
+        return name
+
+    def last_profile(self) -> str | None:
+        """The profile this owner chose last, or None when nothing is remembered or that
+        profile does not exist (any more)."""
+        return self._last_profile()
 
     # -- labels
 

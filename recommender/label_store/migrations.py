@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS schema_version (
 )"""
 
 # Version 1 is the schema of the stores made before versioning (CREATE ... IF NOT EXISTS, so an
-# old file is taken as it is); version 2 scopes every row to an owner.
+# old file is taken as it is); version 2 scopes every row to an owner; version 3 remembers each
+# owner's last chosen profile.
 SQLITE_MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "profiles, labels, taste models", (
         """CREATE TABLE IF NOT EXISTS profiles (
@@ -87,6 +88,14 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE labels_new RENAME TO labels",
         "ALTER TABLE taste_models_new RENAME TO taste_models",
     )),
+    # No foreign key to profiles: the chosen profile may not be stored yet (the default one before
+    # its first label). Reads join profiles, so a name that no longer exists is never returned.
+    Migration(3, "each owner's last chosen profile", (
+        """CREATE TABLE owner_settings (
+            owner TEXT NOT NULL PRIMARY KEY,
+            last_profile TEXT,
+            updated_at TEXT NOT NULL)""",
+    )),
 )
 
 # PostgreSQL had owners from its first version. ``seq`` keeps the order rows were stored in;
@@ -119,6 +128,12 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
             trained_at TIMESTAMPTZ NOT NULL,
             PRIMARY KEY (owner, profile),
             FOREIGN KEY (owner, profile) REFERENCES profiles(owner, name) ON DELETE CASCADE)""",
+    )),
+    Migration(2, "each owner's last chosen profile", (  # as SQLite's version 3
+        """CREATE TABLE owner_settings (
+            owner TEXT NOT NULL PRIMARY KEY,
+            last_profile TEXT,
+            updated_at TIMESTAMPTZ NOT NULL)""",
     )),
 )
 

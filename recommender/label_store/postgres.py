@@ -171,7 +171,20 @@ class PostgresLabelStore(BaseLabelStore):
 
     def _delete_profile(self, name: str) -> None:
         # labels and taste_models go with it (ON DELETE CASCADE)
-        self._write(lambda cur: cur.execute("DELETE FROM profiles WHERE owner = %s AND name = %s", (self.owner, name)))
+        key = (self.owner, name)
+        self._write(lambda cur: (cur.execute("DELETE FROM profiles WHERE owner = %s AND name = %s", key),
+                                 cur.execute("DELETE FROM owner_settings WHERE owner = %s AND last_profile = %s", key)))
+
+    def _remember_profile(self, name: str, now: str) -> None:
+        self._write(lambda cur: cur.execute(
+            "INSERT INTO owner_settings (owner, last_profile, updated_at) VALUES (%s, %s, %s) ON CONFLICT (owner) "
+            "DO UPDATE SET last_profile = EXCLUDED.last_profile, updated_at = EXCLUDED.updated_at",
+            (self.owner, name, now)))
+
+    def _last_profile(self) -> str | None:
+        rows = self._read("SELECT s.last_profile FROM owner_settings AS s JOIN profiles AS p "
+                          "ON p.owner = s.owner AND p.name = s.last_profile WHERE s.owner = %s", (self.owner,))
+        return rows[0][0] if rows else None
 
     def _count(self, profile: str) -> int:
         return self._read("SELECT COUNT(*) FROM labels WHERE owner = %s AND profile = %s", (self.owner, profile))[0][0]

@@ -153,7 +153,19 @@ class LabelStore(BaseLabelStore):
         key = (self.owner, name)
         self._write(lambda c: (c.execute("DELETE FROM labels WHERE owner = ? AND profile = ?", key),
                                c.execute("DELETE FROM taste_models WHERE owner = ? AND profile = ?", key),
-                               c.execute("DELETE FROM profiles WHERE owner = ? AND name = ?", key)))
+                               c.execute("DELETE FROM profiles WHERE owner = ? AND name = ?", key),
+                               c.execute("DELETE FROM owner_settings WHERE owner = ? AND last_profile = ?", key)))
+
+    def _remember_profile(self, name: str, now: str) -> None:
+        self._write(lambda c: c.execute(
+            "INSERT INTO owner_settings (owner, last_profile, updated_at) VALUES (?, ?, ?) ON CONFLICT (owner) "
+            "DO UPDATE SET last_profile = excluded.last_profile, updated_at = excluded.updated_at",
+            (self.owner, name, now)))
+
+    def _last_profile(self) -> str | None:
+        rows = self._read("SELECT s.last_profile FROM owner_settings AS s JOIN profiles AS p "
+                          "ON p.owner = s.owner AND p.name = s.last_profile WHERE s.owner = ?", (self.owner,))
+        return rows[0][0] if rows else None
 
     def _count(self, profile: str) -> int:
         return self._read("SELECT COUNT(*) FROM labels WHERE owner = ? AND profile = ?", (self.owner, profile))[0][0]

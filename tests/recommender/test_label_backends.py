@@ -15,7 +15,7 @@ import pytest
 
 from recommender.errors import LabelError, StoreError
 from recommender.label_store import LabelStore, database_url, open_label_store
-from recommender.label_store.migrations import POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS, Migration
+from recommender.label_store.migrations import POSTGRES_MIGRATIONS, SCHEMA_VERSION_TABLE, SQLITE_MIGRATIONS, Migration
 from recommender.label_store.postgres import PostgresLabelStore
 from recommender.label_store.sqlite import migrate_sqlite
 from recommender.taste import read_labels
@@ -266,3 +266,77 @@ def test_the_database_address_comes_from_env_then_secrets(tmp_path: Path, monkey
     monkeypatch.chdir(tmp_path)  # no .streamlit/secrets.toml here
     monkeypatch.setenv("HOME", str(tmp_path))
     assert isinstance(open_label_store(path=tmp_path / "l.sqlite3"), LabelStore)
+
+
+def test_each_owner_remembers_the_profile_chosen_last(backend: Backend) -> None:
+    alice, bob = backend.open("alice"), backend.open("bob")
+    assert alice.last_profile() is None  # nothing chosen yet
+    alice.create_profile("party")
+    alice.create_profile("work")
+    assert alice.remember_profile(" party ") == "party"
+    assert backend.open("alice").last_profile() == "party"  # a new session, another process: the same
+    assert alice.remember_profile("party") == "party"  # repeating it changes nothing
+    alice.remember_profile("work")
+    assert backend.open("alice").last_profile() == "work"
+    assert bob.last_profile() is None and backend.open().last_profile() is None  # per owner
+    bob.create_profile("work")
+    bob.remember_profile("work")
+    assert alice.last_profile() == "work" and bob.last_profile() == "work"
+    with pytest.raises(LabelError, match="empty"):
+        alice.remember_profile("  ")
+    assert alice.last_profile() == "work"
+
+
+def test_a_remembered_profile_that_does_not_exist_is_not_returned(backend: Backend) -> None:
+    store = backend.open()
+    store.remember_profile("default")  # chosen before its first label: no profile row yet
+    assert store.last_profile() is None
+    store.save("default", make_labels(3))
+    assert store.last_profile() == "default"
+    store.create_profile("party")
+    store.remember_profile("party")
+    store.delete_profile("party")  # deleting forgets it...
+    assert store.last_profile() is None
+    store.create_profile("party")  # ...so a new profile of the same name is not "chosen" by itself
+    assert store.last_profile() is None
+    store.remember_profile("party")
+    backend.open("bob").delete_profile("party")  # another owner's profile of that name: no effect
+    assert store.last_profile() == "party"
+
+
+def _apply_directly(backend: Backend, migrations) -> None:
+    """Give an empty database the schema of ``migrations`` (an older Tastemap's), with no store."""
+    if backend.kind == "sqlite":
+        backend.migrate(migrations)
+        return
+    with psycopg.connect(backend.where) as conn:
+        conn.execute(SCHEMA_VERSION_TABLE)
+        for migration in migrations:
+            for statement in migration.statements:
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_version VALUES (%s, %s, now()::text)",
+                         (migration.version, migration.description))
+
+
+def test_the_previous_schema_version_is_upgraded_and_keeps_its_rows(backend: Backend) -> None:
+    previous = backend.known[:-1]
+    assert backend.known[-1].description == "each owner's last chosen profile"
+    _apply_directly(backend, previous)
+    assert backend.versions() == [m.version for m in previous]
+    owner = "alice"
+    if backend.kind == "sqlite":
+        with closing(sqlite3.connect(backend.where)) as conn, conn:
+            conn.execute("INSERT INTO profiles VALUES (?, 'me', '2026-01-01T00:00:00+00:00')", (owner,))
+            conn.execute("INSERT INTO labels (owner, profile, label_key, label, created_at, updated_at) VALUES "
+                         "(?, 'me', 'k1', 1, '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')", (owner,))
+    else:
+        with psycopg.connect(backend.where) as conn:
+            conn.execute("INSERT INTO profiles (owner, name, created_at) VALUES (%s, 'me', now())", (owner,))
+            conn.execute("INSERT INTO labels (owner, profile, label_key, label, created_at, updated_at) VALUES "
+                         "(%s, 'me', 'k1', 1, now(), now())", (owner,))
+    store = backend.open(owner)  # this version: applies the missing migration
+    assert backend.versions() == [m.version for m in backend.known]
+    assert store.profiles() == ["me"] and store.load("me")["label_key"].tolist() == ["k1"]
+    assert store.last_profile() is None
+    store.remember_profile("me")
+    assert backend.open(owner).last_profile() == "me"
