@@ -70,6 +70,7 @@ LAST_LABELS_KEY = "taste_last_labels"  # (owner, profile, labels) read last: the
 MODEL_KEY = "taste_model"
 REPORT_KEY = "taste_report"
 PROFILE_KEY = "taste_profile"
+REMEMBER_WAITING_KEY = "taste_profile_to_remember"  # (owner, profile) the label database refused to keep
 # {"profile", "digest", "n_labels"} of the labels the session's model learned from.
 MODEL_META_KEY = "taste_model_meta"
 # Profiles whose stored model this session already tried to restore (once each).
@@ -213,8 +214,59 @@ def store_problem(exc: StoreError) -> None:
 
 
 def current_profile() -> str:
-    """The label profile this session works in (the Taste page's picker sets it)."""
-    return st.session_state.get(PROFILE_KEY, DEFAULT_PROFILE)
+    """The label profile this session works in: the one picked on the Taste page in this session;
+    else, in a new session, the one this owner picked last (read once from the label store, so a
+    reload, or a failover to another app process of a shared server, starts in it); else the
+    default profile. A database that cannot be read now means the default profile, silently: the
+    page's other reads say that the database is away."""
+    if PROFILE_KEY not in st.session_state:
+        st.session_state[PROFILE_KEY] = _remembered_profile() or DEFAULT_PROFILE
+    return st.session_state[PROFILE_KEY]
+
+
+def remembers_profile() -> bool:
+    """Whether the chosen profile is kept in the label store for the next session of this owner:
+    for a signed-in person, and without sign-in on one's own machine (owner '').
+
+    Not with private profiles (:func:`private_profiles`), and not for anonymous use of a server
+    with sign-in: there anonymous people share one owner (''), and one person's choice must not
+    open in a stranger's session."""
+    if private_profiles():
+        return False
+    try:
+        return bool(auth.owner()) or not auth.auth_configured()
+    except TastemapError:  # sign-in required and nobody is signed in
+        return False
+
+
+def _remembered_profile() -> str | None:
+    if not remembers_profile():
+        return None
+    try:
+        return label_store().last_profile()
+    except TastemapError:
+        return None
+
+
+def _remember_choice(profile: str | None = None) -> None:
+    """Keep ``profile`` (else the choice a refusal left waiting) as this owner's choice for their
+    next session. A refusal loses nothing of this session (the choice is in its state), is not
+    shown (saving labels says plainly that the database is away) and is tried on the next run."""
+    if not remembers_profile():
+        st.session_state.pop(REMEMBER_WAITING_KEY, None)
+        return
+    owner = auth.owner()
+    if profile is not None:
+        st.session_state[REMEMBER_WAITING_KEY] = (owner, profile)
+    waiting = st.session_state.get(REMEMBER_WAITING_KEY)
+    if waiting is None or waiting[0] != owner:  # another account's choice: never kept as this one's
+        st.session_state.pop(REMEMBER_WAITING_KEY, None)
+        return
+    try:
+        label_store().remember_profile(waiting[1])
+    except TastemapError:
+        return
+    st.session_state.pop(REMEMBER_WAITING_KEY, None)
 
 
 def session_model() -> TasteModel | None:
@@ -483,6 +535,9 @@ def profile_picker() -> str:
     if profile != st.session_state.get(PROFILE_KEY):
         st.session_state[PROFILE_KEY] = profile
         _forget_model()
+        _remember_choice(profile)
+    elif REMEMBER_WAITING_KEY in st.session_state:
+        _remember_choice()
     return profile
 
 
