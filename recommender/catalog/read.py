@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 import os
 import re
 import warnings as _warnings
@@ -240,6 +241,7 @@ def _read_parquet(source: Path | IO[bytes], name: str, text_categories: bool = F
             distinct = sum(len(chunk.dictionary) for chunk in column.chunks)
             if not text_categories or distinct > _MAX_CATEGORY_SHARE * max(len(column), 1):
                 table = table.set_column(i, field.name, column.cast(field.type.value_type))
+        table = _dictionaries_stay_categorical(table)
         # self_destruct: Arrow buffers are freed column by column as pandas takes them over,
         # so the file is not held twice in memory.
         frame = table.to_pandas(self_destruct=True, split_blocks=True)
@@ -262,6 +264,22 @@ def _read_parquet(source: Path | IO[bytes], name: str, text_categories: bool = F
         except Exception as exc:
             raise CatalogError(f"{name}: the audio library's sound columns are damaged ({_short(exc)}).") from None
     return frame
+
+
+def _dictionaries_stay_categorical(table):
+    """The table, its pandas metadata naming no dtype for dictionary columns. pyarrow < 19
+    turns a dictionary column back into text when the writer's metadata says pandas "string"
+    (a file from pandas 2 with string columns); 19 and later ignore it there themselves."""
+    import pyarrow as pa
+
+    meta = table.schema.pandas_metadata
+    dictionaries = {f.name for f in table.schema if pa.types.is_dictionary(f.type)}
+    if not meta or not dictionaries:
+        return table
+    for column in meta.get("columns", []):
+        if column.get("field_name", column.get("name")) in dictionaries:
+            column["numpy_type"] = "object"
+    return table.replace_schema_metadata({**table.schema.metadata, b"pandas": json.dumps(meta).encode()})
 
 
 def _release_arrow_memory() -> None:
