@@ -109,7 +109,9 @@ def _as_float(text: pd.Series) -> pd.Series:
 
     try:
         values = pc.cast(pa.array(text.array), pa.float64()).to_numpy(zero_copy_only=False)
-        return pd.Series(values, index=text.index, dtype="float64")
+        # With nothing missing Arrow lends its own buffer, read-only, and callers write into
+        # the result: pandas 3 copies it in the constructor, pandas 2 does not.
+        return pd.Series(values, index=text.index, dtype="float64", copy=not values.flags.writeable)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, TypeError):
         values = text.to_numpy(dtype=object, na_value=None)
         return pd.Series(pd.to_numeric(values, errors="coerce"), index=text.index, dtype="float64")
