@@ -86,7 +86,7 @@ test: venv lock-check browser postgres haproxy audit lint
 
 # The lowest versions requirements*.txt allow (uv's lowest-direct resolution: every direct
 # requirement at its minimum), in a fresh venv of their own, then the fast tests: a false
-# minimum fails here. Not in .ci/run yet: a few minimums are still false (docs/testing.md).
+# minimum fails here. CI (.ci/run) runs it after `make test`.
 test-lowest: venv postgres
 	rm -rf $(LOWEST_VENV)
 	$(UV) venv --quiet --python $(PYTHON) $(LOWEST_VENV)
