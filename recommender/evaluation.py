@@ -7,6 +7,17 @@ playlist counts and co-occurrence are recomputed without them). For each held-ou
 give ``n_seeds`` random tracks of it as seeds and score the top recommendations (default
 filters, so at most 2 tracks per artist) against the playlist's other tracks.
 
+Seed counts: :func:`evaluate_seed_counts` runs this protocol once per seed count (e.g. 1, 5
+and 10), each run exactly what :func:`evaluate` gives for that count alone (its own sample
+of playlists with more than that many tracks), so a figure is comparable across versions.
+
+Cold start (``cold_start=True``): only queries whose every seed track is by artists credited
+on no track of any playlist of the training catalog (the catalog after the held-out
+playlists are blanked); when too few of the standard sample qualify, seeds are sampled from
+held-out playlists' tracks whose artists are in no other playlist. The exact rule is in
+:mod:`recommender.evaluation_queries`; the table's ``cold_start`` attribute says which way
+was taken and how many queries qualified.
+
 Metrics, averaged over playlists:
 
 - ``recall@k``: share of the playlist's other tracks found in the top k;
@@ -14,7 +25,16 @@ Metrics, averaged over playlists:
 - ``r_precision``: precision in the top R, R = number of other tracks;
 - ``genre_precision@10``: share of the top 10 whose genres (in the full catalog) include
   the playlist's genre;
-- ``distinct_artists@10``: distinct first-listed artists in the top 10.
+- ``distinct_artists@10``: distinct first-listed artists in the top 10;
+- ``popularity_percentile``: the mean, over the top 20 of a query, of each track's popularity
+  percentile within the catalog, ``100 * (tracks less popular + half the tracks as popular,
+  itself included) / tracks of known popularity`` (the catalog's own mean is exactly 50;
+  tracks of unknown popularity are left out; NaN when the catalog has no popularity).
+
+Beyond accuracy, one figure per method over all queries (not a mean of per-query values):
+
+- ``coverage@20``: distinct tracks in the union of every query's top 20, divided by the
+  number of tracks in the catalog (0-1; how much of the catalog the method ever shows).
 
 Listener checks, counted over all queries (a list a listener rejects at a glance; every one
 is 0 by default):
@@ -30,6 +50,7 @@ reported table uses ``random_state=0``.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -38,24 +59,30 @@ import numpy as np
 import pandas as pd
 
 from .catalog import Catalog, split_list
-from .errors import CatalogError
+from .evaluation_queries import QuerySet, cold_start_queries, sample_queries
 from .recommenders import DEFAULT_MAX_PER_ARTIST_PER_PAGE, PAGE_SIZE, RECOMMENDERS, make_recommender
 from .songs import catalog_song_codes
 
 _log = logging.getLogger(__name__)
 
 __all__ = [
-    "DEFAULT_EVAL_METHODS", "LISTENER_CHECKS", "evaluate", "evaluation_report", "listener_checks",
-    "sample_queries", "ranking_metrics",
+    "DEFAULT_EVAL_METHODS", "LISTENER_CHECKS", "catalog_coverage", "evaluate", "evaluate_seed_counts",
+    "evaluation_report", "evaluation_reports", "listener_checks", "popularity_percentiles",
+    "ranking_metrics", "sample_queries",
 ]
 
 DEFAULT_EVAL_METHODS: tuple[str, ...] = ("hybrid", "similar", "cluster", "popular", "random")
+COVERAGE_DEPTH = 20  # coverage@20 and popularity_percentile look at each query's top 20
 METRIC_COLUMNS_HELP = {
     "recall@k": "share of the playlist's hidden tracks found in the top k",
     "ndcg@k": "rank-aware hit quality (1 = all hidden tracks first)",
     "r_precision": "precision in the top R, R = number of hidden tracks",
     "genre_precision@10": "share of the top 10 in the playlist's genre",
     "distinct_artists@10": "distinct artists in the top 10",
+    "coverage@20": "distinct tracks in the top 20 of all queries together / tracks in the catalog "
+                   "(one figure over the union, not a mean per query)",
+    "popularity_percentile": "mean popularity percentile (0-100 within the catalog, whose own mean "
+                             "is 50) of the top 20; blank when the catalog has no popularity",
 }
 LISTENER_CHECKS = ("lists_with_seed_version", "lists_with_repeated_song", "pages_over_artist_cap")
 
@@ -95,39 +122,35 @@ def ranking_metrics(ranked: Sequence[str], relevant: set[str], ks: Sequence[int]
     return out
 
 
-def sample_queries(
-    catalog: Catalog, n_playlists: int, n_seeds: int, random_state: int = 0
-) -> list[dict[str, Any]]:
-    """Held-out playlists with their seeds and hidden tracks (deterministic for a state)."""
-    m = catalog.memberships.dropna(subset=["playlist_id"])
-    if m.empty:
-        raise CatalogError(
-            f"{catalog.name} has no playlist memberships: the evaluation needs playlists "
-            "(use the default catalog)."
-        )
-    groups = m.groupby("playlist_id", sort=True)
-    tracks = groups["track_id"].agg(lambda s: list(dict.fromkeys(s)))
-    genre = groups["genre"].first()
-    eligible = tracks[tracks.map(len) > n_seeds]
-    if eligible.empty:
-        raise CatalogError(f"no playlist has more than {n_seeds} tracks; use fewer seeds.")
-    rng = np.random.default_rng(random_state)
-    chosen = rng.choice(len(eligible), size=min(n_playlists, len(eligible)), replace=False)
-    queries = []
-    for i in sorted(chosen):
-        pid = eligible.index[i]
-        members = eligible.iloc[i]
-        seed_idx = rng.choice(len(members), size=n_seeds, replace=False)
-        seeds = [members[j] for j in seed_idx]
-        queries.append(
-            {
-                "playlist_id": pid,
-                "genre": genre.get(pid),
-                "seeds": seeds,
-                "hidden": set(members) - set(seeds),
-            }
-        )
-    return queries
+def popularity_percentiles(catalog: Catalog) -> np.ndarray | None:
+    """Each track's popularity percentile (0-100, rows follow ``catalog.tracks``; see the
+    module doc), NaN where unknown; None when no track's popularity is known."""
+    if "popularity" not in catalog.tracks:
+        return None
+    popularity = pd.to_numeric(catalog.tracks["popularity"], errors="coerce").to_numpy(dtype=float)
+    known = np.sort(popularity[~np.isnan(popularity)])
+    if not len(known):
+        return None
+    below = np.searchsorted(known, popularity, side="left")
+    as_popular = np.searchsorted(known, popularity, side="right") - below
+    out = 100.0 * (below + 0.5 * as_popular) / len(known)
+    out[np.isnan(popularity)] = np.nan
+    return out
+
+
+def catalog_coverage(catalog: Catalog, ranked_lists: Iterable[Sequence[str]], depth: int = COVERAGE_DEPTH) -> float:
+    """Distinct catalog tracks in the union of the lists' top ``depth``, over the catalog's size."""
+    shown = {t for ranked in ranked_lists for t in list(ranked)[:depth]}
+    known = catalog.positions(list(shown))
+    return float((known >= 0).sum() / len(catalog)) if len(catalog) else 0.0
+
+
+def _mean_percentile(percentiles: np.ndarray | None, positions: np.ndarray) -> float:
+    if percentiles is None:
+        return math.nan
+    values = percentiles[positions[positions >= 0]]
+    values = values[~np.isnan(values)]
+    return float(values.mean()) if len(values) else math.nan
 
 
 def evaluate(
@@ -139,9 +162,13 @@ def evaluate(
     random_state: int = 0,
     method_params: dict[str, dict[str, Any]] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    cold_start: bool = False,
+    min_cold_queries: int | None = None,
 ) -> pd.DataFrame:
     """One row per method with the mean metrics over held-out playlists (see module doc).
 
+    ``cold_start``: only cold-start queries (:func:`recommender.evaluation_queries.cold_start_queries`,
+    ``min_cold_queries`` its ``min_queries``); ``table.attrs["cold_start"]`` says how they were chosen.
     ``progress(methods_done, methods_total, what)`` is called before each method and at the end."""
     ks = sorted({int(k) for k in ks})
     if not ks or ks[0] < 1:
@@ -150,10 +177,16 @@ def evaluate(
     for name in methods:
         if name not in RECOMMENDERS:
             raise ValueError(f"unknown method {name!r}; choose from {', '.join(RECOMMENDERS)}")
-    queries = sample_queries(catalog, n_playlists, n_seeds, random_state)
-    train = catalog.without_playlists([q["playlist_id"] for q in queries])
+    if cold_start:
+        query_set = cold_start_queries(catalog, n_playlists, n_seeds, random_state, min_cold_queries)
+    else:
+        queries = sample_queries(catalog, n_playlists, n_seeds, random_state)
+        query_set = QuerySet(queries, [q["playlist_id"] for q in queries])
+    queries = query_set.queries
+    train = catalog.without_playlists(query_set.blanked_playlists)
     full_genres = catalog.tracks.set_index("track_id")["genres"]
-    depth = max(max(ks), max(len(q["hidden"]) for q in queries))
+    percentiles = popularity_percentiles(catalog)
+    depth = max(max(ks), COVERAGE_DEPTH, max((len(q["hidden"]) for q in queries), default=0))
     rows = []
     for done, name in enumerate(methods):
         if progress is not None:
@@ -162,11 +195,12 @@ def evaluate(
         params = dict((method_params or {}).get(name, {}))
         params.setdefault("random_state", random_state)
         model = make_recommender(name, **params).fit(train)
-        per_query = []
+        per_query, ranked_lists = [], []
         for q in queries:
             result = model.recommend(q["seeds"], k=depth)
             recs = result.recommendations
             ranked = recs["track_id"].tolist()
+            ranked_lists.append(ranked)
             metrics = ranking_metrics(ranked, q["hidden"], ks)
             top10 = recs.head(10)
             genres = [split_list(g) for g in full_genres.reindex(top10["track_id"]).tolist()]
@@ -176,10 +210,15 @@ def evaluate(
             metrics["distinct_artists@10"] = float(
                 len({(split_list(a) or [f"?{i}"])[0].lower() for i, a in enumerate(top10["artists"])})
             )
+            metrics["popularity_percentile"] = _mean_percentile(
+                percentiles, catalog.positions(ranked[:COVERAGE_DEPTH]))
             metrics.update(listener_checks(catalog, q["seeds"], ranked))
             per_query.append(metrics)
         frame = pd.DataFrame(per_query)
-        row = {"method": name, **frame.drop(columns=list(LISTENER_CHECKS)).mean().to_dict(),
+        means = frame.drop(columns=list(LISTENER_CHECKS)).mean().to_dict()
+        popularity = means.pop("popularity_percentile", math.nan)
+        row = {"method": name, **means, "coverage@20": catalog_coverage(catalog, ranked_lists),
+               "popularity_percentile": popularity,
                **frame[list(LISTENER_CHECKS)].sum().astype(int).to_dict()}
         row["seconds"] = time.perf_counter() - started
         rows.append(row)
@@ -188,24 +227,59 @@ def evaluate(
         progress(len(methods), len(methods), f"{len(methods)} of {len(methods)} methods evaluated")
     table = pd.DataFrame(rows)
     table.attrs.update(
-        {"n_playlists": len(queries), "n_seeds": n_seeds, "random_state": random_state, "ks": ks}
+        {"n_playlists": len(queries), "n_seeds": n_seeds, "random_state": random_state, "ks": ks,
+         "cold_start": query_set.cold_start, "has_popularity": percentiles is not None}
     )
     return table
 
 
+def evaluate_seed_counts(
+    catalog: Catalog, seed_counts: Iterable[int], *,
+    progress: Callable[[int, int, str], None] | None = None, **kwargs: Any,
+) -> dict[int, pd.DataFrame]:
+    """:func:`evaluate` once per seed count (each exactly as alone), keyed by the count.
+
+    ``kwargs`` go to :func:`evaluate`; ``progress`` counts methods over every run."""
+    counts = list(dict.fromkeys(int(n) for n in seed_counts))
+    n_methods = len(list(kwargs.get("methods", DEFAULT_EVAL_METHODS)))
+    total = len(counts) * n_methods
+    tables: dict[int, pd.DataFrame] = {}
+    for run, n_seeds in enumerate(counts):
+        def step(done: int, _total: int, what: str, offset: int = run * n_methods, n: int = n_seeds) -> None:
+            if progress is not None:
+                progress(offset + done, total, f"{n} seeds: {what}")
+
+        tables[n_seeds] = evaluate(catalog, n_seeds=n_seeds, progress=step, **kwargs)
+    return tables
+
+
+def _figure(metric: str, value: Any) -> int | float | None:
+    if metric in LISTENER_CHECKS:
+        return int(value)
+    value = float(value)
+    return None if math.isnan(value) else round(value, 4)
+
+
 def evaluation_report(table: pd.DataFrame) -> dict[str, Any]:
-    """The evaluation as a JSON-able dict (protocol settings + one entry per method)."""
+    """The evaluation as a JSON-able dict (protocol settings + one entry per method);
+    ``popularity_percentile`` is null when the catalog has no popularity."""
     metrics = [c for c in table.columns if c not in ("method", "seconds")]
+    protocol = {
+        "task": "playlist continuation, held-out playlists blanked before fitting",
+        "n_playlists": table.attrs.get("n_playlists"),
+        "n_seeds": table.attrs.get("n_seeds"),
+        "random_state": table.attrs.get("random_state"),
+        "cold_start": table.attrs.get("cold_start"),
+    }
     return {
-        "protocol": {
-            "task": "playlist continuation, held-out playlists blanked before fitting",
-            "n_playlists": table.attrs.get("n_playlists"),
-            "n_seeds": table.attrs.get("n_seeds"),
-            "random_state": table.attrs.get("random_state"),
-        },
+        "protocol": protocol,
         "methods": {
-            r["method"]: {m: (int(r[m]) if m in LISTENER_CHECKS else round(float(r[m]), 4)) for m in metrics}
-            | {"seconds": round(float(r["seconds"]), 2)}
+            r["method"]: {m: _figure(m, r[m]) for m in metrics} | {"seconds": round(float(r["seconds"]), 2)}
             for r in table.to_dict("records")
         },
     }
+
+
+def evaluation_reports(tables: dict[int, pd.DataFrame]) -> dict[str, Any]:
+    """Several seed counts as one JSON-able dict: ``{"by_n_seeds": {"1": report, ...}}``."""
+    return {"by_n_seeds": {str(n): evaluation_report(t) for n, t in tables.items()}}

@@ -67,7 +67,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "seed with N of their tracks and score the top-k against the rest.",
     )
     add_catalog_option(p)
-    p.add_argument("--n-seeds", type=_positive_int, default=5, metavar="N", help="seeds per playlist (default 5; 1 and 10 are common)")
+    p.add_argument("--n-seeds", type=_positive_int, nargs="+", default=[5], metavar="N",
+                   help="seeds per playlist (default 5); several values give one table each, e.g. 1 5 10")
+    p.add_argument("--cold-start", action="store_true",
+                   help="only seeds by artists in no playlist of the catalog the models are fitted on")
     p.add_argument("--playlists", type=_positive_int, default=100, metavar="N", help="held-out playlists (default 100)")
     p.add_argument("--k", type=_positive_int, nargs="+", default=[10, 100], metavar="K", help="recall cutoffs (default 10 100)")
     p.add_argument("--methods", nargs="+", default=None, metavar="NAME",
@@ -237,32 +240,52 @@ def cluster(args: argparse.Namespace) -> int:
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
-    from ..evaluation import DEFAULT_EVAL_METHODS, LISTENER_CHECKS, evaluate, evaluation_report
+    from ..evaluation import DEFAULT_EVAL_METHODS, evaluate_seed_counts, evaluation_report, evaluation_reports
 
     methods = args.methods or list(DEFAULT_EVAL_METHODS)
     catalog = catalog_from_args(args)
     try:
         with StderrProgress(quiet=args.quiet) as progress:
-            table = evaluate(
-                catalog, methods=methods, n_playlists=args.playlists, n_seeds=args.n_seeds,
-                ks=args.k, random_state=args.random_state, progress=progress.update,
+            tables = evaluate_seed_counts(
+                catalog, args.n_seeds, methods=methods, n_playlists=args.playlists, ks=args.k,
+                random_state=args.random_state, cold_start=args.cold_start, progress=progress.update,
             )
     except ValueError as exc:
         if isinstance(exc, TastemapError):
             raise
         raise TastemapError(str(exc)) from None
     if args.format == "json":
-        print_json(evaluation_report(table))
+        # one seed count: the single report, as before several counts could be asked for
+        print_json(evaluation_report(*tables.values()) if len(tables) == 1 else evaluation_reports(tables))
         return 0
+    for i, table in enumerate(tables.values()):
+        if i:
+            print()
+        _print_evaluation(table)
+    return 0
+
+
+def _print_evaluation(table: pd.DataFrame) -> None:
+    from ..evaluation import LISTENER_CHECKS
+
     a = table.attrs
     print(
         f"playlist continuation: {a['n_playlists']} held-out playlists, {a['n_seeds']} seeds each, "
         f"random_state={a['random_state']}"
     )
+    cold = a.get("cold_start")
+    if cold:
+        print(f"cold start (seeds by artists in no playlist of the catalog fitted on): {cold['qualified']} of "
+              f"{cold['standard_queries']} held-out playlists of the standard sample qualified"
+              + (f"; fewer than {cold['min_queries']}, so the seeds were drawn from tracks whose artists "
+                 f"are in no other playlist, in {cold['queries']} playlists (of {cold['eligible_playlists']} "
+                 "that have enough such tracks)" if cold["mode"] == "sampled" else ", and are scored"))
     counts = [c for c in LISTENER_CHECKS if c in table]
-    rounded = {c: 4 for c in table.columns if c not in ("method", "distinct_artists@10", "seconds", *counts)}
-    print_table(table.round(rounded).round({"distinct_artists@10": 2, "seconds": 1}))
+    rounded = {c: 4 for c in table.columns
+               if c not in ("method", "distinct_artists@10", "popularity_percentile", "seconds", *counts)}
+    print_table(table.round(rounded).round({"distinct_artists@10": 2, "popularity_percentile": 1, "seconds": 1}))
+    if not a.get("has_popularity", True):
+        print("popularity_percentile: NaN, the catalog has no track popularity")
     print("listener checks (counts over all lists; 0 is right): "
           + "; ".join(f"{c.replace('_', ' ')}: " + ", ".join(f"{m} {int(v)}" for m, v in zip(table["method"], table[c]))
                       for c in counts))
-    return 0
