@@ -154,9 +154,9 @@ with left:
                 search_label,
                 state.REC_SEARCH_IDS,
                 [],
-                valid=subset_of(options),
+                valid=subset_of(labels if every_track is not None else options),  # labels: a dict of every option
                 options=options,
-                format_func=lambda t: labels.get(t, t),
+                format_func=labels.__getitem__,  # the ID itself when unknown (ui.data.TrackLabels)
                 filter_mode="contains",
                 select_all=False,
                 label_visibility="collapsed",
@@ -185,9 +185,13 @@ if check.seeds.duplicates:
         st.caption(f"{check.seeds.duplicates} repeated item(s) were counted once.")
 if seed_ids:
     st.markdown(f"**Seeds in use** ({len(seed_ids)})")
-    track_table(catalog.tracks.iloc[check.seeds.positions],
-                columns=(["track_name", "artists", "album_name", "file_path"] if library
-                         else ["track_name", "artists", "album_name", "release_year", "popularity"]),
+    seed_columns = (["track_name", "artists", "album_name", "file_path"] if library
+                    else ["track_name", "artists", "album_name", "release_year", "popularity"])
+    # Only the columns the table reads (the ID and any file path, for the link): a row take of
+    # every column costs more.
+    shown_columns = [c for c in dict.fromkeys(["track_id", *seed_columns, "file_path"]) if c in catalog.tracks]
+    track_table(catalog.tracks.iloc[check.seeds.positions, catalog.tracks.columns.get_indexer(shown_columns)],
+                columns=seed_columns,
                 height=min(38 + 35 * len(seed_ids), 250), wide=True)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import streamlit as st
+from threadpoolctl import threadpool_limits
 
 from recommender.catalog import DEFAULT_CATALOG_PATH, Catalog, load_catalog, load_default_catalog, split_list
 from recommender.seeds import SeedSet, resolve_seeds
@@ -27,6 +28,13 @@ from . import state
 from .text import hover_escape, hover_labels
 
 _log = logging.getLogger(__name__)
+
+# One BLAS thread in the app process. Every session's script runs in a thread of this process
+# (and `make serve` runs one process per core), so BLAS's own worker threads add no speed, only
+# CPU: handing a small product to them and spinning after it. The hybrid's recommend on the
+# default catalog took 24 ms of CPU with 2 BLAS threads, 9 ms with 1 (same results); fitting
+# it took 0.38 s of CPU, and 0.12 s with 1.
+threadpool_limits(limits=1, user_api="blas")
 
 # Tracks in the plot sample (plot_frame), drawn by each chart of single tracks on Explore,
 # Clusters and Recommend. Streamlit draws every new figure into a new chart, so each axis change
@@ -222,6 +230,15 @@ def plot_frame(catalog: Catalog, size: int = PLOT_SAMPLE) -> pd.DataFrame:
     return _plot_frame(catalog_key(catalog), size, catalog)
 
 
+class TrackLabels(dict):
+    """Track ID -> label; an unknown ID is its own label. ``labels.__getitem__`` is the cheapest
+    ``format_func`` for a select box: Streamlit calls it once per option on every rerun (28k
+    calls on Recommend, 8 ms instead of 13 ms through a lambda)."""
+
+    def __missing__(self, track_id: str) -> str:
+        return track_id
+
+
 # Catalogs up to this size offer every track in one type-to-filter box on Recommend (the browser
 # filters as the listener types): 28k default tracks are about 2 MB of labels, sent once (Streamlit
 # caches large messages in the browser). Bigger catalogs search on the server instead.
@@ -262,30 +279,53 @@ def _search_index(catalog_hash: str, _catalog: Catalog) -> pd.DataFrame:
     })
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _every_track_label(catalog_hash: str, _catalog: Catalog) -> np.ndarray:
+    # Each track's label as a Python string, by row, built once per catalog (a catalog small
+    # enough to offer every track on Recommend labels them all anyway): a table or a search then
+    # picks its rows' labels (microseconds) instead of building them again with pandas (a few ms
+    # for 20 rows, on every rerun of the Taste page).
+    return _track_label_series(_catalog.tracks).to_numpy(dtype=object)
+
+
+def _labels_at(catalog: Catalog, positions: np.ndarray) -> np.ndarray:
+    """The labels of the rows at ``positions`` (an object array of str)."""
+    if len(catalog) <= SEARCH_ALL_LIMIT:
+        return _every_track_label(catalog_key(catalog), catalog)[positions]
+    return _track_label_series(catalog.tracks.iloc[positions]).to_numpy(dtype=object)
+
+
 def _labelled(catalog: Catalog, rows: pd.DataFrame) -> pd.DataFrame:
-    labels = _track_label_series(catalog.tracks.iloc[rows["position"].to_numpy()])
-    return pd.DataFrame({"track_id": rows["track_id"].to_numpy(), "label": labels.to_numpy()})
+    labels = _labels_at(catalog, rows["position"].to_numpy())
+    return pd.DataFrame({"track_id": rows["track_id"].to_numpy(), "label": labels})
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _search(catalog_hash: str, query: str, limit: int, _catalog: Catalog) -> pd.DataFrame:
+    # Shared between reruns and sessions: a search's box keeps its text, so every later rerun
+    # of the page (picking a hit, "Liked") asks the same question again.
+    index = _search_index(catalog_hash, _catalog)
+    if not query:
+        return _labelled(_catalog, index.iloc[:0])
+    hits = index[index["text"].str.contains(query, case=False, regex=False, na=False)]
+    return _labelled(_catalog, hits.head(limit))
 
 
 def search_tracks(catalog: Catalog, query: str, limit: int = 50) -> pd.DataFrame:
     """Tracks whose title or artist contains ``query`` (case-insensitive), most popular first.
 
-    Columns: ``track_id`` and ``label`` ('Title — Artists (Album, Year)').
+    Columns: ``track_id`` and ``label`` ('Title — Artists (Album, Year)'). Shared read-only:
+    callers must not modify it.
     """
-    index = _search_index(catalog_key(catalog), catalog)
-    query = (query or "").strip()
-    if not query:
-        return _labelled(catalog, index.iloc[:0])
-    hits = index[index["text"].str.contains(query, case=False, regex=False, na=False)]
-    return _labelled(catalog, hits.head(limit))
+    return _search(catalog_key(catalog), (query or "").strip(), int(limit), catalog)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _search_options(catalog_hash: str, _catalog: Catalog) -> tuple[list[str], dict[str, str]]:
+def _search_options(catalog_hash: str, _catalog: Catalog) -> tuple[list[str], TrackLabels]:
     index = _labelled(_catalog, _search_index(catalog_hash, _catalog).dropna(subset=["track_id"]))
     index = index.drop_duplicates("track_id")
     ids = [str(t) for t in index["track_id"]]
-    labels = dict(zip(ids, (str(label) for label in index["label"])))
+    labels = TrackLabels(zip(ids, (str(label) for label in index["label"])))
     # Copies with the same title, artist, album and year still need different labels: the
     # listener picks by label. The start of the track ID tells them apart.
     seen: dict[str, int] = {}
@@ -297,7 +337,7 @@ def _search_options(catalog_hash: str, _catalog: Catalog) -> tuple[list[str], di
     return ids, labels
 
 
-def search_options(catalog: Catalog) -> tuple[list[str], dict[str, str]] | None:
+def search_options(catalog: Catalog) -> tuple[list[str], TrackLabels] | None:
     """Every track ID, most popular first, and its label, for a type-to-filter box; None when
     the catalog is too big for that (over :data:`SEARCH_ALL_LIMIT` tracks). Shared read-only."""
     if len(catalog) > SEARCH_ALL_LIMIT:
@@ -305,14 +345,14 @@ def search_options(catalog: Catalog) -> tuple[list[str], dict[str, str]] | None:
     return _search_options(catalog_key(catalog), catalog)
 
 
-def track_labels(catalog: Catalog, track_ids: list[str]) -> dict[str, str]:
+def track_labels(catalog: Catalog, track_ids: list[str]) -> TrackLabels:
     """'Title — Artists (Album, Year)' for each known ID (plain text, for widget options)."""
     pos = catalog.positions(track_ids)
     known = [(tid, p) for tid, p in zip(track_ids, pos) if p >= 0]
     if not known:
-        return {}
-    labels = _track_label_series(catalog.tracks.iloc[[p for _, p in known]])
-    return {tid: str(label) for (tid, _), label in zip(known, labels.tolist())}
+        return TrackLabels()
+    labels = _labels_at(catalog, np.array([p for _, p in known], dtype=np.intp))
+    return TrackLabels((tid, str(label)) for (tid, _), label in zip(known, labels.tolist()))
 
 
 @dataclass(frozen=True)

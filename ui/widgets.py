@@ -123,8 +123,9 @@ def in_options(options: Iterable[Any], fallback: Any) -> Callable[[Any], Any]:
 
 
 def subset_of(options: Iterable[Any]) -> Callable[[Any], list]:
-    """A ``valid`` function for multiselect: keep only values that are options."""
-    allowed = set(options)
+    """A ``valid`` function for multiselect: keep only values that are options (a set or a dict
+    of them is used as it is: no copy of 28k options on every rerun)."""
+    allowed = options if isinstance(options, (set, frozenset, dict)) else set(options)
 
     def check(value: Any) -> list:
         return [v for v in (value or []) if v in allowed]
