@@ -241,7 +241,8 @@ def evaluate_seed_counts(
 
     ``kwargs`` go to :func:`evaluate`; ``progress`` counts methods over every run."""
     counts = list(dict.fromkeys(int(n) for n in seed_counts))
-    n_methods = len(list(kwargs.get("methods", DEFAULT_EVAL_METHODS)))
+    methods = list(kwargs.pop("methods", DEFAULT_EVAL_METHODS))  # read once per seed count
+    n_methods = len(methods)
     total = len(counts) * n_methods
     tables: dict[int, pd.DataFrame] = {}
     for run, n_seeds in enumerate(counts):
@@ -249,7 +250,7 @@ def evaluate_seed_counts(
             if progress is not None:
                 progress(offset + done, total, f"{n} seeds: {what}")
 
-        tables[n_seeds] = evaluate(catalog, n_seeds=n_seeds, progress=step, **kwargs)
+        tables[n_seeds] = evaluate(catalog, methods, n_seeds=n_seeds, progress=step, **kwargs)
     return tables
 
 
