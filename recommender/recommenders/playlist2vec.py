@@ -34,6 +34,9 @@ class Playlist2VecRecommender(TrackVectorRecommender):
         Passes over the playlists (a small catalog needs many).
     sample:
         Down-sampling of tracks in very many playlists (0: none).
+    ns_exponent:
+        Shape of the negative-sampling distribution (0.75 for words; recommendation data often
+        prefers other values, down to negative ones: Caselles-Dupré et al., RecSys 2018).
     learning_rate:
         Word2Vec's starting ``alpha`` (it falls linearly to 1/100 of it).
     cold_weight, cold_neighbors:
@@ -48,7 +51,7 @@ class Playlist2VecRecommender(TrackVectorRecommender):
             "turns up in playlists next to songs like your seeds")
 
     def __init__(self, vector_size: int = 64, window: int = 25, negative: int = 5, epochs: int = 30,
-                 sample: float = 0.0, learning_rate: float = 0.025, cold_weight: float = 0.5,
+                 sample: float = 0.0, ns_exponent: float = 0.75, learning_rate: float = 0.025, cold_weight: float = 0.5,
                  cold_neighbors: int = 10, random_state: int | None = 0) -> None:
         super().__init__(cold_weight=cold_weight, cold_neighbors=cold_neighbors, random_state=random_state)
         self.vector_size = vector_size
@@ -56,6 +59,7 @@ class Playlist2VecRecommender(TrackVectorRecommender):
         self.negative = negative
         self.epochs = epochs
         self.sample = sample
+        self.ns_exponent = ns_exponent
         self.learning_rate = learning_rate
 
     def _sentences(self, playlist_tracks: sp.csr_matrix, rng: np.random.Generator) -> list[list[str]]:
@@ -75,7 +79,7 @@ class Playlist2VecRecommender(TrackVectorRecommender):
         model = Word2Vec(
             sentences=self._sentences(playlist_tracks, rng),
             vector_size=int(self.vector_size), window=int(self.window), min_count=1, sg=1, hs=0,
-            negative=int(self.negative), sample=float(self.sample), epochs=int(self.epochs),
+            negative=int(self.negative), sample=float(self.sample), ns_exponent=float(self.ns_exponent), epochs=int(self.epochs),
             alpha=float(self.learning_rate), min_alpha=float(self.learning_rate) / 100,
             shrink_windows=False, sorted_vocab=1, workers=1, seed=seed,
         )
