@@ -56,8 +56,8 @@ class ALSRecommender(TrackVectorRecommender):
     name = "als"
     says = ("shares playlists' taste with your seed", "shares playlists' taste with your seeds")
 
-    def __init__(self, factors: int = 64, regularization: float = 0.05, alpha: float = 2.0, iterations: int = 15,
-                 query: str = "mean", num_threads: int = 0, cold_weight: float = 0.5, cold_neighbors: int = 10,
+    def __init__(self, factors: int = 64, regularization: float = 0.05, alpha: float = 10.0, iterations: int = 15,
+                 query: str = "pseudo_playlist", num_threads: int = 0, cold_weight: float = 1.0, cold_neighbors: int = 10,
                  random_state: int | None = 0) -> None:
         super().__init__(cold_weight=cold_weight, cold_neighbors=cold_neighbors, random_state=random_state)
         self.factors = factors
