@@ -33,7 +33,9 @@ class Playlist2VecRecommender(TrackVectorRecommender):
     epochs:
         Passes over the playlists (a small catalog needs many).
     sample:
-        Down-sampling of tracks in very many playlists (0: none).
+        Down-sampling of tracks in very many playlists (0: none). It is relative to the
+        number of memberships: on a catalog of a few hundred tracks every track counts as
+        frequent, and 0 is the right value there.
     ns_exponent:
         Shape of the negative-sampling distribution (0.75 for words; recommendation data often
         prefers other values, down to negative ones: Caselles-Dupré et al., RecSys 2018).
@@ -50,8 +52,8 @@ class Playlist2VecRecommender(TrackVectorRecommender):
     says = ("turns up in playlists next to songs like your seed",
             "turns up in playlists next to songs like your seeds")
 
-    def __init__(self, vector_size: int = 64, window: int = 25, negative: int = 5, epochs: int = 30,
-                 sample: float = 0.0, ns_exponent: float = 0.75, learning_rate: float = 0.025, cold_weight: float = 0.5,
+    def __init__(self, vector_size: int = 64, window: int = 20, negative: int = 5, epochs: int = 50,
+                 sample: float = 0.001, ns_exponent: float = 0.75, learning_rate: float = 0.05, cold_weight: float = 3.0,
                  cold_neighbors: int = 10, random_state: int | None = 0) -> None:
         super().__init__(cold_weight=cold_weight, cold_neighbors=cold_neighbors, random_state=random_state)
         self.vector_size = vector_size
