@@ -3,37 +3,13 @@ another app process of a shared server), read from the label store: SQLite, or a
 the tests start. Not for anonymous people on a shared server, and a database outage breaks nothing."""
 from __future__ import annotations
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from recommender.label_store import open_label_store
-from tests.pages.test_taste_store import AUTH, PAGE, TIMEOUT, label_count_caption, owner_of, person, texts
-from tests.support.postgres import postgres_server, postgres_url, running_server  # noqa: F401 - fixtures
+from tests.pages.test_taste_store import AUTH, TIMEOUT, label_count_caption, owner_of, person, texts
+from tests.pages.test_taste_store import page as session
+from tests.support.postgres import running_server
 from ui.text import md_escape
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def backend(request, tmp_path, monkeypatch) -> dict:
-    """Where the page keeps labels: ``{"url": ..., "path": ...}`` for open_label_store."""
-    monkeypatch.setenv("TASTEMAP_DATA_DIR", str(tmp_path))
-    for name in ("TASTEMAP_ALLOW_ANONYMOUS", "TASTEMAP_PRIVATE_PROFILES"):
-        monkeypatch.delenv(name, raising=False)
-    if request.param == "sqlite":
-        monkeypatch.delenv("TASTEMAP_DATABASE_URL", raising=False)
-        return {"url": None, "path": tmp_path / "labels.sqlite3"}
-    url = request.getfixturevalue("postgres_url")
-    monkeypatch.setenv("TASTEMAP_DATABASE_URL", url)
-    return {"url": url, "path": None}
-
-
-def session(user: dict | None = None, secrets: dict | None = None) -> AppTest:
-    """A new browser session on the Taste page (nothing shared with another but the database)."""
-    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
-    if secrets is not None:
-        at.secrets = dict(secrets)
-    if user is not None:
-        at.user = user
-    return at.run()
 
 
 def shown_profile(at: AppTest) -> str:

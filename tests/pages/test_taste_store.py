@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from recommender.label_store import LabelStore, open_label_store
-from tests.support.postgres import PASSWORD, postgres_server, postgres_url, running_server  # noqa: F401 - fixtures
+from tests.support.postgres import PASSWORD, running_server
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "Taste.py")
@@ -31,20 +31,8 @@ def owner_of(sub: str) -> str:
     return f"{ISSUER}#{sub}"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def backend(request, tmp_path, monkeypatch) -> dict:
-    """Where the page keeps labels: ``{"url": ..., "path": ...}`` for open_label_store."""
-    monkeypatch.setenv("TASTEMAP_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("TASTEMAP_ALLOW_ANONYMOUS", raising=False)
-    if request.param == "sqlite":
-        monkeypatch.delenv("TASTEMAP_DATABASE_URL", raising=False)
-        return {"url": None, "path": tmp_path / "labels.sqlite3"}
-    url = request.getfixturevalue("postgres_url")
-    monkeypatch.setenv("TASTEMAP_DATABASE_URL", url)
-    return {"url": url, "path": None}
-
-
 def page(user: dict | None = None, secrets: dict | None = None) -> AppTest:
+    """A new browser session on the Taste page (nothing shared with another but the database)."""
     at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
     if secrets is not None:
         at.secrets = dict(secrets)

@@ -12,21 +12,8 @@ ROCK = [track_id(0, i) for i in range(3)]
 UNKNOWN = "Z" * 22
 
 
-@pytest.fixture(scope="module")
-def catalog_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("engine") / "planted.csv"
-    path.write_bytes(planted_csv_bytes())
-    return str(path)
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_recommend_json_contract(capsys, catalog_path):
-    code, out, err = run(capsys, "recommend", "--catalog", catalog_path, "--seeds",
+def test_recommend_json_contract(run, catalog_path):
+    code, out, err = run("recommend", "--catalog", catalog_path, "--seeds",
                          f"{ROCK[0]}, spotify:track:{UNKNOWN} nope", "--k", "4", "--format", "json")
     assert code == 0
     obj = json.loads(out)
@@ -40,8 +27,8 @@ def test_recommend_json_contract(capsys, catalog_path):
 
 
 @pytest.mark.parametrize("method", ["hybrid", "similar", "cluster", "popular"])
-def test_every_method_and_popularity_bounds(capsys, catalog_path, method):
-    code, out, _ = run(capsys, "recommend", "--catalog", catalog_path, "--seeds", ROCK[0],
+def test_every_method_and_popularity_bounds(run, catalog_path, method):
+    code, out, _ = run("recommend", "--catalog", catalog_path, "--seeds", ROCK[0],
                        "--method", method, "--min-popularity", "30", "--max-popularity", "60",
                        "--format", "json")
     assert code == 0
@@ -49,10 +36,10 @@ def test_every_method_and_popularity_bounds(capsys, catalog_path, method):
     assert pops and all(30 <= p <= 60 for p in pops)
 
 
-def test_seeds_file_gives_json_lines_in_order(capsys, catalog_path, tmp_path):
+def test_seeds_file_gives_json_lines_in_order(run, catalog_path, tmp_path):
     seeds = tmp_path / "seeds.txt"
     seeds.write_text(f"{ROCK[0]}\n\n{track_id(1, 0)} {track_id(1, 1)}\nnot an id\n{track_id(2, 5)}\n")
-    code, out, err = run(capsys, "recommend", "--catalog", catalog_path, "--seeds-file", str(seeds), "--k", "3")
+    code, out, err = run("recommend", "--catalog", catalog_path, "--seeds-file", str(seeds), "--k", "3")
     lines = [json.loads(line) for line in out.splitlines()]
     assert len(lines) == 4  # one per non-empty input line
     assert lines[0]["seeds"] == [ROCK[0]]
@@ -62,25 +49,25 @@ def test_seeds_file_gives_json_lines_in_order(capsys, catalog_path, tmp_path):
     assert code == 1 and "line 4" in err
 
 
-def test_csv_output_is_formula_safe(capsys, tmp_path):
+def test_csv_output_is_formula_safe(run, tmp_path):
     frame_bytes = planted_csv_bytes().replace(b"Rock song 1,", b"=HYPERLINK(1),")
     path = tmp_path / "evil.csv"
     path.write_bytes(frame_bytes)
-    code, out, _ = run(capsys, "recommend", "--catalog", str(path), "--seeds", ROCK[0], "--k", "11", "--format", "csv")
+    code, out, _ = run("recommend", "--catalog", str(path), "--seeds", ROCK[0], "--k", "11", "--format", "csv")
     assert code == 0
     assert out.splitlines()[0] == "track_id,track_name,artists,popularity,score,match,why"
     assert "'=HYPERLINK(1)" in out and ",=HYPERLINK" not in out
 
 
-def test_exit_codes_and_messages(capsys, catalog_path):
-    code, _, err = run(capsys, "recommend", "--catalog", catalog_path, "--seeds", UNKNOWN)
+def test_exit_codes_and_messages(run, capsys, catalog_path):
+    code, _, err = run("recommend", "--catalog", catalog_path, "--seeds", UNKNOWN)
     assert code == 2 and "not in the catalog" in err or "none of" in err
-    code, _, err = run(capsys, "recommend", "--catalog", catalog_path, "--seeds", ROCK[0],
+    code, _, err = run("recommend", "--catalog", catalog_path, "--seeds", ROCK[0],
                        "--filter", "min_energy=0.9", "--filter", "max_energy=0.1")
     assert code == 2 and "min_energy=0.9 is above max_energy=0.1" in err
-    code, _, err = run(capsys, "recommend", "--catalog", catalog_path, "--seeds-file", "/nonexistent/x.txt")
+    code, _, err = run("recommend", "--catalog", catalog_path, "--seeds-file", "/nonexistent/x.txt")
     assert code == 2 and "no such file" in err
-    code, out, err = run(capsys, "recommend", "--catalog", catalog_path, "--seeds", ROCK[0],
+    code, out, err = run("recommend", "--catalog", catalog_path, "--seeds", ROCK[0],
                          "--min-popularity", "99", "--format", "json")
     assert code == 0 and json.loads(out)["recommendations"] == []
     assert "min_popularity=99" in json.loads(out)["message"]
@@ -90,32 +77,32 @@ def test_exit_codes_and_messages(capsys, catalog_path):
     capsys.readouterr()
 
 
-def test_table_output(capsys, catalog_path):
-    code, out, err = run(capsys, "recommend", "--catalog", catalog_path, "--seeds", f"{ROCK[0]} {UNKNOWN}", "--k", "2")
+def test_table_output(run, catalog_path):
+    code, out, err = run("recommend", "--catalog", catalog_path, "--seeds", f"{ROCK[0]} {UNKNOWN}", "--k", "2")
     assert code == 0 and "track_id" in out.splitlines()[0] and UNKNOWN in err
 
 
-def test_cluster_command(capsys, catalog_path):
-    code, out, _ = run(capsys, "cluster", "--catalog", catalog_path, "--k", "3", "--format", "json")
+def test_cluster_command(run, catalog_path):
+    code, out, _ = run("cluster", "--catalog", catalog_path, "--k", "3", "--format", "json")
     obj = json.loads(out)
     assert code == 0 and obj["k"] == 3 and len(obj["clusters"]) == 3
-    code, out, _ = run(capsys, "cluster", "--catalog", catalog_path, "--k", "auto", "--format", "json")
+    code, out, _ = run("cluster", "--catalog", catalog_path, "--k", "auto", "--format", "json")
     obj = json.loads(out)
     assert obj["k"] == 3 and [s["k"] for s in obj["scores"]][:2] == [2, 3]
-    code, _, err = run(capsys, "cluster", "--catalog", catalog_path, "--k", "lots")
+    code, _, err = run("cluster", "--catalog", catalog_path, "--k", "lots")
     assert code == 2 and "auto" in err
 
 
-def test_evaluate_command(capsys, catalog_path):
-    code, out, _ = run(capsys, "evaluate", "--catalog", catalog_path, "--playlists", "2", "--n-seeds", "2",
+def test_evaluate_command(run, catalog_path):
+    code, out, _ = run("evaluate", "--catalog", catalog_path, "--playlists", "2", "--n-seeds", "2",
                        "--k", "5", "10", "--methods", "similar", "random", "--format", "json")
     obj = json.loads(out)
     assert code == 0 and set(obj["methods"]) == {"similar", "random"}
     assert {"recall@5", "recall@10", "ndcg@10"} <= set(obj["methods"]["similar"])
-    code, out, _ = run(capsys, "evaluate", "--catalog", catalog_path, "--playlists", "2", "--n-seeds", "2",
+    code, out, _ = run("evaluate", "--catalog", catalog_path, "--playlists", "2", "--n-seeds", "2",
                        "--methods", "popular")
     assert code == 0 and "recall@100" in out and "popular" in out
-    code, _, err = run(capsys, "evaluate", "--catalog", catalog_path, "--n-seeds", "50")
+    code, _, err = run("evaluate", "--catalog", catalog_path, "--n-seeds", "50")
     assert code == 2 and "more than 50 tracks" in err
 
 

@@ -4,27 +4,11 @@ from __future__ import annotations
 import io
 import json
 
-import pytest
-
-from recommender.cli import main
-from tests.support.planted import planted_csv_bytes, planted_frame
+from tests.support.planted import planted_frame
 
 
-@pytest.fixture(scope="module")
-def catalog_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("evaluate") / "planted.csv"
-    path.write_bytes(planted_csv_bytes())
-    return str(path)
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_several_seed_counts_give_one_report_each(capsys, catalog_path):
-    code, out, _ = run(capsys, "evaluate", "--catalog", catalog_path, "--playlists", "3", "--n-seeds", "1", "3",
+def test_several_seed_counts_give_one_report_each(run, catalog_path):
+    code, out, _ = run("evaluate", "--catalog", catalog_path, "--playlists", "3", "--n-seeds", "1", "3",
                        "--k", "5", "10", "--methods", "similar", "popular", "--format", "json", "--quiet")
     obj = json.loads(out)
     assert code == 0 and list(obj) == ["by_n_seeds"] and list(obj["by_n_seeds"]) == ["1", "3"]
@@ -33,34 +17,34 @@ def test_several_seed_counts_give_one_report_each(capsys, catalog_path):
         for figures in report["methods"].values():
             assert 0 < figures["coverage@20"] <= 1 and 0 < figures["popularity_percentile"] < 100
     # one seed count keeps the single report's shape
-    code, out, _ = run(capsys, "evaluate", "--catalog", catalog_path, "--playlists", "3", "--n-seeds", "3",
+    code, out, _ = run("evaluate", "--catalog", catalog_path, "--playlists", "3", "--n-seeds", "3",
                        "--methods", "popular", "--format", "json", "--quiet")
     assert code == 0 and json.loads(out)["protocol"]["n_seeds"] == 3
 
 
-def test_cold_start_tables_say_how_many_queries_qualified(capsys, catalog_path):
-    code, out, _ = run(capsys, "evaluate", "--catalog", catalog_path, "--playlists", "3", "--n-seeds", "1", "2",
+def test_cold_start_tables_say_how_many_queries_qualified(run, catalog_path):
+    code, out, _ = run("evaluate", "--catalog", catalog_path, "--playlists", "3", "--n-seeds", "1", "2",
                        "--methods", "similar", "--cold-start", "--quiet")
     assert code == 0
     assert out.count("playlist continuation:") == 2 and out.count("cold start (seeds by artists") == 2
     assert "held-out playlists of the standard sample qualified" in out
     assert "coverage@20" in out and "popularity_percentile" in out
-    code, out, _ = run(capsys, "evaluate", "--catalog", catalog_path, "--playlists", "3", "--n-seeds", "2",
+    code, out, _ = run("evaluate", "--catalog", catalog_path, "--playlists", "3", "--n-seeds", "2",
                        "--methods", "similar", "--cold-start", "--format", "json", "--quiet")
     cold = json.loads(out)["protocol"]["cold_start"]
     assert cold["standard_queries"] == 3 and cold["mode"] in ("filtered", "sampled")
-    code, _, err = run(capsys, "evaluate", "--catalog", catalog_path, "--n-seeds", "2", "50", "--cold-start", "--quiet")
+    code, _, err = run("evaluate", "--catalog", catalog_path, "--n-seeds", "2", "50", "--cold-start", "--quiet")
     assert code == 2 and "more than 50 tracks" in err and "Traceback" not in err
 
 
-def test_a_catalog_without_popularity_says_so(capsys, tmp_path):
+def test_a_catalog_without_popularity_says_so(run, tmp_path):
     path = tmp_path / "no_popularity.csv"
     buffer = io.StringIO()
     planted_frame().drop(columns=["track_popularity"]).to_csv(buffer, index=False)
     path.write_text(buffer.getvalue())
-    code, out, _ = run(capsys, "evaluate", "--catalog", str(path), "--playlists", "2", "--n-seeds", "2",
+    code, out, _ = run("evaluate", "--catalog", str(path), "--playlists", "2", "--n-seeds", "2",
                        "--methods", "similar", "--quiet")
     assert code == 0 and "popularity_percentile: NaN, the catalog has no track popularity" in out
-    code, out, _ = run(capsys, "evaluate", "--catalog", str(path), "--playlists", "2", "--n-seeds", "2",
+    code, out, _ = run("evaluate", "--catalog", str(path), "--playlists", "2", "--n-seeds", "2",
                        "--methods", "similar", "--format", "json", "--quiet")
     assert json.loads(out)["methods"]["similar"]["popularity_percentile"] is None
