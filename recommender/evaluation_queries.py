@@ -63,15 +63,21 @@ def sample_queries(
     eligible = tracks[tracks.map(len) > n_seeds]
     if eligible.empty:
         raise CatalogError(f"no playlist has more than {n_seeds} tracks; use fewer seeds.")
+    return [_query(pid, genre, eligible[pid], seeds)
+            for pid, seeds in _draw(eligible, n_playlists, n_seeds, random_state)]
+
+
+def _draw(candidates: pd.Series, n_playlists: int, n_seeds: int, random_state: int) -> list[tuple[Any, list[str]]]:
+    """``n_playlists`` of the playlists in ``candidates`` (playlist id -> tracks seeds may come
+    from), each with ``n_seeds`` of its candidate tracks, drawn without replacement."""
     rng = np.random.default_rng(random_state)
-    chosen = rng.choice(len(eligible), size=min(n_playlists, len(eligible)), replace=False)
-    queries = []
+    chosen = rng.choice(len(candidates), size=min(n_playlists, len(candidates)), replace=False)
+    drawn = []
     for i in sorted(chosen):
-        pid = eligible.index[i]
-        members = eligible.iloc[i]
-        seed_idx = rng.choice(len(members), size=n_seeds, replace=False)
-        queries.append(_query(pid, genre, members, [members[j] for j in seed_idx]))
-    return queries
+        tracks = candidates.iloc[i]
+        seed_idx = rng.choice(len(tracks), size=n_seeds, replace=False)
+        drawn.append((candidates.index[i], [tracks[j] for j in seed_idx]))
+    return drawn
 
 
 def track_artist_keys(catalog: Catalog) -> pd.Series:
@@ -144,14 +150,8 @@ def cold_start_queries(
             f"in no other playlist (and {len(qualified)} of {len(standard)} held-out playlists had "
             "seeds by such artists); use fewer seeds."
         )
-    rng = np.random.default_rng(random_state)
-    chosen = rng.choice(len(eligible), size=min(n_playlists, len(eligible)), replace=False)
-    queries = []
-    for i in sorted(chosen):
-        pid = eligible.index[i]
-        candidates = eligible.iloc[i]
-        seed_idx = rng.choice(len(candidates), size=n_seeds, replace=False)
-        queries.append(_query(pid, genre, tracks[pid], [candidates[j] for j in seed_idx]))
+    queries = [_query(pid, genre, tracks[pid], seeds)
+               for pid, seeds in _draw(eligible, n_playlists, n_seeds, random_state)]
     sampled = QuerySet(queries, [q["playlist_id"] for q in queries])
     checked = _cold_queries(catalog, sampled, artists)  # every one, by construction
     sampled.queries = checked
