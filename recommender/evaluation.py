@@ -248,7 +248,8 @@ def evaluate_seed_counts(
     for run, n_seeds in enumerate(counts):
         def step(done: int, _total: int, what: str, offset: int = run * n_methods, n: int = n_seeds) -> None:
             if progress is not None:
-                progress(offset + done, total, f"{n} seeds: {what}")
+                # With one seed count the text stays as plain evaluate's (nothing to tell apart).
+                progress(offset + done, total, f"{n} seeds: {what}" if len(counts) > 1 else what)
 
         tables[n_seeds] = evaluate(catalog, methods, n_seeds=n_seeds, progress=step, **kwargs)
     return tables
