@@ -78,8 +78,11 @@ def warm_fit_cache() -> list[str]:
     catalog = cache.get_or_build(cache.key("default_catalog", digest, {}), load_default_catalog)
     warmed = ["default catalog"]
     for method in METHODS:
+        recommender = make_recommender(method)
+        if getattr(recommender, "requires_sound", False) and catalog.sound is None:
+            continue  # "sound" needs a scanned audio library; the default catalog has none
         try:
-            cache.fitted(make_recommender(method), catalog, kind=f"dashboard-{method}")
+            cache.fitted(recommender, catalog, kind=f"dashboard-{method}")
         except Exception as exc:  # noqa: BLE001 - e.g. "sound" needs an audio library: the app says so itself
             print(f"serve: not warmed: {method} ({type(exc).__name__})", file=sys.stderr)
             continue
