@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..cores import available_cores
 from .analysis import FAILED, FileAnalysis, analyse_file, display_path
 from .analysis_cache import AnalysisCache, file_signature
 from .musicnn import MODEL_VERSION
@@ -257,11 +258,7 @@ def scan_folder(
 
 
 def _default_workers() -> int:
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
-    return max(1, min(4, cores))
+    return min(4, available_cores())
 
 
 def folder_name(folder: str | os.PathLike) -> str:

@@ -5,24 +5,15 @@ a pseudo-playlist made of the seeds (``query``). Tracks in no playlist fall back
 (:class:`~.track_vectors.TrackVectorRecommender`)."""
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import scipy.sparse as sp
 
+from ..cores import available_cores
 from .track_vectors import TrackVectorRecommender
 
 __all__ = ["ALSRecommender", "ALS_QUERIES"]
 
 ALS_QUERIES = ("mean", "pseudo_playlist")
-
-
-def available_cores() -> int:
-    """The cores this process may run on (a container's share, not the host's count)."""
-    try:
-        return max(len(os.sched_getaffinity(0)), 1)
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 class ALSRecommender(TrackVectorRecommender):
