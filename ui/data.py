@@ -12,6 +12,7 @@ import hashlib
 import io
 import logging
 import weakref
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -239,10 +240,10 @@ class TrackLabels(dict):
         return track_id
 
 
-# Catalogs up to this size offer every track in one type-to-filter box on Recommend (the browser
-# filters as the listener types): 28k default tracks are about 2 MB of labels, sent once (Streamlit
-# caches large messages in the browser). Bigger catalogs search on the server instead.
-SEARCH_ALL_LIMIT = 50_000
+# Catalogs up to this size get every track's label built once (a table or a search then picks its
+# rows' labels); bigger ones build the labels of the rows they show.
+LABEL_ALL_LIMIT = 50_000
+SEARCH_LIMIT = 50  # matches a title / artist search returns, most popular first
 
 
 def _track_label_series(tracks: pd.DataFrame) -> pd.Series:
@@ -281,8 +282,7 @@ def _search_index(catalog_hash: str, _catalog: Catalog) -> pd.DataFrame:
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _every_track_label(catalog_hash: str, _catalog: Catalog) -> np.ndarray:
-    # Each track's label as a Python string, by row, built once per catalog (a catalog small
-    # enough to offer every track on Recommend labels them all anyway): a table or a search then
+    # Each track's label as a Python string, by row, built once per catalog: a table or a search then
     # picks its rows' labels (microseconds) instead of building them again with pandas (a few ms
     # for 20 rows, on every rerun of the Taste page).
     return _track_label_series(_catalog.tracks).to_numpy(dtype=object)
@@ -290,7 +290,7 @@ def _every_track_label(catalog_hash: str, _catalog: Catalog) -> np.ndarray:
 
 def _labels_at(catalog: Catalog, positions: np.ndarray) -> np.ndarray:
     """The labels of the rows at ``positions`` (an object array of str)."""
-    if len(catalog) <= SEARCH_ALL_LIMIT:
+    if len(catalog) <= LABEL_ALL_LIMIT:
         return _every_track_label(catalog_key(catalog), catalog)[positions]
     return _track_label_series(catalog.tracks.iloc[positions]).to_numpy(dtype=object)
 
@@ -311,38 +311,13 @@ def _search(catalog_hash: str, query: str, limit: int, _catalog: Catalog) -> pd.
     return _labelled(_catalog, hits.head(limit))
 
 
-def search_tracks(catalog: Catalog, query: str, limit: int = 50) -> pd.DataFrame:
+def search_tracks(catalog: Catalog, query: str, limit: int = SEARCH_LIMIT) -> pd.DataFrame:
     """Tracks whose title or artist contains ``query`` (case-insensitive), most popular first.
 
     Columns: ``track_id`` and ``label`` ('Title — Artists (Album, Year)'). Shared read-only:
     callers must not modify it.
     """
     return _search(catalog_key(catalog), (query or "").strip(), int(limit), catalog)
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _search_options(catalog_hash: str, _catalog: Catalog) -> tuple[list[str], TrackLabels]:
-    index = _labelled(_catalog, _search_index(catalog_hash, _catalog).dropna(subset=["track_id"]))
-    index = index.drop_duplicates("track_id")
-    ids = [str(t) for t in index["track_id"]]
-    labels = TrackLabels(zip(ids, (str(label) for label in index["label"])))
-    # Copies with the same title, artist, album and year still need different labels: the
-    # listener picks by label. The start of the track ID tells them apart.
-    seen: dict[str, int] = {}
-    for label in labels.values():
-        seen[label] = seen.get(label, 0) + 1
-    for tid, label in labels.items():
-        if seen[label] > 1:
-            labels[tid] = f"{label} · ID {tid[:6]}…"
-    return ids, labels
-
-
-def search_options(catalog: Catalog) -> tuple[list[str], TrackLabels] | None:
-    """Every track ID, most popular first, and its label, for a type-to-filter box; None when
-    the catalog is too big for that (over :data:`SEARCH_ALL_LIMIT` tracks). Shared read-only."""
-    if len(catalog) > SEARCH_ALL_LIMIT:
-        return None
-    return _search_options(catalog_key(catalog), catalog)
 
 
 def track_labels(catalog: Catalog, track_ids: list[str]) -> TrackLabels:
@@ -353,6 +328,17 @@ def track_labels(catalog: Catalog, track_ids: list[str]) -> TrackLabels:
         return TrackLabels()
     labels = _labels_at(catalog, np.array([p for _, p in known], dtype=np.intp))
     return TrackLabels((tid, str(label)) for (tid, _), label in zip(known, labels.tolist()))
+
+
+def pick_labels(catalog: Catalog, track_ids: list[str]) -> TrackLabels:
+    """:func:`track_labels` told apart: the listener picks by label, so copies with the same title,
+    artist, album and year get the start of their track ID added."""
+    labels = track_labels(catalog, track_ids)
+    counts = Counter(labels.values())
+    for tid, label in labels.items():
+        if counts[label] > 1:
+            labels[tid] = f"{label} · ID {tid[:6]}…"
+    return labels
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import pytest
 from bench.ui_speed import wait_idle
 from recommender.audio.playback import audio_file
 from recommender.catalog import load_catalog
-from tests.support.browser import ARTIFACTS, no_exception_shown
+from tests.support.browser import ARTIFACTS, no_exception_shown, search_and_pick
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -52,11 +52,7 @@ def test_library_seed_by_name_then_sound_recommendations_then_the_file_plays(app
     assert page.get_by_text("Sounds like these tags").count() == 1
 
     # A seed by its name (the file's name, since the synthetic files carry no title tag).
-    page.locator('[data-testid="stMultiSelect"]').first.click()
-    page.keyboard.type("01 Part 1", delay=20)
-    pick = page.get_by_role("option", name=re.compile(r"01 Part 1 — .*Album A"))
-    pick.wait_for(timeout=LONG)
-    pick.click()
+    search_and_pick(page, "01 Part 1", re.compile(r"01 Part 1 — .*Album A")).click()
     page.keyboard.press("Escape")
     page.get_by_role("button", name="Get recommendations").click()
     page.get_by_text(re.compile(r"\d+ tracks by the sound method for 1 seed")).first.wait_for(timeout=LONG)

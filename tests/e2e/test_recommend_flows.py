@@ -1,6 +1,6 @@
 """The Recommend page's flows in a real browser (`streamlit run app.py`, headless Debian Chromium).
 
-Paste + "Get recommendations"; search as you type; the advanced filters stay open while edited;
+Paste + "Get recommendations"; search as you type (on the server), pick a match; the advanced filters stay open while edited;
 a thumbs up on a row lands in the label store, and "more like this" makes the row the only seed;
 the CSV download's columns. Every wait is on the page being ready, never on a fixed time.
 """
@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench.ui_speed import SEEDS, wait_idle
+from tests.support.browser import search_and_pick
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -76,12 +77,9 @@ def test_pasted_seeds_apply_when_get_recommendations_is_pressed(page):
 
 
 def test_search_suggests_tracks_while_typing_and_the_pick_becomes_a_seed(page):
-    page.locator('[data-testid="stMultiSelect"]').first.click()
-    page.keyboard.type("bohemian rhapsody - 2011", delay=20)
     # Two copies of the same mix, told apart by their albums.
-    pick = page.get_by_role("option", name=re.compile(r"Bohemian Rhapsody - 2011 Mix — Queen \(A Night At The Opera "
-                                                      r"\(2011 Remaster\), 1975\)"))
-    pick.wait_for(timeout=LONG)
+    pick = search_and_pick(page, "bohemian rhapsody - 2011",
+                           re.compile(r"Bohemian Rhapsody - 2011 Mix — Queen \(A Night At The Opera \(2011 Remaster\), 1975\)"))
     assert page.get_by_role("option", name=re.compile(r"2011 Mix — Queen \(A Night At The Opera \(Deluxe")).count() == 1
     pick.click()
     page.keyboard.press("Escape")
