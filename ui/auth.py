@@ -17,9 +17,9 @@ import os
 import time
 
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
 from recommender.errors import TastemapError
+from ui.run_secrets import secret
 from ui.text import md_escape
 
 __all__ = ["ALLOW_ANONYMOUS_ENV", "SignInRequired", "account_control", "anonymous_allowed", "auth_configured",
@@ -34,18 +34,9 @@ class SignInRequired(TastemapError):
     """This session may not read or write labels before the person signs in."""
 
 
-def _secret(name: str) -> object:
-    try:
-        return st.secrets.get(name)
-    except (FileNotFoundError, KeyError, StreamlitAPIException):  # no secrets file at all
-        return None
-    except Exception:  # noqa: BLE001 - an unreadable secrets file: sign-in is not configured by it
-        return None
-
-
 def auth_configured() -> bool:
     """Whether the operator set up sign-in (an ``[auth]`` section in the secrets)."""
-    section = _secret("auth")
+    section = secret("auth")
     return hasattr(section, "keys") and len(section) > 0
 
 
@@ -54,7 +45,7 @@ def anonymous_allowed() -> bool:
     env = os.environ.get(ALLOW_ANONYMOUS_ENV, "").strip().lower()
     if env:
         return env in _TRUE
-    value = _secret("allow_anonymous")
+    value = secret("allow_anonymous")
     return value is True or str(value).strip().lower() in _TRUE
 
 

@@ -58,6 +58,7 @@ from recommender.taste import (
 )
 from ui import auth, pages
 from ui.data import active_catalog, catalog_key, search_tracks, track_labels
+from ui.run_secrets import secret
 from ui.state import SEED_TEXT as SEED_TEXT_KEY
 from ui.text import md_escape
 
@@ -91,10 +92,7 @@ def _database_url() -> str | None:
     secrets Streamlit reads (``st.secrets``; it also honours ``--secrets.files``); None = SQLite."""
     url = os.environ.get(DATABASE_URL_ENV, "").strip()
     if not url:
-        try:
-            url = str(st.secrets.get("database_url") or st.secrets.get(DATABASE_URL_ENV) or "").strip()
-        except Exception:  # noqa: BLE001 - no (readable) secrets file: nothing configured there
-            url = ""
+        url = str(secret("database_url") or secret(DATABASE_URL_ENV) or "").strip()
     return url or None
 
 
