@@ -16,6 +16,7 @@ from .base import BaseRecommender
 from .cluster import ClusterRecommender
 from .filters import Filters
 from .hybrid import HybridRecommender
+from .learned import LearnedRecommender
 from .playlist2vec import Playlist2VecRecommender
 from .popular import PopularRecommender
 from .random_baseline import RandomRecommender
@@ -39,6 +40,7 @@ __all__ = [
     "SoundRecommender",
     "Playlist2VecRecommender",
     "ALSRecommender",
+    "LearnedRecommender",
     "RECOMMENDERS",
     "METHODS",
     "make_recommender",
@@ -54,6 +56,7 @@ RECOMMENDERS: dict[str, type[BaseRecommender]] = {
     # Evaluated beside the others (issue 18), not offered on the pages: not in METHODS.
     "playlist2vec": Playlist2VecRecommender,
     "als": ALSRecommender,
+    "learned": LearnedRecommender,
 }
 METHODS: tuple[str, ...] = ("hybrid", "similar", "cluster", "popular", "sound")
 

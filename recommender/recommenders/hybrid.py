@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from ..catalog import Catalog
 from ..neighbors import ExactIndex, IVFIndex, sorted_unique
 from .base import BaseRecommender
-from .hybrid_signals import SIGNALS, DenseQuery, RowQuery, signal_table, style_at_rows
+from .hybrid_signals import SIGNALS, DenseQuery, RowQuery, Signal, signal_table, style_at_rows
 from .similar import unit_rows
 from .sparse import csr, row_dot, row_entries
 
@@ -270,7 +270,12 @@ class HybridRecommender(BaseRecommender):
 
     def _signals(self, seed_pos: np.ndarray, rec_pos: np.ndarray) -> list[list[str]]:
         """The phrases of the signals a track shares with the seeds (see Signal.says)."""
-        out: list[list[str]] = [[] for _ in rec_pos]
+        phrase = 0 if len(seed_pos) == 1 else 1
+        return [[signal.says[phrase] for signal in shared] for shared in self._shared_signals(seed_pos, rec_pos)]
+
+    def _shared_signals(self, seed_pos: np.ndarray, rec_pos: np.ndarray) -> list[list[Signal]]:
+        """Per track, the signals with a phrase that it shares with the seeds (SIGNALS order)."""
+        out: list[list[Signal]] = [[] for _ in rec_pos]
         touched = {
             signal.name: signal.touches(self, seed_pos, rec_pos)
             for signal in SIGNALS if signal.says is not None and self.weights_[signal.name]
@@ -282,9 +287,8 @@ class HybridRecommender(BaseRecommender):
             for other in signal.unless:
                 if touched.get(other) is not None:
                     shows = shows & ~touched[other]
-            phrase = signal.says[0] if len(seed_pos) == 1 else signal.says[1]
             for i in np.flatnonzero(shows).tolist():
-                out[i].append(phrase)
+                out[i].append(signal)
         return out
 
 

@@ -1,0 +1,89 @@
+"""``learned``: the hybrid's candidates re-ranked by boosted trees trained on the catalog's own
+playlists (on the planted catalog of test_playlist_vectors: four groups of tracks, each in
+playlists of its own, groups 0 and 2 sounding alike)."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from recommender.catalog import load_catalog
+from recommender.recommenders import METHODS, RECOMMENDERS, make_recommender
+from recommender.recommenders.learned import FEATURES, candidate_features
+from tests.recommender.test_playlist_vectors import SEEDS, group, playlist_frame, tid
+from tests.support.paths import SAMPLES
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    buffer = io.StringIO()
+    playlist_frame().to_csv(buffer, index=False)
+    return load_catalog(buffer.getvalue().encode(), name="playlist groups")
+
+
+@pytest.fixture(scope="module")
+def learned(catalog):
+    return make_recommender("learned").fit(catalog)
+
+
+def test_registered_for_evaluation_but_not_offered_on_the_pages():
+    assert "learned" in RECOMMENDERS and "learned" not in METHODS
+
+
+def test_it_learns_from_every_playlist_and_ranks_the_seeds_group_first(learned, catalog):
+    assert learned.fallback_ is None and learned.ranker_ is not None
+    playlists = sorted(catalog.memberships["playlist_id"].dropna().astype(str).unique())
+    assert learned.training_playlists_ == playlists
+    assert learned.training_["positives"] > 0 and learned.training_["rows"] > learned.training_["positives"]
+    recs = learned.recommend([tid(s) for s in SEEDS], k=7, filters={"max_per_artist_per_page": None})
+    assert [group(t) for t in recs.recommendations["track_id"]] == ["g0"] * 7
+    assert recs.recommendations["match"].iloc[0] == 100
+
+
+def test_a_blanked_playlist_is_never_a_training_query(catalog):
+    held_out = [tid(f"pl0-{p}") for p in range(3)]
+    model = make_recommender("learned").fit(catalog.without_playlists(held_out))
+    assert model.ranker_ is not None
+    assert not set(held_out) & set(model.training_playlists_)
+
+
+def test_its_list_is_the_hand_candidates_reordered(catalog):
+    learned = make_recommender("learned", n_candidates=20).fit(catalog)
+    seed_pos = catalog.positions([tid(s) for s in SEEDS])
+    rows, X = candidate_features(learned, seed_pos, 20)
+    assert X.shape == (20, len(FEATURES)) and not np.isin(rows, seed_pos).any()
+    scores = learned._score(seed_pos)
+    top = np.argsort(-scores)[:20]
+    assert set(top.tolist()) == set(rows.tolist()), "the re-ranker orders the candidates only"
+    assert (scores[rows] >= 0).all() and (np.delete(scores, rows) < 0).all()
+
+
+def test_without_playlists_it_keeps_the_hand_weights_and_says_why():
+    kaggle = load_catalog(SAMPLES / "kaggle_dataset.csv")
+    model = make_recommender("learned").fit(kaggle)
+    assert model.ranker_ is None and "no playlists" in model.fallback_
+    hybrid = make_recommender("hybrid").fit(kaggle)
+    seeds = kaggle.tracks["track_id"].head(3).tolist()
+    assert (model.recommend(seeds, k=15).recommendations["track_id"].tolist()
+            == hybrid.recommend(seeds, k=15).recommendations["track_id"].tolist())
+
+
+def test_the_same_state_gives_the_same_list(learned, catalog):
+    again = make_recommender("learned").fit(catalog)
+    seeds = [tid(s) for s in SEEDS]
+    assert (again.recommend(seeds, k=25).recommendations["track_id"].tolist()
+            == learned.recommend(seeds, k=25).recommendations["track_id"].tolist())
+
+
+def test_why_names_only_shared_signals_that_raised_the_learned_score(learned, catalog):
+    seeds = [tid(s) for s in SEEDS]
+    hybrid = make_recommender("hybrid").fit(catalog)
+    recs = learned.recommend(seeds, k=10, filters={"max_per_artist_per_page": None}).recommendations
+    seed_pos, rec_pos = catalog.positions(seeds), catalog.positions(recs["track_id"].tolist())
+    learned_says, hybrid_says = learned._signals(seed_pos, rec_pos), hybrid._signals(seed_pos, rec_pos)
+    assert any(learned_says), "the seeds' group shares playlists and artists with them"
+    for mine, theirs in zip(learned_says, hybrid_says):
+        assert set(mine) <= set(theirs)
+    shown = recs["why"].iloc[0].lower()
+    assert learned_says[0] and learned_says[0][0].lower() in shown, (learned_says[0], shown)
