@@ -39,7 +39,10 @@ from .hybrid_signals import SIGNALS
 __all__ = ["LearnedRecommender", "FEATURES", "TRAINING_SEED_COUNTS"]
 
 SIGNAL_NAMES: tuple[str, ...] = tuple(signal.name for signal in SIGNALS)
-FEATURES: tuple[str, ...] = (*SIGNAL_NAMES, "hand_score", "hand_rank", "n_seeds", "popularity", "popularity_gap")
+FEATURES: tuple[str, ...] = (
+    *SIGNAL_NAMES, "hand_score", "hand_rank", "n_seeds", "popularity", "popularity_gap",
+    "seed_coherence", "hand_share", "audio_share",
+)
 TRAINING_SEED_COUNTS: tuple[int, ...] = (1, 2, 3, 5, 10)  # people paste one song as often as ten
 
 
@@ -207,13 +210,36 @@ def _hand(model: HybridRecommender, components: dict[str, np.ndarray]) -> np.nda
     return np.where(np.isfinite(hand), hand, np.float32(-1e30))
 
 
+def _seed_coherence(model: HybridRecommender, seed_pos: np.ndarray) -> float:
+    """Mean cosine between the seeds' sounds (1 for one seed): how alike the listener's seeds are."""
+    unit = getattr(model, "unit_", None)
+    if unit is None or len(seed_pos) < 2:
+        return 1.0
+    sims = unit[seed_pos] @ unit[seed_pos].T
+    n = len(seed_pos)
+    return float((sims.sum() - np.trace(sims)) / (n * (n - 1)))
+
+
+def _share(values: np.ndarray | None, rows: np.ndarray, seed_pos: np.ndarray) -> np.ndarray:
+    """``values`` at ``rows`` over their best among the non-seed tracks: how close a track comes
+    to this query's best (the scales of the signals differ from query to query)."""
+    if values is None:
+        return np.zeros(len(rows), np.float32)
+    others = np.delete(values, seed_pos) if len(seed_pos) < len(values) else values
+    best = float(np.max(others)) if len(others) else 0.0
+    return (values[rows] / best).astype(np.float32) if best > 0 else np.zeros(len(rows), np.float32)
+
+
 def _features(model: HybridRecommender, seed_pos: np.ndarray, rows: np.ndarray,
               components: dict[str, np.ndarray], hand: np.ndarray, rank: np.ndarray) -> np.ndarray:
     popularity = model._popularity_prior(model.index_.popularity)
     n_candidates = getattr(model, "n_candidates", len(rows))
-    columns = [components[name][rows] if name in components else np.zeros(len(rows), np.float32)
+    n = len(rows)
+    columns = [components[name][rows] if name in components else np.zeros(n, np.float32)
                for name in SIGNAL_NAMES]
     columns += [hand[rows], np.asarray(rank, dtype=np.float32) / max(n_candidates, 1),
-                np.full(len(rows), np.log1p(len(seed_pos)), np.float32),
-                popularity[rows], popularity[rows] - popularity[seed_pos].mean()]
+                np.full(n, np.log1p(len(seed_pos)), np.float32),
+                popularity[rows], popularity[rows] - popularity[seed_pos].mean(),
+                np.full(n, _seed_coherence(model, seed_pos), np.float32),
+                _share(hand, rows, seed_pos), _share(components.get("audio"), rows, seed_pos)]
     return np.column_stack(columns).astype(np.float32)
