@@ -52,7 +52,7 @@ class LearnedRecommender(HybridRecommender):
 
     name = "learned"
 
-    def __init__(self, n_candidates: int = 300, n_folds: int = 4, queries_per_playlist: int = 2,
+    def __init__(self, n_candidates: int = 1000, n_folds: int = 4, queries_per_playlist: int = 2,
                  max_iter: int = 200, learning_rate: float = 0.05, max_leaf_nodes: int = 31,
                  weights: dict[str, float] | None = None, date_scale: float = 1.0,
                  popularity_scale: float = 10.0, random_state: int | None = 0) -> None:
