@@ -126,18 +126,18 @@ with left:
         key="rec_search_q", type="search", live="300ms", placeholder="e.g. Dua Lipa",
         help="Type part of a title or an artist; the matches, most popular first, are in the box below.")
     hits = search_tracks(catalog, query) if query.strip() else None
+    matched = hits is not None and not hits.empty
     # The picks stay offered while the search changes: the applied ones and the draft.
     picked = [*st.session_state.get(state.REC_SEARCH_IDS, []),
               *st.session_state.get(widget_key(state.REC_SEARCH_IDS), [])]
     options = [t for t in dict.fromkeys(picked + (hits["track_id"].tolist() if hits is not None else []))
                if t in catalog]
     labels = pick_labels(catalog, options)
-    if hits is not None and hits.empty:
+    if hits is not None and not matched:
         st.caption("No title or artist in this catalog contains that text.")
     form_bound(
         st.multiselect,
-        (f"Pick from the {len(hits)}{'+' if len(hits) == SEARCH_LIMIT else ''} matches" if hits is not None
-         and not hits.empty else "Picked tracks"),
+        f"Pick from the {len(hits)}{'+' if len(hits) == SEARCH_LIMIT else ''} matches" if matched else "Picked tracks",
         state.REC_SEARCH_IDS,
         [],
         valid=subset_of(options),
@@ -145,7 +145,7 @@ with left:
         format_func=labels.__getitem__,
         filter_mode="contains",
         select_all=False,
-        placeholder="Choose tracks" if hits is not None and not hits.empty else "Search above, then pick tracks here",
+        placeholder="Choose tracks" if matched else "Search above, then pick tracks here",
     )
     with st.form("rec_seed_form", border=False):
         seed_text = form_bound(

@@ -11,7 +11,6 @@ import threading
 from typing import Any
 
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 __all__ = ["secret"]
@@ -26,9 +25,7 @@ _MAX_SESSIONS = 10_000
 def _read(name: str) -> Any:
     try:
         return st.secrets.get(name)
-    except (FileNotFoundError, KeyError, StreamlitAPIException):  # no secrets file at all
-        return None
-    except Exception:  # noqa: BLE001 - an unreadable secrets file configures nothing
+    except Exception:  # noqa: BLE001 - no secrets file, or an unreadable one: it configures nothing
         return None
 
 

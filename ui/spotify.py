@@ -31,6 +31,7 @@ from recommender.spotify import (
     parse_playlist_id,
 )
 from ui.data import set_active_catalog
+from ui.run_secrets import secret
 from ui.state import LAST_RECOMMENDATIONS as RECS_KEY
 from ui.state import PENDING_LIKES as LIKES_KEY
 from ui.state import SEED_TEXT as SEED_KEY
@@ -116,10 +117,7 @@ def _origin(url: str) -> str:
 
 
 def secrets_section() -> dict[str, Any] | None:
-    try:
-        section = st.secrets.get("spotify")
-    except Exception:  # no secrets.toml at all, or an unreadable one
-        return None
+    section = secret("spotify")  # None without a (readable) secrets file
     try:
         return dict(section) if section else None
     except (TypeError, ValueError):

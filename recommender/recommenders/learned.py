@@ -137,10 +137,9 @@ class LearnedRecommender(HybridRecommender):
         if self.ranker_ is None:
             return super()._score(seed_pos)
         rows, X, hand = candidate_features(self, seed_pos, self.n_candidates, with_hand=True)
-        # Every other track keeps the hand order, below every candidate (probabilities are >= 0).
-        low = hand[np.isfinite(hand)]
-        top = float(low.max()) if len(low) else 0.0
-        scores = (hand - top - 1.0).astype(np.float32)
+        # Every other track keeps the hand order, below every candidate (probabilities are >= 0);
+        # the hand scores are finite (candidate_features replaced the rest).
+        scores = (hand - float(hand.max()) - 1.0).astype(np.float32)
         scores[rows] = self.ranker_.predict_proba(X)[:, 1].astype(np.float32)
         return scores
 
