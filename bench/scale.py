@@ -6,8 +6,11 @@ RSS (``ru_maxrss``) is its own. Each process loads the catalog (timed), fits (ti
 answers the same queries: 5 random seed tracks, k = 20, popularity >= 30 (unknown
 popularity excluded). Methods:
 
-- ``floor``: one float32 matrix-vector product over the whole (normalised) feature matrix and
-  an ``argpartition`` top-k, no filter, no result table: what memory bandwidth allows.
+- ``floor``: one float32 matrix-vector product over the whole (normalised) feature matrix,
+  nothing else: reading every vector once, the memory-bandwidth limit of a full scan.
+- ``topk``: the floor plus an exact top 20 of its scores, found fast (:func:`fast_top_k`: a
+  threshold from a strided sample, then a partition of the few scores above it; NumPy's
+  ``argpartition`` over every score costs several times the product itself).
 - ``similar`` / ``hybrid``: this engine's ``recommend()``, end to end (seed lookup, filters,
   search, explanations, the result table).
 - ``exact`` / ``ivf``: the engine's search layer alone (:mod:`recommender.neighbors`), the
@@ -50,11 +53,14 @@ DATA_DIR = ROOT / ".tastemap" / "bench"
 SIZES = {"30k": 30_000, "300k": 300_000, "1M": 1_000_000, "3M": 3_000_000, "10M": 10_000_000}
 DEFAULT_SIZES = ("30k", "300k", "1M", "3M")
 QUICK_SIZES = ("30k", "300k")
-METHODS = ("floor", "similar", "hybrid", "exact", "ivf", "ball_tree", "cosine_brute", "full_matrix")
+METHODS = ("floor", "topk", "similar", "hybrid", "exact", "ivf", "ball_tree", "cosine_brute", "full_matrix")
 K = 20
 N_SEEDS = 5
 MIN_POPULARITY = 30
 GIB = 1024**3
+# At 1M tracks, p50 over the floor (one full matrix-vector product): ``similar`` may skip
+# vectors (its IVF index reads a few cells), so it should cost no more than one full pass.
+FLOOR_RATIO_GOALS = {"similar": 1.0, "hybrid": 2.0}
 
 
 # ============================================================================= worker side
@@ -85,6 +91,18 @@ def _unit(X: np.ndarray) -> np.ndarray:
     from recommender.neighbors import normalize_rows
 
     return normalize_rows(X)
+
+
+def fast_top_k(scores: np.ndarray, k: int, stride: int = 64) -> np.ndarray:
+    """The positions of the ``k`` largest ``scores`` (exact, in no order). The k-th largest of
+    every ``stride``-th score is at most the k-th largest of all, so every top-k score is at
+    least it: only the scores above it (about ``stride * k``) are partitioned."""
+    if len(scores) <= stride * k * 4:
+        return np.argpartition(scores, -k)[-k:]
+    sample = scores[::stride]
+    threshold = np.partition(sample, len(sample) - k)[len(sample) - k]
+    above = np.flatnonzero(scores >= threshold)
+    return above[np.argpartition(scores[above], -k)[-k:]]
 
 
 def _sklearn_query(nn, q: np.ndarray, allowed: np.ndarray, seeds: np.ndarray) -> np.ndarray:
@@ -134,13 +152,19 @@ def run_worker(method: str, data: Path, n_queries: int, max_seconds: float, matr
         from recommender.features import FeatureSpace
 
         X = FeatureSpace().fit(catalog).transform_catalog()
-        if method == "floor":
+        if method in ("floor", "topk"):
             Xn = _unit(X)
+            del X
             out["fit_s"] = time.perf_counter() - t
+            scores = np.empty(n, dtype=np.float32)
 
-            def run(seeds):
-                scores = Xn @ Xn[seeds].mean(axis=0)
-                return np.argpartition(scores, -K)[-K:]
+            if method == "floor":
+                def run(seeds):
+                    np.matmul(Xn, Xn[seeds].mean(axis=0), out=scores)
+            else:
+                def run(seeds):
+                    np.matmul(Xn, Xn[seeds].mean(axis=0), out=scores)
+                    return fast_top_k(scores, K)
         elif method in ("exact", "ivf"):
             from recommender.neighbors import ExactIndex, IVFIndex
 
@@ -332,9 +356,9 @@ def check_goals(results: dict[str, list[dict]]) -> list[str]:
             if "p50_rounds" in r:
                 rounds = f" (median of {len(r['p50_rounds'])} rounds: " + ", ".join(f"{v:.1f}" for v in r["p50_rounds"]) + " ms)"
             if floor:
-                ratio = r["p50_ms"] / floor
-                lines.append(f"1M {name}: p50 {r['p50_ms']:.1f} ms{rounds} = {ratio:.2f}x floor (goal <= 2): "
-                             f"{'PASS' if ratio <= 2 else 'FAIL'}")
+                ratio, goal = r["p50_ms"] / floor, FLOOR_RATIO_GOALS[name]
+                lines.append(f"1M {name}: p50 {r['p50_ms']:.1f} ms{rounds} = {ratio:.2f}x floor (goal <= {goal:g}): "
+                             f"{'PASS' if ratio <= goal else 'FAIL'}")
             if ball:
                 speed = ball / r["p50_ms"]
                 lines.append(f"1M {name}: {speed:.1f}x faster than ball_tree (goal >= 5): {'PASS' if speed >= 5 else 'FAIL'}")

@@ -315,7 +315,7 @@ def test_distinct_rows_and_first_occurrences_equal_pandas():
         np.testing.assert_array_equal(_distinct_rows(columns), expected)
         keys = rng.integers(0, 50, n)
         np.testing.assert_array_equal(_first_occurrences(keys), np.flatnonzero(~pd.Series(keys).duplicated().to_numpy()))
-    # codes too wide for one int64 key: the DataFrame way
+    # codes too wide for one int64 key: the key so far is renumbered, the answer stays the same
     wide = [rng.integers(0, 2**40, 300), rng.integers(0, 2**40, 300), np.repeat(rng.integers(0, 2**40, 100), 3)]
     wide[0][::2] = wide[0][1::2]
     wide[1][::2] = wide[1][1::2]
