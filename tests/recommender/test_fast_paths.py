@@ -440,3 +440,12 @@ def test_remembered_filter_masks_give_the_answers_of_a_fresh_model(default_catal
     assert 0 < len(memo) <= filters_module.FILTER_MASKS_KEPT
     assert all(not mask.flags.writeable for _, mask in memo.values())
     assert "_filter_masks_" not in model.__getstate__()
+
+
+def test_match_is_whole_numbers_that_never_rise_with_gaps_for_unknown_scores():
+    from recommender.recommenders.result import as_match
+
+    match = as_match(np.array([99.6, np.nan, 120.0, 50.4, 70.0, -3.0]))
+    assert str(match.dtype) == "Int64"
+    assert match.tolist() == [100, pd.NA, 100, 50, 50, 0]
+    assert len(as_match(np.zeros(0))) == 0
