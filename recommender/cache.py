@@ -243,11 +243,15 @@ class FitCache:
         catalog's content hash. The catalog itself is not stored: the cached estimator gets
         ``catalog`` back.
         """
+        key = self.fit_key(estimator, catalog, kind=kind)
+        return self.get_or_build(key, lambda: estimator.fit(catalog), catalog=catalog)
+
+    def fit_key(self, estimator: Any, catalog: Any, *, kind: str | None = None) -> CacheKey:
+        """The key :meth:`fitted` stores ``estimator``'s fit on ``catalog`` under."""
         params = estimator.get_params() if hasattr(estimator, "get_params") else {}
         params = {**params, **{f"class.{name}": value for name, value in class_settings(estimator).items()}}
         name = kind or f"{type(estimator).__module__}.{type(estimator).__qualname__}"
-        key = self.key(name, catalog, params)
-        return self.get_or_build(key, lambda: estimator.fit(catalog), catalog=catalog)
+        return self.key(name, catalog, params)
 
     def clear(self) -> int:
         """Delete every entry; returns how many were deleted."""

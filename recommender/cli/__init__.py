@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "recommend": "engine",
     "cluster": "engine",
     "evaluate": "engine",
+    "fit": "fit",
     "taste": "taste",
     "spotify": "spotify",
     "audio": "audio",

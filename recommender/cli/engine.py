@@ -15,9 +15,10 @@ import pandas as pd
 
 from ..catalog.sound import FILE_PATH_COLUMN
 from ..errors import SeedError, TastemapError
-from ..recommenders import METHODS, RESULT_COLUMNS, Filters, RecommendationResult, make_recommender
+from ..recommenders import METHODS, RESULT_COLUMNS, Filters, RecommendationResult
 from ..seeds import resolve_seeds
 from ._common import StderrProgress, add_catalog_option, catalog_from_args, print_csv, print_json, print_table
+from .fit import cached_fit
 
 
 class InputFileError(TastemapError):
@@ -39,7 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="one query per non-empty line ('-' = stdin); answers as JSON Lines, one per line",
     )
     p.add_argument("--k", type=_positive_int, default=20, help="number of recommendations (default 20)")
-    p.add_argument("--method", choices=METHODS, default="hybrid", help="method (default hybrid)")
+    p.add_argument("--method", choices=(*METHODS, "learned"), default="hybrid",
+                   help="method (default hybrid); `learned` trains for minutes unless `fit` stored it")
     p.add_argument("--min-popularity", type=float, metavar="N", help="only tracks with popularity >= N (0-100)")
     p.add_argument("--max-popularity", type=float, metavar="N", help="only tracks with popularity <= N (0-100)")
     p.add_argument(
@@ -162,7 +164,7 @@ def recommend(args: argparse.Namespace) -> int:
     lines = _read_lines(args.seeds_file) if args.seeds_file else None
     catalog = catalog_from_args(args)
     paths = _file_paths(catalog)
-    model = make_recommender(args.method).fit(catalog)  # fitted once for every query
+    model = cached_fit(args.method, catalog)  # fitted once for every query (or stored by `fit`)
     if lines is None:
         result = model.recommend(resolve_seeds(catalog, args.seeds), k=args.k, filters=filters)
         fmt = args.format or "table"

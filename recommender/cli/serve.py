@@ -71,23 +71,15 @@ def warm_fit_cache() -> list[str]:
 
     from ..cache import FitCache
     from ..catalog import DEFAULT_CATALOG_PATH, load_default_catalog
-    from ..recommenders import METHODS, make_recommender
+    from ..recommenders import METHODS
+    from .fit import fit_into_cache
 
     cache = FitCache()
     digest = hashlib.sha256(DEFAULT_CATALOG_PATH.read_bytes()).hexdigest()
     catalog = cache.get_or_build(cache.key("default_catalog", digest, {}), load_default_catalog)
-    warmed = ["default catalog"]
-    for method in METHODS:
-        recommender = make_recommender(method)
-        if getattr(recommender, "requires_sound", False) and catalog.sound is None:
-            continue  # "sound" needs a scanned audio library; the default catalog has none
-        try:
-            cache.fitted(recommender, catalog, kind=f"dashboard-{method}")
-        except Exception as exc:  # noqa: BLE001 - e.g. "sound" needs an audio library: the app says so itself
-            print(f"serve: not warmed: {method} ({type(exc).__name__})", file=sys.stderr)
-            continue
-        warmed.append(method)
-    return warmed
+    # "sound" needs a scanned audio library (the default catalog has none): the app says so itself.
+    ready = fit_into_cache(catalog, METHODS, cache=cache, say=lambda line: print(f"serve: {line}", file=sys.stderr))
+    return ["default catalog", *(method for method, ok in ready.items() if ok)]
 
 
 # ----------------------------------------------------------------------------- HAProxy
