@@ -6,6 +6,8 @@ accepting connections; each interaction after that takes under 300 ms (median).
 Run:  .venv/bin/python -m bench.ui_speed            (AppTest + browser)
       .venv/bin/python -m bench.ui_speed --no-browser
       .venv/bin/python -m bench.ui_speed --catalog .tastemap/bench/synthetic-1M.parquet --repeats 5
+      .venv/bin/python -m bench.ui_speed --catalog .tastemap/bench/synthetic-10M.parquet --repeats 3 \
+          --max-upload-mb 2000 --wait-min 30     (issue 18: the 1.4 GB file is over the app's 400 MB limit)
 
 With ``--catalog`` (issue 7: a 1M-track upload stays usable, interactions under 1 s) only the
 browser runs: it uploads the file through the Home page's file input, times upload-to-ready
@@ -57,12 +59,14 @@ def _accepting(port: int) -> bool:
 
 @contextlib.contextmanager
 def streamlit_process(script: str | Path = "app.py", *, timeout: float = 60.0,
-                      env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen, float]]:
+                      env: dict[str, str] | None = None,
+                      max_upload_mb: int | None = None) -> Iterator[tuple[str, subprocess.Popen, float]]:
     """Run ``streamlit run <script>`` headless on a free loopback port.
 
     Yields ``(base_url, process, accepted_at)`` where ``accepted_at`` is the
     ``time.perf_counter()`` when the server first accepted a TCP connection. The server is
-    stopped afterwards.
+    stopped afterwards. ``max_upload_mb`` overrides the app's upload limit (.streamlit/config.toml)
+    for this server only.
     """
     port = free_port()
     cmd = [
@@ -70,6 +74,8 @@ def streamlit_process(script: str | Path = "app.py", *, timeout: float = 60.0,
         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
     ]
+    if max_upload_mb is not None:
+        cmd += ["--server.maxUploadSize", str(max_upload_mb)]
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, **(env or {})})
@@ -287,6 +293,9 @@ def browser_baseline(script: Path, repeats: int) -> tuple[list[float], float]:
 # ----------------------------------------------------------------------------- an uploaded catalog (--catalog)
 
 CATALOG_INTERACTION_GOAL_MS = 1000.0  # issue 7: interactions on a 1M-track upload under 1 s
+# The longest wait for one step of a --catalog run (upload to ready: twice this); --wait-min
+# raises it for big files (10M tracks: the upload, the load and the first fits take minutes).
+catalog_wait_ms = 300_000.0
 PY_SPY = os.environ.get("PY_SPY", "/tmp/spyenv/bin/py-spy")
 
 # Installed before the app loads. Counts finished script runs (full and fragment runs) by
@@ -350,13 +359,15 @@ def wait_rerun(page, runs_before: int, timeout_ms: float = 120_000) -> None:  # 
     )
 
 
-def wait_plot_drawn(page, timeout_ms: float = 120_000) -> None:  # noqa: ANN001
+def wait_plot_drawn(page, timeout_ms: float | None = None) -> None:  # noqa: ANN001
+    timeout_ms = catalog_wait_ms if timeout_ms is None else timeout_ms
     page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for(timeout=timeout_ms)
 
 
-def process_rss_mib(pid: int) -> float:
+def process_rss_mib(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory of ``pid`` in MiB; ``field="VmHWM"``: its peak so far (Linux /proc)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -394,7 +405,7 @@ class Timer:
             runs = _runs(self.page)
             start = time.perf_counter()
             action(i)
-            wait_rerun(self.page, runs, 300_000)
+            wait_rerun(self.page, runs, catalog_wait_ms)
             done(i)
             # Two animation frames: the browser has finished the drawing queued by this run.
             self.page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
@@ -412,18 +423,20 @@ def _nav(page, title: str) -> Callable[[int], None]:  # noqa: ANN001
 
 
 def _text(page, text: str, *, exact: bool = False) -> Callable[[int], None]:  # noqa: ANN001
-    return lambda _i: page.get_by_text(text, exact=exact).first.wait_for(timeout=300_000)
+    return lambda _i: page.get_by_text(text, exact=exact).first.wait_for(timeout=catalog_wait_ms)
 
 
-def browser_catalog(path: Path, repeats: int, profile_dir: Path | None = None) -> dict:
+def browser_catalog(path: Path, repeats: int, profile_dir: Path | None = None,
+                    max_upload_mb: int | None = None) -> dict:
     """Upload ``path`` on the Home page of a fresh server, then time each page and interaction
     in that same browser session (navigation by the app's own links: a reload would start a new
-    session without the upload)."""
+    session without the upload). ``max_upload_mb``: the server's upload limit, if not the app's."""
     from playwright.sync_api import sync_playwright
 
     seeds = catalog_seed_ids(path)
     spy: list[subprocess.Popen] = []
-    with sync_playwright() as p, streamlit_process("app.py", timeout=120) as (url, proc, _):
+    with (sync_playwright() as p,
+          streamlit_process("app.py", timeout=120, max_upload_mb=max_upload_mb) as (url, proc, _)):
         browser = launch_browser(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.add_init_script(OBSERVER_JS)
@@ -457,8 +470,8 @@ def _catalog_flows(page, proc: subprocess.Popen, path: Path, seeds: list[str], r
     runs = _runs(page)
     start = time.perf_counter()
     page.get_by_role("region", name="Catalog file").locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
-    page.get_by_text("The other pages now work on this catalog").first.wait_for(timeout=600_000)
-    wait_rerun(page, runs, 600_000)
+    page.get_by_text("The other pages now work on this catalog").first.wait_for(timeout=2 * catalog_wait_ms)
+    wait_rerun(page, runs, 2 * catalog_wait_ms)
     ready_s = time.perf_counter() - start
     log = [(round((t - t0_js) / 1000, 2), text) for t, text in page.evaluate("window.__tm.log")]
     out["upload"] = {"ready_s": ready_s, "cpu_s": process_cpu_seconds(proc.pid) - cpu_start, "progress_log": log,
@@ -499,7 +512,7 @@ def _catalog_flows(page, proc: subprocess.Popen, path: Path, seeds: list[str], r
 
     def pasted(i: int) -> None:
         n = len(seed_sets[i])
-        page.get_by_text(f"tracks by the hybrid method for {n} seed(s)").first.wait_for(timeout=300_000)
+        page.get_by_text(f"tracks by the hybrid method for {n} seed(s)").first.wait_for(timeout=catalog_wait_ms)
 
     timer.measure("Recommend: first paste (fits hybrid)", paste, pasted)
     timer.measure("Recommend: paste seeds", lambda i: paste(i + 1), lambda i: pasted(i + 1), repeats)
@@ -509,7 +522,7 @@ def _catalog_flows(page, proc: subprocess.Popen, path: Path, seeds: list[str], r
         page.get_by_text(methods[i % 2][1]).first.click()
 
     def method_shown(i: int) -> None:
-        page.get_by_text(f"tracks by the {methods[i % 2][0]} method").first.wait_for(timeout=300_000)
+        page.get_by_text(f"tracks by the {methods[i % 2][0]} method").first.wait_for(timeout=catalog_wait_ms)
 
     timer.measure("Recommend: first similar (fits it)", click_method, method_shown)
     timer.measure("Recommend: back to hybrid", lambda i: click_method(1), lambda i: method_shown(1))
@@ -543,6 +556,7 @@ def _catalog_flows(page, proc: subprocess.Popen, path: Path, seeds: list[str], r
                   lambda i: wait_plot_drawn(page), repeats)
     out["rows"] = timer.rows
     out["rss_mib"] = process_rss_mib(proc.pid)
+    out["peak_rss_mib"] = process_rss_mib(proc.pid, "VmHWM")
     return out
 
 
@@ -564,10 +578,11 @@ def print_catalog_report(path: Path, result: dict) -> None:
         verdict = "(once)" if "fits" in name else ("ok" if med <= CATALOG_INTERACTION_GOAL_MS else "SLOW")
         print(f"{name:40s} {med:10.0f} {len(times):3d} {min(times):7.0f} {max(times):7.0f} {cpu:10.0f} "
               f"{browser:8.0f} {verdict:>9s}")
-    print(f"server RSS at the end: {result['rss_mib']:,.0f} MiB")
+    print(f"server RSS at the end: {result['rss_mib']:,.0f} MiB (peak {result['peak_rss_mib']:,.0f} MiB)")
 
 
 def main(argv: list[str] | None = None) -> int:
+    global catalog_wait_ms
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-browser", action="store_true", help="AppTest timings only")
     parser.add_argument("--repeats", type=int, default=9)
@@ -577,11 +592,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="with --catalog: record the server with py-spy (PY_SPY, default /tmp/spyenv/bin/py-spy) "
                              "into DIR/server.folded")
+    parser.add_argument("--max-upload-mb", type=int, metavar="N",
+                        help="with --catalog: start the server with --server.maxUploadSize N (MB) instead of the "
+                             "app's limit in .streamlit/config.toml, for files over it")
+    parser.add_argument("--wait-min", type=float, default=catalog_wait_ms / 60_000, metavar="M",
+                        help="with --catalog: the longest wait for one step, in minutes (upload to ready: twice "
+                             "this; default %(default)g)")
     args = parser.parse_args(argv)
 
     if args.catalog is not None:
         print(f"load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs", flush=True)
-        result = browser_catalog(args.catalog.resolve(), args.repeats, args.profile)
+        catalog_wait_ms = args.wait_min * 60_000
+        result = browser_catalog(args.catalog.resolve(), args.repeats, args.profile, args.max_upload_mb)
         print_catalog_report(args.catalog, result)
         print(f"load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
         return 0
