@@ -6,8 +6,9 @@ winners generated candidates, then re-ranked them with boosted trees over many s
 1. **Candidates**: the hybrid's hand-weighted sum (:class:`HybridRecommender`) over every track;
    its best ``n_candidates``.
 2. **Re-ranking**: scikit-learn's :class:`~sklearn.ensemble.HistGradientBoostingClassifier`
-   scores each candidate from its eleven signal values, the hand score and rank, the number
-   of seeds and its popularity against the seeds'. The candidates are ordered by that
+   scores each candidate from the features of :mod:`.learned_features` (the eleven signal
+   values, each also relative to this query's candidates, the hand score and rank, the number
+   of seeds, popularity against the seeds', the artist's count among the best candidates). The candidates are ordered by that
    probability of belonging to the seeds' playlist; every other track stays below them, in
    the hand order.
 
@@ -34,15 +35,10 @@ from ..catalog import Catalog
 from ..errors import CatalogError
 from ..evaluation_queries import sample_queries
 from .hybrid import HYBRID_CANDIDATES_ABOVE, HybridRecommender
-from .hybrid_signals import SIGNALS
+from .learned_features import FEATURES, SIGNAL_NAMES, candidate_features, feature_columns, query_candidates
 
-__all__ = ["LearnedRecommender", "FEATURES", "TRAINING_SEED_COUNTS"]
+__all__ = ["LearnedRecommender", "FEATURES", "TRAINING_SEED_COUNTS", "candidate_features"]
 
-SIGNAL_NAMES: tuple[str, ...] = tuple(signal.name for signal in SIGNALS)
-FEATURES: tuple[str, ...] = (
-    *SIGNAL_NAMES, "hand_score", "hand_rank", "n_seeds", "popularity", "popularity_gap",
-    "seed_coherence", "hand_share", "audio_share",
-)
 TRAINING_SEED_COUNTS: tuple[int, ...] = (1, 2, 3, 5, 10)  # people paste one song as often as ten
 
 
@@ -52,7 +48,7 @@ class LearnedRecommender(HybridRecommender):
 
     name = "learned"
 
-    def __init__(self, n_candidates: int = 1000, n_folds: int = 4, queries_per_playlist: int = 2,
+    def __init__(self, n_candidates: int = 1000, n_folds: int = 4, queries_per_playlist: int = 3,
                  max_iter: int = 200, learning_rate: float = 0.05, max_leaf_nodes: int = 31,
                  weights: dict[str, float] | None = None, date_scale: float = 1.0,
                  popularity_scale: float = 10.0, random_state: int | None = 0) -> None:
@@ -150,15 +146,12 @@ class LearnedRecommender(HybridRecommender):
         shared = self._shared_signals(seed_pos, rec_pos)
         if self.ranker_ is None or not any(shared):
             return super()._signals(seed_pos, rec_pos)
-        X = features_at(self, seed_pos, rec_pos)
-        base = self.ranker_.predict_proba(X)[:, 1]
+        query = query_candidates(self, seed_pos, self.n_candidates)
+        base = self.ranker_.predict_proba(feature_columns(self, query, rec_pos))[:, 1]
         names = sorted({signal.name for row in shared for signal in row}, key=SIGNAL_NAMES.index)
         drops = {}
         for name in names:
-            column, weight = FEATURES.index(name), np.float32(self.weights_[name])
-            without = X.copy()
-            without[:, FEATURES.index("hand_score")] -= weight * without[:, column]
-            without[:, column] = 0.0
+            without = feature_columns(self, query, rec_pos, without=name)
             drops[name] = base - self.ranker_.predict_proba(without)[:, 1]
         phrase = 0 if len(seed_pos) == 1 else 1
         return [
@@ -175,70 +168,3 @@ def _rotation(playlist_id: Any, draw: int) -> int:
     """Which seed count a playlist's query of this draw uses (stable, spread over playlists)."""
     text = f"{playlist_id}:{draw}"
     return sum(text.encode("utf-8")) % len(TRAINING_SEED_COUNTS)
-
-
-def candidate_features(model: HybridRecommender, seed_pos: np.ndarray, n_candidates: int,
-                       with_hand: bool = False):  # noqa: ANN201 - two or three arrays
-    """The hybrid's best ``n_candidates`` tracks (never a seed) and their :data:`FEATURES`
-    (float32, one row per candidate; ``with_hand`` also returns the hand score of every track)."""
-    n = model.index_.n
-    components = model._components(seed_pos)
-    hand = _hand(model, components)
-    ranked = hand.copy()
-    ranked[seed_pos] = -np.inf
-    size = min(n_candidates, n - len(np.unique(seed_pos)))
-    rows = np.argpartition(-ranked, size - 1)[:size] if 0 < size < n else np.flatnonzero(np.isfinite(ranked))
-    rows = rows[np.lexsort((rows, -ranked[rows]))]
-    X = _features(model, seed_pos, rows, components, hand, np.arange(len(rows)))
-    return (rows, X, hand) if with_hand else (rows, X)
-
-
-def features_at(model: HybridRecommender, seed_pos: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """:data:`FEATURES` of any ``rows`` (e.g. the recommendations after the filters)."""
-    components = model._components(seed_pos)
-    hand = _hand(model, components)
-    ranked = hand.copy()
-    ranked[seed_pos] = -np.inf
-    order = np.sort(ranked)[::-1]
-    rank = np.searchsorted(-order, -ranked[rows], side="left")  # tracks scored above each row
-    return _features(model, seed_pos, rows, components, hand, rank)
-
-
-def _hand(model: HybridRecommender, components: dict[str, np.ndarray]) -> np.ndarray:
-    hand = model._weighted_sum(components, model.index_.n)
-    return np.where(np.isfinite(hand), hand, np.float32(-1e30))
-
-
-def _seed_coherence(model: HybridRecommender, seed_pos: np.ndarray) -> float:
-    """Mean cosine between the seeds' sounds (1 for one seed): how alike the listener's seeds are."""
-    unit = getattr(model, "unit_", None)
-    if unit is None or len(seed_pos) < 2:
-        return 1.0
-    sims = unit[seed_pos] @ unit[seed_pos].T
-    n = len(seed_pos)
-    return float((sims.sum() - np.trace(sims)) / (n * (n - 1)))
-
-
-def _share(values: np.ndarray | None, rows: np.ndarray, seed_pos: np.ndarray) -> np.ndarray:
-    """``values`` at ``rows`` over their best among the non-seed tracks: how close a track comes
-    to this query's best (the scales of the signals differ from query to query)."""
-    if values is None:
-        return np.zeros(len(rows), np.float32)
-    others = np.delete(values, seed_pos) if len(seed_pos) < len(values) else values
-    best = float(np.max(others)) if len(others) else 0.0
-    return (values[rows] / best).astype(np.float32) if best > 0 else np.zeros(len(rows), np.float32)
-
-
-def _features(model: HybridRecommender, seed_pos: np.ndarray, rows: np.ndarray,
-              components: dict[str, np.ndarray], hand: np.ndarray, rank: np.ndarray) -> np.ndarray:
-    popularity = model._popularity_prior(model.index_.popularity)
-    n_candidates = getattr(model, "n_candidates", len(rows))
-    n = len(rows)
-    columns = [components[name][rows] if name in components else np.zeros(n, np.float32)
-               for name in SIGNAL_NAMES]
-    columns += [hand[rows], np.asarray(rank, dtype=np.float32) / max(n_candidates, 1),
-                np.full(n, np.log1p(len(seed_pos)), np.float32),
-                popularity[rows], popularity[rows] - popularity[seed_pos].mean(),
-                np.full(n, _seed_coherence(model, seed_pos), np.float32),
-                _share(hand, rows, seed_pos), _share(components.get("audio"), rows, seed_pos)]
-    return np.column_stack(columns).astype(np.float32)

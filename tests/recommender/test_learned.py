@@ -11,6 +11,7 @@ import pytest
 from recommender.catalog import load_catalog
 from recommender.recommenders import METHODS, RECOMMENDERS, make_recommender
 from recommender.recommenders.learned import FEATURES, candidate_features
+from recommender.recommenders.learned_features import ALL_FEATURES, feature_columns, query_candidates
 from tests.recommender.test_playlist_vectors import SEEDS, group, playlist_frame, tid
 from tests.support.paths import SAMPLES
 
@@ -87,3 +88,38 @@ def test_why_names_only_shared_signals_that_raised_the_learned_score(learned, ca
         assert set(mine) <= set(theirs)
     shown = recs["why"].iloc[0].lower()
     assert learned_says[0] and learned_says[0][0].lower() in shown, (learned_says[0], shown)
+
+
+def test_relative_features_place_a_candidate_among_this_querys_candidates(learned, catalog):
+    seed_pos = catalog.positions([tid(s) for s in SEEDS])
+    query = query_candidates(learned, seed_pos, 20)
+    X = feature_columns(learned, query, query.rows, ALL_FEATURES)
+    column = {name: X[:, i] for i, name in enumerate(ALL_FEATURES)}
+    # The best hand candidate: nothing above it, and the best of every signal scores 1 of the best.
+    assert column["hand_score_above"][0] == 0 and column["hand_rank"][0] == 0
+    assert np.all(np.diff(column["hand_score_above"]) >= 0), "candidates come best first"
+    for name in ("audio", "same_artist", "style"):
+        best = int(np.argmax(column[name]))
+        assert column[f"{name}_above"][best] == 0 and column[f"{name}_of_best"][best] == pytest.approx(1.0)
+        worst = int(np.argmin(column[name]))
+        assert column[f"{name}_above"][worst] == pytest.approx((column[name] > column[name][worst]).mean())
+    # Artist concentration: how many of the best candidates share the track's first artist.
+    primary = learned.index_.primary_artist[query.rows]
+    assert column["artist_in_top"].tolist() == [float((primary == a).sum()) for a in primary]
+    assert column["artist_in_top"][primary == primary[0]].min() > 1, "Big Artist owns half of the seeds' group"
+
+
+def test_a_signal_left_out_lowers_the_hand_score_by_its_weighted_value(learned, catalog):
+    seed_pos = catalog.positions([tid(s) for s in SEEDS])
+    query = query_candidates(learned, seed_pos, 30)
+    names = ALL_FEATURES
+    X = feature_columns(learned, query, query.rows, names)
+    without = feature_columns(learned, query, query.rows, names, without="same_artist")
+    at = names.index
+    weight = learned.weights_["same_artist"]
+    assert (without[:, at("same_artist")] == 0).all() and (without[:, at("same_artist_of_best")] == 0).all()
+    np.testing.assert_allclose(without[:, at("hand_score")],
+                               X[:, at("hand_score")] - weight * X[:, at("same_artist")], rtol=1e-5, atol=1e-6)
+    shared = X[:, at("same_artist")] > 0
+    assert shared.any() and (without[shared, at("hand_rank")] >= X[shared, at("hand_rank")]).all()
+    assert (without[:, at("audio")] == X[:, at("audio")]).all(), "the other signals stay"
