@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.decomposition import PCA
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import pairwise_distances_argmin_min, silhouette_score
 from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
@@ -55,15 +55,15 @@ __all__ = ["ClusterModel", "elbow_k"]
 # Silhouette is O(n^2): score a fixed random sample instead of every track.
 SILHOUETTE_SAMPLE = 3000
 
-# Above this many tracks K-means runs on mini-batches (MiniBatchKMeans). Lloyd's K-means
-# passes over every track in each of up to 300 iterations, for each of n_init starts, so
-# its cost grows with tracks x iterations x starts (and x 14 values of k for k="auto");
-# mini-batches of 4,096 tracks cost the same per step whatever the catalog size and stop
-# after a few passes without improvement. Below the threshold (the embedded catalog: 28k
-# tracks) Lloyd's algorithm is cheap and gives the reference result;
-# tests/test_scale_engine.py checks that the mini-batch inertia stays within 5% of it.
+# Above this many tracks K-means runs on mini-batches (MiniBatchKMeans): Lloyd's passes over
+# every track up to 300 times per start (x 14 values of k for k="auto"); batches of 4,096 cost
+# the same whatever the size. It learns on a fixed random sample of MINIBATCH_FIT_SAMPLE tracks,
+# then every track gets its nearest centre: MiniBatchKMeans reads all n sample weights per batch
+# (sklearn 1.9: 428 ms a batch at 10M tracks; a 10M upload's Clusters page took 13 min).
+# tests/recommender/test_scale_engine.py checks the inertia stays near Lloyd's below.
 MINIBATCH_ABOVE = 100_000
 MINIBATCH_SIZE = 4096
+MINIBATCH_FIT_SAMPLE = 250_000
 
 # Choosing k: candidates are scored on this many randomly drawn tracks (fixed seed), with a
 # silhouette on SCAN_SILHOUETTE_SAMPLE of them. Inertia is scaled up to the whole catalog so the
@@ -72,7 +72,7 @@ SCAN_SAMPLE = 5000
 SCAN_SILHOUETTE_SAMPLE = 1000
 
 # Bumped when scoring or naming changes, so fits cached on disk under the old rules are refitted.
-MODEL_VERSION = 3
+MODEL_VERSION = 4  # 4: mini-batch centres from a sample
 
 # How a library's embeddings are reduced before K-means: standardize every dimension, then keep
 # the principal components explaining 90% of the variance. Measured on the test library (8
@@ -171,15 +171,20 @@ class ClusterModel:
     def _matrix(space: FeatureSpace | SoundSpace, catalog: Catalog) -> np.ndarray:
         return space.transform(catalog) if isinstance(space, SoundSpace) else space.transform(catalog.tracks)
 
-    def _kmeans(self, X: np.ndarray, k: int) -> KMeans | MiniBatchKMeans:
+    def _kmeans(self, X: np.ndarray, k: int) -> tuple[KMeans | MiniBatchKMeans, np.ndarray, float]:
+        """The fitted K-means, every track's cluster and the inertia over every track."""
         if len(X) > MINIBATCH_ABOVE:
-            return MiniBatchKMeans(
-                n_clusters=k, n_init=self.n_init, batch_size=MINIBATCH_SIZE, random_state=self.random_state
-            ).fit(X)
+            sample = X if len(X) <= MINIBATCH_FIT_SAMPLE else X[np.sort(
+                check_random_state(self.random_state).choice(len(X), MINIBATCH_FIT_SAMPLE, replace=False))]
+            km = MiniBatchKMeans(n_clusters=k, n_init=self.n_init, batch_size=MINIBATCH_SIZE,
+                                 random_state=self.random_state).fit(sample)
+            labels, distances = pairwise_distances_argmin_min(X, km.cluster_centers_)
+            return km, labels, float(np.square(distances, dtype=np.float64).sum())
         # One thread: on the shared 2-core machine two OpenMP threads spun against other work
         # (28k tracks, k=6: 0.3 s on one thread, 0.8-2.9 s on two).
         with threadpool_limits(limits=1):
-            return KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state).fit(X)
+            km = KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state).fit(X)
+        return km, km.labels_, float(km.inertia_)
 
     def _silhouette(self, X: np.ndarray, labels: np.ndarray, sample_size: int = SILHOUETTE_SAMPLE) -> float:
         if len(np.unique(labels)) < 2 or len(X) < 3:
@@ -264,14 +269,14 @@ class ClusterModel:
         else:
             k = self._check_k(self.n_clusters, len(X))
             self.scores_ = None
-        km = self._kmeans(X, k)
+        km, labels, inertia = self._kmeans(X, k)
         self.space_ = space
         self.space_kind_ = "sound" if isinstance(space, SoundSpace) else "features"
         self.kmeans_ = km
         self.n_clusters_ = k
-        self.labels_ = km.labels_.astype(np.int32)
+        self.labels_ = np.asarray(labels, dtype=np.int32)
         self.centers_ = km.cluster_centers_.astype(np.float32)
-        self.inertia_ = float(km.inertia_)
+        self.inertia_ = inertia
         self.silhouette_ = self._silhouette(X, self.labels_)
         self.sizes_ = np.bincount(self.labels_, minlength=k)
         weights = np.where(space.weights_ > 0, space.weights_, 1.0)
