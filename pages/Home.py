@@ -29,7 +29,10 @@ st.markdown(
     "the TidyTuesday, Kaggle (*dataset.csv*, *SpotifyFeatures.csv*, *tracks.csv*, "
     "*tracks_features.csv*) and Exportify layouts are recognised from their column names. "
     f"A file with only some audio features works too (at least {MIN_SOUND_FEATURES}, such as "
-    "danceability and energy); the page then says what that limits."
+    "danceability and energy); the page then says what that limits. "
+    f"Files up to **{int(st.get_option('server.maxUploadSize')):,} MB** (a million tracks as Parquet take "
+    "about 130 MB): for a larger file, save it as Parquet or keep only the track and audio-feature "
+    "columns, or ask whoever runs this Tastemap to raise the limit (`server.maxUploadSize`)."
 )
 serial = st.session_state.setdefault(UPLOAD_SERIAL, 0)
 uploaded = st.file_uploader(

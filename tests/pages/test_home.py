@@ -301,3 +301,11 @@ def test_two_audio_features_are_enough_and_the_playlist_page_limit_is_named():
     assert "**Playlist** sorts and maps tracks by tempo, energy, mood (valence) and danceability: without " \
            "energy and danceability it cannot show this catalog's tracks" in notice
     assert not at.button(key="home_go_explore").disabled
+
+
+def test_the_upload_limit_and_what_to_do_about_it_are_said_before_choosing_a_file():
+    # Streamlit refuses a file over server.maxUploadSize with only a tooltip on the file chip.
+    at = open_home()
+    text = " ".join(m.value for m in at.markdown)
+    assert "Files up to **400 MB**" in text  # .streamlit/config.toml
+    assert "save it as Parquet" in text and "raise the limit" in text
