@@ -17,9 +17,9 @@ from ui.data import (
     genre_list,
     pick_labels,
     plot_frame,
-    recommender_for,
     search_tracks,
 )
+from ui.fitted import recommender_for
 from ui.glossary import glossary_popover
 from ui.query import (
     FEATURES,

@@ -11,7 +11,6 @@ model's ``space="auto"``) and its figures speak of tags and files instead of gen
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -22,8 +21,9 @@ import streamlit as st
 from recommender.catalog import Catalog
 
 from .charts import cluster_color, cluster_genre_mix, cluster_map
-from .data import PLOT_SAMPLE, _disk_cache, _sample_positions, catalog_key, is_default, primary_genre_codes
+from .data import PLOT_SAMPLE, _sample_positions, catalog_key, disk_cache, is_default, primary_genre_codes
 from .library_charts import cluster_tag_heatmap
+from .slots import filled, slot
 from .text import hover_escape, hover_labels
 
 _log = logging.getLogger(__name__)
@@ -31,28 +31,8 @@ _log = logging.getLogger(__name__)
 __all__ = ["cluster_model", "cluster_figures", "k_scores", "cluster_labels"]
 
 
-class _Slot:
-    """A value computed once, outside st.cache_resource (so it may draw a progress bar)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.value: Any = None
-
-
-@st.cache_resource(max_entries=48, show_spinner=False)
-def _slot(kind: str, k: str, catalog_hash: str) -> _Slot:
-    return _Slot()
-
-
-def _filled(slot: _Slot, build: Callable[[], Any]) -> Any:
-    with slot.lock:  # a second session asking meanwhile waits for the first one's result
-        if slot.value is None:
-            slot.value = build()
-    return slot.value
-
-
 def _with_disk_cache(catalog: Catalog, kind: str, settings: dict, build: Callable[[], Any]) -> Any:
-    cache = _disk_cache() if is_default(catalog) else None
+    cache = disk_cache() if is_default(catalog) else None
     if cache is None:
         return build()
     try:
@@ -67,9 +47,9 @@ def cluster_model(catalog: Catalog, k: int | str) -> Any:
     catalog and k. Choosing k shows a progress bar (each k tried); a fixed k a spinner."""
     from recommender.clustering import ClusterModel
 
-    slot = _slot("model", str(k), catalog_key(catalog))
-    if slot.value is not None:
-        return slot.value
+    shared = slot("model", str(k), catalog_key(catalog))
+    if shared.value is not None:
+        return shared.value
     model = ClusterModel(n_clusters=k, random_state=0)
     if k == "auto":
         bar = st.progress(0.0, text="Finding how many groups the catalog falls into…")
@@ -80,12 +60,12 @@ def cluster_model(catalog: Catalog, k: int | str) -> Any:
                 bar.progress(total / (total + 1), text="Sorting every track into the best number of groups…")
 
         try:
-            return _filled(slot, lambda: _with_disk_cache(
+            return filled(shared, lambda: _with_disk_cache(
                 catalog, "dashboard-clusters-kauto", model.get_params(), lambda: model.fit(catalog, on_step=step)))
         finally:
             bar.empty()
     with st.spinner(f"Sorting the tracks into {k} groups (once per catalog)…"):
-        return _filled(slot, lambda: _with_disk_cache(
+        return filled(shared, lambda: _with_disk_cache(
             catalog, f"dashboard-clusters-k{k}", model.get_params(), lambda: model.fit(catalog)))
 
 
@@ -97,9 +77,9 @@ def k_scores(catalog: Catalog, model: Any | None = None) -> pd.DataFrame:
     scores = getattr(model, "scores_", None)
     if scores is not None and len(scores):
         return scores
-    slot = _slot("k_scores", "2-15", catalog_key(catalog))
-    if slot.value is not None:
-        return slot.value
+    shared = slot("k_scores", "2-15", catalog_key(catalog))
+    if shared.value is not None:
+        return shared.value
     scorer = ClusterModel(random_state=0)
     bar = st.progress(0.0, text="Trying group counts…")
 
@@ -107,7 +87,7 @@ def k_scores(catalog: Catalog, model: Any | None = None) -> pd.DataFrame:
         bar.progress(done / total, text=f"Trying group counts: {done} of {total} tried…")
 
     try:
-        return _filled(slot, lambda: _with_disk_cache(
+        return filled(shared, lambda: _with_disk_cache(
             catalog, "dashboard-kscores", scorer.get_params(), lambda: scorer.score_k_range(catalog, on_step=step)))
     finally:
         bar.empty()

@@ -47,7 +47,7 @@ PLOT_SAMPLE = 2_000
 NO_GENRE = "(no genre)"
 
 
-def _disk_cache() -> Any | None:
+def disk_cache() -> Any | None:
     """The on-disk fit cache (recommender.cache), or None when it cannot be used here."""
     try:
         from recommender.cache import FitCache
@@ -62,7 +62,7 @@ def _disk_cache() -> Any | None:
 def default_catalog() -> Catalog:
     # Parsing the CSV takes seconds; the checked on-disk copy (keyed on the file's bytes)
     # loads in well under a second, so the first page after a restart is quick.
-    cache = _disk_cache()
+    cache = disk_cache()
     if cache is None:
         return load_default_catalog()
     try:
@@ -71,17 +71,6 @@ def default_catalog() -> Catalog:
     except Exception as exc:
         _log.warning("default catalog cache failed (%s); loading the CSV", exc)
         return load_default_catalog()
-
-
-def _fit_with_disk_cache(estimator: Any, catalog: Catalog, kind: str) -> Any:
-    """Fit ``estimator``; for the default catalog reuse (or store) the fit on disk."""
-    cache = _disk_cache() if catalog is default_catalog() else None
-    if cache is not None:
-        try:
-            return cache.fitted(estimator, catalog, kind=kind)
-        except Exception as exc:
-            _log.warning("fit cache failed for %s (%s); fitting in memory", kind, exc)
-    return estimator.fit(catalog)
 
 
 def active_catalog() -> Catalog:
@@ -145,21 +134,6 @@ def load_library(name: str, data: bytes) -> Catalog:
     """A scanned music library's Parquet bytes (``recommender.audio.library.library_bytes``) as a
     catalog named ``name``, shared like an upload (keyed on the bytes' digest)."""
     return _load_library(hashlib.sha256(data).hexdigest(), name, data)
-
-
-# ----------------------------------------------------------------------------- fitted models
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _fitted_recommender(method: str, catalog_hash: str, _catalog: Catalog) -> Any:
-    from recommender.recommenders import make_recommender
-
-    return _fit_with_disk_cache(make_recommender(method), _catalog, kind=f"dashboard-{method}")
-
-
-def recommender_for(method: str, catalog: Catalog) -> Any:
-    """A fitted recommender for ``catalog``, shared by every session (fit once per catalog)."""
-    with st.spinner(f"Preparing the {method} method for this catalog (once)…"):
-        return _fitted_recommender(method, catalog_key(catalog), catalog)
 
 
 # ----------------------------------------------------------------------------- derived tables

@@ -11,7 +11,7 @@ scipy.sparse); nothing loops over tracks or builds a tracks x tracks matrix.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -70,18 +70,39 @@ class BaseRecommender(FilterMasksMixin, RankingMixin, ExplainMixin):
         return {p: getattr(self, p, None) for p in names}
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, catalog: Catalog) -> BaseRecommender:
-        """Index ``catalog`` and learn what the method needs; returns self."""
+    def fit(self, catalog: Catalog, on_step: Callable[[int, int, str], None] | None = None) -> BaseRecommender:
+        """Index ``catalog`` and learn what the method needs; returns self.
+
+        ``on_step(done, total, what)`` is called as each step of the fit starts (a progress
+        bar's feed: at ten million tracks a fit takes minutes)."""
         self.__dict__.pop("_table_columns_", None)
         self.__dict__.pop("_filter_masks_", None)
-        self.catalog_ = catalog
-        self.index_ = CatalogIndex(catalog)
-        self.space_ = FeatureSpace().fit(catalog) if catalog.has_features else None
-        self._fit(catalog)
-        # The seed lookup's ID index (~1M Python strings on a million tracks) is built now,
-        # once the fit's temporary arrays are freed, not by the first query.
-        catalog.positions([])
+        steps = ("Indexing the artists, albums, playlists and songs", "Scaling the audio features",
+                 *self.FIT_STEPS, "Indexing the track IDs")
+        self.__dict__["_fit_progress_"] = (on_step, steps)
+        try:
+            self._fit_step(steps[0])
+            self.catalog_ = catalog
+            self.index_ = CatalogIndex(catalog)
+            self._fit_step(steps[1])
+            self.space_ = FeatureSpace().fit(catalog) if catalog.has_features else None
+            self._fit(catalog)
+            # The seed lookup's ID index (~1M Python strings on a million tracks) is built now,
+            # once the fit's temporary arrays are freed, not by the first query.
+            self._fit_step(steps[-1])
+            catalog.positions([])
+        finally:
+            self.__dict__.pop("_fit_progress_", None)
         return self
+
+    # The steps a method's own _fit reports with _fit_step, in order (between the shared ones).
+    FIT_STEPS: ClassVar[tuple[str, ...]] = ()
+
+    def _fit_step(self, what: str) -> None:
+        """Tell ``fit``'s ``on_step`` that the step ``what`` (one of its steps) starts now."""
+        on_step, steps = self.__dict__.get("_fit_progress_", (None, ()))
+        if on_step is not None and what in steps:
+            on_step(steps.index(what), len(steps), what)
 
     def _fit(self, catalog: Catalog) -> None:
         """Method-specific learning (optional)."""

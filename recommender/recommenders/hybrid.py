@@ -67,6 +67,7 @@ class HybridRecommender(BaseRecommender):
     """
 
     name = "hybrid"
+    FIT_STEPS = ("Linking the artists, albums and playlists", "Building the sound index")
 
     DEFAULT_WEIGHTS: dict[str, float] = {signal.name: signal.weight for signal in SIGNALS}
 
@@ -84,6 +85,7 @@ class HybridRecommender(BaseRecommender):
             raise ValueError(f"unknown hybrid weight(s) {sorted(unknown)}; allowed: {sorted(self.DEFAULT_WEIGHTS)}")
         self.weights_ = w
         idx = self.index_
+        self._fit_step("Linking the artists, albums and playlists")
         self.unit_ = unit_rows(self.space_.transform_catalog()) if self.space_ is not None else None
         self.date_ = _fractional_year(catalog.tracks)
         pop = idx.popularity  # the prior's stand-in for unknown popularity, once per fit
@@ -108,6 +110,7 @@ class HybridRecommender(BaseRecommender):
         if idx.n > HYBRID_CANDIDATES_ABOVE:
             # Candidate generation (see HYBRID_CANDIDATES_ABOVE): the audio index, and the
             # tracks of an artist / a playlist / an album as sparse rows.
+            self._fit_step("Building the sound index")
             self.neighbors_ = self._candidate_index() if self.unit_ is not None else None
             self.artist_tracks_ = idx.artists.T.tocsr()
             self.playlist_tracks_ = idx.playlists.T.tocsr()

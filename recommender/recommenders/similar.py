@@ -29,6 +29,7 @@ class SimilarRecommender(BaseRecommender):
     """
 
     name = "similar"
+    FIT_STEPS = ("Building the sound index",)
 
     def __init__(self, weights: Mapping[str, float] | None = None, use_year: bool = True,
                  aggregate: str = "mean", random_state: int | None = 0) -> None:
@@ -45,6 +46,7 @@ class SimilarRecommender(BaseRecommender):
         else:
             space = FeatureSpace(self.weights, use_year=self.use_year).fit(catalog)
         self.unit_ = unit_rows(space.transform_catalog())
+        self._fit_step("Building the sound index")
         # Exact blocked scan, or an IVF index above neighbors.ANN_THRESHOLD tracks.
         self.neighbors_ = build_index(self.unit_, normalized=True)
 
