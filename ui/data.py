@@ -218,6 +218,7 @@ class TrackLabels(dict):
 # rows' labels); bigger ones build the labels of the rows they show.
 LABEL_ALL_LIMIT = 50_000
 SEARCH_LIMIT = 50  # matches a title / artist search returns, most popular first
+SEARCH_BLOCK = 262_144  # titles matched at a time (search stops once it has SEARCH_LIMIT)
 
 
 def _track_label_series(tracks: pd.DataFrame) -> pd.Series:
@@ -281,8 +282,15 @@ def _search(catalog_hash: str, query: str, limit: int, _catalog: Catalog) -> pd.
     index = _search_index(catalog_hash, _catalog)
     if not query:
         return _labelled(_catalog, index.iloc[:0])
-    hits = index[index["text"].str.contains(query, case=False, regex=False, na=False)]
-    return _labelled(_catalog, hits.head(limit))
+    # Most popular first, block by block, stopping at `limit` hits: a common word is found in the
+    # first block instead of matching all ten million titles (1.5 s of CPU a search at 10M).
+    texts, rows = index["text"], []
+    for start in range(0, len(index), SEARCH_BLOCK):
+        block = texts.iloc[start:start + SEARCH_BLOCK].str.contains(query, case=False, regex=False, na=False)
+        rows.extend((start + np.flatnonzero(block.to_numpy(dtype=bool))[: limit - len(rows)]).tolist())
+        if len(rows) >= limit:
+            break
+    return _labelled(_catalog, index.iloc[rows])
 
 
 def search_tracks(catalog: Catalog, query: str, limit: int = SEARCH_LIMIT) -> pd.DataFrame:

@@ -209,9 +209,13 @@ def test_identical_labels_get_the_start_of_their_track_id(default_catalog):
     assert all(told_apart[i].endswith(f"· ID {i[:6]}…") for i in ids)
 
 
-def test_search_finds_title_or_artist_case_insensitively_most_popular_first(default_catalog):
+@pytest.mark.parametrize("block", [262_144, 7])  # one block; hits spread over many blocks of 7 titles
+def test_search_finds_title_or_artist_case_insensitively_most_popular_first(default_catalog, monkeypatch, block):
+    import ui.data
     from ui.data import search_tracks
 
+    monkeypatch.setattr(ui.data, "SEARCH_BLOCK", block)
+    ui.data._search.clear()  # results are shared between calls: none from the other block size
     small = default_catalog.subset(default_catalog.tracks.index < 2_000)
     small.tracks.loc[0, "track_name"] = None  # shown as "(no title)", still found by its artist
     t = small.tracks
