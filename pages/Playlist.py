@@ -20,7 +20,7 @@ from recommender.playlist import (
 )
 from ui import auth, state
 from ui.charts import WEBGL_CONFIG
-from ui.data import active_catalog, load_upload, plot_frame
+from ui.data import active_catalog, plot_frame
 from ui.glossary import glossary_popover
 from ui.playlist import (
     PLOT_FEATURES,
@@ -32,6 +32,7 @@ from ui.playlist import (
     value_text,
 )
 from ui.text import md_escape
+from ui.uploads import load_upload
 from ui.widgets import bound, in_options, send_seeds, spotify_player, within
 
 auth.require_sign_in()  # a fresh server's first request for this address skips the navigation's gate

@@ -26,8 +26,9 @@ from recommender.catalog import Catalog
 from recommender.errors import AudioError, CatalogError
 
 from . import state
-from .data import active_catalog, load_library, set_active_catalog
+from .data import active_catalog, set_active_catalog
 from .text import md_escape
+from .uploads import load_library
 
 __all__ = ["ScanJob", "ScanOutcome", "folder_scan_allowed", "music_files_section", "plural", "reset", "scan_summary"]
 

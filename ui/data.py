@@ -9,7 +9,6 @@ recompute nothing. Per-user things (which catalog is active, seeds, labels, toke
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import weakref
 from collections import Counter
@@ -22,7 +21,7 @@ import pandas as pd
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
-from recommender.catalog import DEFAULT_CATALOG_PATH, Catalog, load_catalog, load_default_catalog, split_list
+from recommender.catalog import DEFAULT_CATALOG_PATH, Catalog, load_default_catalog, split_list
 from recommender.seeds import SeedSet, resolve_seeds
 
 from . import state
@@ -95,45 +94,19 @@ def catalog_key(catalog: Catalog) -> str:
     return _UPLOAD_KEYS.get(id(catalog)) or catalog.content_hash
 
 
+def remember_upload_key(catalog: Catalog, key: str) -> None:
+    """Make ``key`` (from the digest of an upload's bytes) ``catalog``'s key in the shared caches;
+    the entry leaves with the catalog."""
+    _UPLOAD_KEYS[id(catalog)] = key
+    weakref.finalize(catalog, _UPLOAD_KEYS.pop, id(catalog), None)
+
+
 def set_active_catalog(catalog: Catalog) -> None:
     st.session_state[state.CATALOG] = catalog
 
 
 def is_default(catalog: Catalog) -> bool:
     return catalog is default_catalog()
-
-
-# ----------------------------------------------------------------------------- uploads
-
-@st.cache_resource(max_entries=4, ttl=3600, show_spinner=False)
-def _load_uploaded(digest: str, name: str, _data: bytes) -> Catalog:
-    # Keyed on the bytes' digest: the same file uploaded twice (or by two people) loads once.
-    buffer = io.BytesIO(_data)
-    buffer.name = name
-    catalog = load_catalog(buffer, name=name)
-    _UPLOAD_KEYS[id(catalog)] = f"upload-{digest[:20]}"
-    weakref.finalize(catalog, _UPLOAD_KEYS.pop, id(catalog), None)
-    return catalog
-
-
-def load_upload(name: str, data: bytes) -> Catalog:
-    """Load an uploaded file (CSV, CSV.gz or Parquet); raises CatalogError with the reason."""
-    digest = hashlib.sha256(data).hexdigest()
-    return _load_uploaded(digest, name, data)
-
-
-@st.cache_resource(max_entries=4, ttl=3600, show_spinner=False)
-def _load_library(digest: str, name: str, _data: bytes) -> Catalog:
-    catalog = load_catalog(_data, name=name)
-    _UPLOAD_KEYS[id(catalog)] = f"library-{digest[:20]}"
-    weakref.finalize(catalog, _UPLOAD_KEYS.pop, id(catalog), None)
-    return catalog
-
-
-def load_library(name: str, data: bytes) -> Catalog:
-    """A scanned music library's Parquet bytes (``recommender.audio.library.library_bytes``) as a
-    catalog named ``name``, shared like an upload (keyed on the bytes' digest)."""
-    return _load_library(hashlib.sha256(data).hexdigest(), name, data)
 
 
 # ----------------------------------------------------------------------------- derived tables

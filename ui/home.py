@@ -11,8 +11,9 @@ from recommender.catalog import AUDIO_FEATURES, MIN_SOUND_FEATURES, Catalog, Loa
 from recommender.features import FEATURE_WORDS
 from recommender.playlist import REQUIRED_FEATURES as PLAYLIST_FEATURES
 
-from .data import load_upload, warm_up_steps
+from .data import warm_up_steps
 from .text import md_escape
+from .uploads import load_upload
 
 __all__ = [
     "feature_words", "column_word", "feature_notice", "library_metrics", "library_notice", "load_with_progress",
@@ -143,12 +144,19 @@ def library_notice(catalog: Catalog) -> str:
 def load_with_progress(name: str, data: bytes) -> Catalog:
     """Load an upload, then prepare what the pages need first, under a progress bar (a million
     tracks take seconds: the listener sees each step)."""
-    bar = st.progress(0.02, text=f"Reading {md_escape(name)} ({len(data) / 1e6:,.1f} MB) …")
+    size = f"{md_escape(name)} ({len(data) / 1e6:,.1f} MB)"
+    bar = st.progress(0.02, text=f"Reading {size} …")
+    loading = 0.6  # of the bar: reading and checking the rows (the rest: what the pages need first)
+
+    def on_step(done: int, total: int, what: str) -> None:
+        text = f"Reading {size} …" if done == 0 else f"{what} ({done + 1} of {total}) …"
+        bar.progress(0.02 + (loading - 0.02) * done / total, text=text)
+
     try:
-        catalog = load_upload(name, data)
+        catalog = load_upload(name, data, on_step=on_step)
         steps = warm_up_steps(catalog)
-        for done, (label, step) in enumerate(steps, start=1):
-            bar.progress(done / (len(steps) + 1), text=f"{label} …")
+        for done, (label, step) in enumerate(steps):
+            bar.progress(loading + (1 - loading) * done / len(steps), text=f"{label} …")
             step()
         return catalog
     finally:

@@ -1,4 +1,4 @@
-"""A fit reports its steps (the dashboard's progress bar), and the fitted model keeps no trace of
+"""A fit and a load report their steps (the dashboard's progress bars), and the fitted model keeps no trace of
 the callback (it is pickled into the fit cache)."""
 from __future__ import annotations
 
@@ -40,3 +40,15 @@ def test_a_failing_fit_leaves_no_callback_behind():
     with pytest.raises(ValueError, match="aggregate"):
         model.fit(planted_catalog(), on_step=lambda *step: None)
     assert "_fit_progress_" not in model.__dict__
+
+
+def test_loading_a_file_reports_its_steps_in_order():
+    from recommender.catalog import load_catalog
+    from recommender.catalog.load import LOAD_STEPS
+    from tests.support.planted import planted_csv_bytes
+
+    seen = []
+    catalog = load_catalog(planted_csv_bytes(), on_step=lambda *step: seen.append(step))
+    assert len(catalog) > 0
+    assert seen == [(i, 3, name) for i, name in enumerate(LOAD_STEPS)]
+    assert LOAD_STEPS[0] == "Reading the file"
