@@ -196,6 +196,11 @@ class ExactIndex(_Base):
         rows are never returned."""
         return self._scan(self._prepare(queries, aggregate), k, _check_mask(mask, self.n_rows))
 
+    def candidates(self, queries: np.ndarray, k: int, *, mask: np.ndarray | None = None,
+                   aggregate: Aggregate = "mean") -> np.ndarray:
+        """The rows of :meth:`search`, as sorted positions (see :meth:`IVFIndex.candidates`)."""
+        return np.sort(self.search(queries, k, mask=mask, aggregate=aggregate).positions)
+
     def _scan(self, q: np.ndarray, k: int, mask: np.ndarray | None) -> Neighbors:
         k = max(0, min(int(k), self.n_rows))
         if k == 0:
@@ -323,16 +328,39 @@ class IVFIndex(_Base):
         ``k`` allowed candidates come back, or the mask keeps under ``exact_below`` of the
         rows, the exact scan answers instead.
         """
-        import faiss
-
         k = max(0, min(int(k), self.n_rows))
         q = self._prepare(queries, aggregate)
         mask = _check_mask(mask, self.n_rows)
         if k == 0:
             return Neighbors(np.empty(0, np.int64), np.empty(0, np.float32))
-        if mask is not None and np.count_nonzero(mask) < max(k, self.exact_below * self.n_rows):
-            # Very selective filter: scanning the few allowed rows is exact and cheap.
+        cand = self._allowed_hits(q, k, mask)
+        if cand is None:
             return self._exact._scan(q, k, mask)
+        scores = self._score_block(self.vectors[cand], q).astype(np.float32)
+        return _top_k(cand, scores, k)
+
+    def candidates(self, queries: np.ndarray, k: int, *, mask: np.ndarray | None = None,
+                   aggregate: Aggregate = "mean") -> np.ndarray:
+        """The rows :meth:`search` would rescore, as sorted positions, without rescoring them
+        (for a caller that scores its candidates itself: the hybrid's audio candidates). They
+        hold every row :meth:`search` returns; with ``fetch_factor=1`` and ``k >= min_fetch``
+        they are exactly those rows."""
+        k = max(0, min(int(k), self.n_rows))
+        q = self._prepare(queries, aggregate)
+        mask = _check_mask(mask, self.n_rows)
+        if k == 0:
+            return np.empty(0, np.int64)
+        cand = self._allowed_hits(q, k, mask)
+        return np.sort(self._exact._scan(q, k, mask).positions) if cand is None else cand
+
+    def _allowed_hits(self, q: np.ndarray, k: int, mask: np.ndarray | None) -> np.ndarray | None:
+        """The index's hits for ``q`` among the rows ``mask`` allows (sorted, over-fetched), or
+        None when the exact scan must answer: the mask keeps under ``exact_below`` of the rows
+        (scanning those few is exact and cheap), or fewer than ``k`` hits came back."""
+        import faiss
+
+        if mask is not None and np.count_nonzero(mask) < max(k, self.exact_below * self.n_rows):
+            return None
         fetch = max(self.min_fetch, self.fetch_factor * k)
         params = faiss.SearchParametersIVF()
         params.nprobe = self.n_probe
@@ -347,9 +375,8 @@ class IVFIndex(_Base):
             cand = cand[mask[cand]]
         if len(cand) < k:
             _log.info("IVF returned %d allowed candidates for k=%d; exact scan instead", len(cand), k)
-            return self._exact._scan(q, k, mask)
-        scores = self._score_block(self.vectors[cand], q).astype(np.float32)
-        return _top_k(cand, scores, k)
+            return None
+        return cand
 
 
 def build_index(

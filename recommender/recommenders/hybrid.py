@@ -240,7 +240,8 @@ class HybridRecommender(BaseRecommender):
         idx = self.index_
         n_audio = max(MIN_CANDIDATES, CANDIDATES_PER_RESULT * size)
         reach = self._reach(seed_pos)
-        parts = [index.search(self.unit_[seed_pos], n_audio, mask=candidates).positions, reach.playlist_tracks]
+        # The audio neighbours unscored: every candidate is scored exactly below.
+        parts = [index.candidates(self.unit_[seed_pos], n_audio, mask=candidates), reach.playlist_tracks]
         if len(reach.seed_artists):
             parts.append(row_entries(self.artist_tracks_, reach.seed_artists)[0])
         albums = idx.album[seed_pos]

@@ -103,3 +103,17 @@ def test_ivf_survives_pickling_and_build_index_picks_by_size(data):
     assert build_index(X, kind="exact", threshold=10).kind == "exact"
     with pytest.raises(ValueError, match="kind"):
         build_index(X, kind="annoy")
+
+
+@pytest.mark.parametrize("selective", [False, True])
+def test_candidates_are_the_rows_search_returns_unscored(data, selective):
+    X, rng = data
+    mask = rng.random(len(X)) < (0.01 if selective else 0.5)  # 1 %: below exact_below, the scan answers
+    exact, ivf = ExactIndex(X), IVFIndex(X, n_lists=16, n_probe=4, fetch_factor=1)
+    for index in (exact, ivf):
+        for k in (5, 200):
+            got = index.candidates(X[:3], k, mask=mask)
+            found = sorted(index.search(X[:3], k, mask=mask).positions.tolist())
+            assert mask[got].all() and set(found) <= set(got.tolist())
+            if index is exact or selective or k >= ivf.min_fetch:  # no over-fetch: the very same rows
+                assert got.tolist() == found
