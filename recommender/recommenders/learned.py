@@ -8,7 +8,8 @@ winners generated candidates, then re-ranked them with boosted trees over many s
 2. **Re-ranking**: scikit-learn's :class:`~sklearn.ensemble.HistGradientBoostingClassifier`
    scores each candidate from the features of :mod:`.learned_features` (the eleven signal
    values, each also relative to this query's candidates, the hand score and rank, the number
-   of seeds, popularity against the seeds', the artist's count among the best candidates). The candidates are ordered by that
+   of seeds, popularity against the seeds', the artist's count among the best candidates, the
+   title words shared with the seeds). The candidates are ordered by that
    probability of belonging to the seeds' playlist; every other track stays below them, in
    the hand order.
 
@@ -35,11 +36,24 @@ from ..catalog import Catalog
 from ..errors import CatalogError
 from ..evaluation_queries import sample_queries
 from .hybrid import HYBRID_CANDIDATES_ABOVE, HybridRecommender
-from .learned_features import FEATURES, SIGNAL_NAMES, candidate_features, feature_columns, query_candidates
+from .learned_features import (
+    FEATURES,
+    SIGNAL_NAMES,
+    candidate_features,
+    feature_columns,
+    query_candidates,
+    title_words,
+)
 
 __all__ = ["LearnedRecommender", "FEATURES", "TRAINING_SEED_COUNTS", "candidate_features"]
 
 TRAINING_SEED_COUNTS: tuple[int, ...] = (1, 2, 3, 5, 10)  # people paste one song as often as ten
+TREES_STEP = "Training the ranking trees"
+
+
+def fold_step(fold: int, n_folds: int) -> str:
+    """The fit step of one training fold (a hybrid fitted without its playlists, then its queries)."""
+    return f"Learning from the playlists: part {fold + 1} of {n_folds}"
 
 
 class LearnedRecommender(HybridRecommender):
@@ -61,6 +75,14 @@ class LearnedRecommender(HybridRecommender):
         self.learning_rate = learning_rate
         self.max_leaf_nodes = max_leaf_nodes
 
+    @property
+    def FIT_STEPS(self) -> tuple[str, ...]:  # the base's class attribute; the fold count is a parameter
+        folds = self._fold_count()
+        return (*HybridRecommender.FIT_STEPS, *(fold_step(f, folds) for f in range(folds)), TREES_STEP)
+
+    def _fold_count(self) -> int:
+        return max(self.n_folds, 2)
+
     # ------------------------------------------------------------------------- learning
     def _fit(self, catalog: Catalog) -> None:
         super()._fit(catalog)
@@ -76,10 +98,12 @@ class LearnedRecommender(HybridRecommender):
         if not queries:
             self.fallback_ = "this catalog has no playlists to learn from: the hand weights rank the tracks"
             return
+        self.title_words_ = title_words(catalog)
         X, y = self._training_rows(catalog, queries)
         if y.sum() == 0 or y.sum() == len(y):
             self.fallback_ = "no training query found a playlist track among its candidates: the hand weights rank them"
             return
+        self._fit_step(TREES_STEP)
         self.ranker_ = HistGradientBoostingClassifier(
             max_iter=self.max_iter, learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
             min_samples_leaf=40, l2_regularization=1.0, early_stopping=False,
@@ -102,12 +126,13 @@ class LearnedRecommender(HybridRecommender):
                 queries += [q for q in drawn if _rotation(q["playlist_id"], draw) == i]
         folds = {pid: f for f, pid in enumerate(sorted({str(q["playlist_id"]) for q in queries}))}
         for q in queries:
-            q["fold"] = folds[str(q["playlist_id"])] % max(self.n_folds, 2)
+            q["fold"] = folds[str(q["playlist_id"])] % self._fold_count()
         return queries
 
     def _training_rows(self, catalog: Catalog, queries: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
         features, labels = [], []
-        for fold in range(max(self.n_folds, 2)):
+        for fold in range(self._fold_count()):
+            self._fit_step(fold_step(fold, self._fold_count()))
             mine = [q for q in queries if q["fold"] == fold]
             if not mine:
                 continue
@@ -115,6 +140,7 @@ class LearnedRecommender(HybridRecommender):
             teacher = HybridRecommender(weights=self.weights, date_scale=self.date_scale,
                                         popularity_scale=self.popularity_scale,
                                         random_state=self.random_state).fit(blanked)
+            teacher.title_words_ = self.title_words_  # the same tracks in the same rows: titles are not blanked
             for q in mine:
                 seed_pos = blanked.positions(q["seeds"])
                 seed_pos = seed_pos[seed_pos >= 0]

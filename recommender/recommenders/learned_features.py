@@ -11,7 +11,11 @@ One query's candidates are the hybrid's best ``n_candidates`` tracks by its hand
 - the query: log(1 + seeds), the mean cosine between the seeds' sounds;
 - popularity and its gap to the seeds' mean;
 - the track's artist among the candidates: how many of the best :data:`ARTIST_TOP` candidates
-  (hand order) share its first-listed artist (an artist the seeds pull in strongly).
+  (hand order) share its first-listed artist (an artist the seeds pull in strongly);
+- the words its title shares with the seeds' titles (:func:`title_words`): the cosine between
+  the track's title words and the seeds' mean title words (a language, a scene's slang, a
+  "remix" or "live" the seeds have in common; no signal touches it, so the explanations'
+  zeroed signals leave it as it is).
 
 Relative features of a track outside the candidates (e.g. a recommendation the filters moved
 down) are measured against the same candidates, so every track has them.
@@ -22,12 +26,16 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.preprocessing import normalize
 
+from ..catalog import Catalog
 from .hybrid import HybridRecommender
 from .hybrid_signals import SIGNALS
 
 __all__ = ["FEATURES", "ALL_FEATURES", "QueryCandidates", "query_candidates", "feature_columns",
-           "candidate_features", "features_at"]
+           "candidate_features", "features_at", "title_words"]
 
 SIGNAL_NAMES: tuple[str, ...] = tuple(signal.name for signal in SIGNALS)
 ARTIST_TOP = 100  # the candidates the artist count looks at
@@ -39,8 +47,10 @@ RELATIVE_FEATURES: tuple[str, ...] = (
     *(f"{name}_above" for name in (*SIGNAL_NAMES, "hand_score")),
     *(f"{name}_of_best" for name in SIGNAL_NAMES),
 )
-ALL_FEATURES: tuple[str, ...] = (*BASE_FEATURES, *RELATIVE_FEATURES, "artist_in_top", "artist_candidates")
-FEATURES: tuple[str, ...] = ALL_FEATURES  # what the re-ranker is trained on (chosen on the validation split)
+ALL_FEATURES: tuple[str, ...] = (*BASE_FEATURES, *RELATIVE_FEATURES, "artist_in_top", "artist_candidates",
+                                  "title_words")
+# What the re-ranker is trained on (chosen on the validation split).
+FEATURES: tuple[str, ...] = tuple(name for name in ALL_FEATURES if name != "title_words")
 
 
 @dataclass
@@ -107,6 +117,29 @@ def _share(values: np.ndarray | None, at_rows: np.ndarray, seed_pos: np.ndarray)
     return (at_rows / best).astype(np.float32) if best > 0 else np.zeros(len(at_rows), np.float32)
 
 
+def title_words(catalog: Catalog) -> sp.csr_matrix:
+    """Each track's title as a unit-length vector of the words in it (lower case; every word,
+    version marks and little words included: they carry the title's language), tracks x words."""
+    titles = catalog.tracks["track_name"].astype("string").fillna("").tolist()
+    try:
+        counts = CountVectorizer(binary=True, token_pattern=r"(?u)\b\w+\b", dtype=np.float32).fit_transform(titles)
+    except ValueError:  # no title has a word
+        return sp.csr_matrix((len(titles), 1), dtype=np.float32)
+    return normalize(counts).astype(np.float32).tocsr()
+
+
+def _title_match(model: HybridRecommender, seed_pos: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Cosine between each track's title words and the seeds' mean title words (0 without titles)."""
+    words = getattr(model, "title_words_", None)
+    if words is None or not len(seed_pos):
+        return np.zeros(len(rows), np.float32)
+    profile = np.asarray(words[seed_pos].mean(axis=0), dtype=np.float32).ravel()
+    norm = float(np.linalg.norm(profile))
+    if norm == 0:
+        return np.zeros(len(rows), np.float32)
+    return np.asarray(words[rows] @ (profile / norm), dtype=np.float32).ravel()
+
+
 def feature_columns(model: HybridRecommender, query: QueryCandidates, rows: np.ndarray,
                     names: tuple[str, ...] = FEATURES, without: str | None = None) -> np.ndarray:
     """``names`` (of :data:`ALL_FEATURES`) at ``rows`` as float32, one row per track.
@@ -144,6 +177,8 @@ def feature_columns(model: HybridRecommender, query: QueryCandidates, rows: np.n
         every = np.bincount(primary[cand], minlength=width)
         columns["artist_in_top"] = top[primary[rows]].astype(np.float32)
         columns["artist_candidates"] = np.log1p(every[primary[rows]]).astype(np.float32)
+    if "title_words" in wanted:
+        columns["title_words"] = _title_match(model, seed_pos, rows)
     return np.column_stack([columns[name] for name in names]).astype(np.float32)
 
 

@@ -11,7 +11,7 @@ import pytest
 from recommender.catalog import load_catalog
 from recommender.recommenders import METHODS, RECOMMENDERS, make_recommender
 from recommender.recommenders.learned import FEATURES, candidate_features
-from recommender.recommenders.learned_features import ALL_FEATURES, feature_columns, query_candidates
+from recommender.recommenders.learned_features import ALL_FEATURES, feature_columns, query_candidates, title_words
 from tests.recommender.test_playlist_vectors import SEEDS, group, playlist_frame, tid
 from tests.support.paths import SAMPLES
 
@@ -123,3 +123,32 @@ def test_a_signal_left_out_lowers_the_hand_score_by_its_weighted_value(learned, 
     shared = X[:, at("same_artist")] > 0
     assert shared.any() and (without[shared, at("hand_rank")] >= X[shared, at("hand_rank")]).all()
     assert (without[:, at("audio")] == X[:, at("audio")]).all(), "the other signals stay"
+
+
+@pytest.mark.parametrize("n_folds", [4, 3])
+def test_a_fit_reports_each_fold_and_the_trees_in_order(catalog, n_folds):
+    seen = []
+    model = make_recommender("learned", n_folds=n_folds).fit(catalog, on_step=lambda *step: seen.append(step))
+    folds = [f"Learning from the playlists: part {f} of {n_folds}" for f in range(1, n_folds + 1)]
+    # The sound index is built only above the hybrid's candidate-mode size: not a step here.
+    assert [what for _, _, what in seen] == [
+        "Indexing the artists, albums, playlists and songs", "Scaling the audio features",
+        "Linking the artists, albums and playlists", *folds, "Training the ranking trees", "Indexing the track IDs"]
+    total = 5 + n_folds + 1
+    assert {count for _, count, _ in seen} == {total} and [done for done, _, _ in seen] == [0, 1, 2, *range(4, total)]
+    assert model.ranker_ is not None and "_fit_progress_" not in model.__dict__
+
+
+def test_title_words_are_the_cosine_with_the_seeds_titles_and_no_signal_touches_them(learned, catalog):
+    words = title_words(catalog)
+    assert words.shape[0] == len(catalog.tracks)
+    seed_pos = catalog.positions([tid("g0t04")])  # "Song g0 4"
+    query = query_candidates(learned, seed_pos, 20)
+    rows = catalog.positions([tid("g0t06"), tid("g1t06"), tid("g2t04")])  # any tracks, candidates or not
+    at = ALL_FEATURES.index("title_words")
+    X = feature_columns(learned, query, rows, ALL_FEATURES)
+    # "song" and "g0" of three words each; "song" only; "song" and "4".
+    np.testing.assert_allclose(X[:, at], [2 / 3, 1 / 3, 2 / 3], rtol=1e-6)
+    for signal in ("same_artist", "audio"):
+        without = feature_columns(learned, query, rows, ALL_FEATURES, without=signal)
+        assert (without[:, at] == X[:, at]).all()
