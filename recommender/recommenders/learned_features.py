@@ -49,8 +49,7 @@ RELATIVE_FEATURES: tuple[str, ...] = (
 )
 ALL_FEATURES: tuple[str, ...] = (*BASE_FEATURES, *RELATIVE_FEATURES, "artist_in_top", "artist_candidates",
                                   "title_words")
-# What the re-ranker is trained on (chosen on the validation split).
-FEATURES: tuple[str, ...] = tuple(name for name in ALL_FEATURES if name != "title_words")
+FEATURES: tuple[str, ...] = ALL_FEATURES  # what the re-ranker is trained on (chosen on the validation splits)
 
 
 @dataclass
