@@ -65,6 +65,7 @@ st.title("Get recommendations")
 METHOD_HELP = {
     "sound": "Sound: sounds alike to a pretrained music network (recommended)",
     "hybrid": "Hybrid: sound, shared playlists and era together (recommended)",
+    "learned": "Learned: the hybrid's picks re-ordered by what this catalog's playlists teach (learns once, about a minute)",
     "similar": "Similar: closest in sound (audio features) only",
     "cluster": "Cluster: popular tracks from the seeds' sound cluster",
     "popular": "Popular: the most popular tracks that pass your filters",

@@ -14,6 +14,7 @@ from typing import Any
 
 from recommender.catalog import TUNABLE_FEATURES
 from recommender.errors import FilterError
+from recommender.recommenders.hybrid import HYBRID_CANDIDATES_ABOVE as LEARNED_UP_TO
 
 from .state import DEFAULT_K, RECOMMEND_DEFAULTS
 
@@ -46,11 +47,14 @@ def offered_methods(summary: Mapping[str, Any], has_sound: bool) -> tuple[str, .
 
     ``sound`` needs analysed audio (and is then the default); ``popular`` and ``cluster`` rank by
     popularity, so they need some; on an audio library without playlists ``hybrid`` has only the
-    measured features ``similar`` already uses, so it is left out there.
+    measured features ``similar`` already uses, so it is left out there; ``learned`` needs
+    playlists to learn from, and up to LEARNED_UP_TO tracks (above, it keeps the hybrid's order).
     """
     methods: list[str] = ["sound"] if has_sound else []
     if not has_sound or summary.get("playlists", 0) or summary.get("year_range"):
         methods.append("hybrid")
+    if summary.get("playlists", 0) and summary.get("tracks", 0) <= LEARNED_UP_TO:
+        methods.append("learned")  # it learns from the playlists; above LEARNED_UP_TO it is the hybrid
     methods.append("similar")
     if summary.get("popularity_known", 0):
         methods += ["cluster", "popular"]

@@ -192,3 +192,29 @@ def test_a_catalog_without_audio_offers_no_sound_and_no_tag_filter(default_catal
     assert not [m for m in at.multiselect if m.label == "Sounds like these tags"]
     assert any("the sound method needs a library" in w.value for w in at.warning)
     assert [s for s in at.slider if s.label.startswith("Popularity")]
+
+
+def test_learned_is_offered_on_a_catalog_with_playlists_and_answers_with_its_reasons():
+    from tests.support.planted import planted_catalog, track_id
+
+    catalog = planted_catalog()
+    at = open_with(catalog)
+    method = at.radio(key="w_rec_method")
+    assert method.options[1].startswith("Learned: the hybrid's picks re-ordered")
+    assert method.value == "hybrid"  # the default stays the hybrid
+    method.set_value("learned").run()
+    at.text_area(key="w_seed_text").input(track_id(0, 0))
+    at.button(key="rec_get").click()
+    at.run()
+    assert not at.exception and not at.error
+    assert any("tracks by the learned method for 1 seed(s)" in m.value for m in [*at.markdown, *at.caption])
+    table = results(at)
+    assert table is not None and len(table) > 0
+    assert table["why"].str.len().gt(0).all()
+    # Not offered without playlists to learn from, nor where it would keep the hybrid's order.
+    from ui.query import LEARNED_UP_TO
+
+    summary = catalog.summary()
+    assert "learned" in offered_methods(summary, False)
+    assert "learned" not in offered_methods({**summary, "playlists": 0}, False)
+    assert "learned" not in offered_methods({**summary, "tracks": LEARNED_UP_TO + 1}, False)
