@@ -35,7 +35,7 @@ from .hybrid import HybridRecommender
 from .hybrid_signals import SIGNALS
 
 __all__ = ["FEATURES", "ALL_FEATURES", "QueryCandidates", "query_candidates", "feature_columns",
-           "candidate_features", "features_at", "title_words"]
+           "candidate_features", "title_words"]
 
 SIGNAL_NAMES: tuple[str, ...] = tuple(signal.name for signal in SIGNALS)
 ARTIST_TOP = 100  # the candidates the artist count looks at
@@ -111,9 +111,7 @@ def _share(values: np.ndarray | None, at_rows: np.ndarray, seed_pos: np.ndarray)
     """``at_rows`` (values of some tracks) over the best of ``values`` among the non-seed tracks."""
     if values is None:
         return np.zeros(len(at_rows), np.float32)
-    others = np.delete(values, seed_pos) if len(seed_pos) < len(values) else values
-    best = float(np.max(others)) if len(others) else 0.0
-    return (at_rows / best).astype(np.float32) if best > 0 else np.zeros(len(at_rows), np.float32)
+    return _of_best(at_rows, np.delete(values, seed_pos) if len(seed_pos) < len(values) else values)
 
 
 def title_words(catalog: Catalog) -> sp.csr_matrix:
@@ -188,9 +186,3 @@ def candidate_features(model: HybridRecommender, seed_pos: np.ndarray, n_candida
     query = query_candidates(model, seed_pos, n_candidates)
     X = feature_columns(model, query, query.rows, names)
     return (query.rows, X, query.hand) if with_hand else (query.rows, X)
-
-
-def features_at(model: HybridRecommender, seed_pos: np.ndarray, rows: np.ndarray, n_candidates: int,
-                names: tuple[str, ...] = FEATURES) -> np.ndarray:
-    """The features of any ``rows`` (e.g. the recommendations after the filters)."""
-    return feature_columns(model, query_candidates(model, seed_pos, n_candidates), rows, names)
