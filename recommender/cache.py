@@ -37,7 +37,8 @@ from .files import atomic_write_bytes
 
 _log = logging.getLogger(__name__)
 
-__all__ = ["CACHE_ENV", "FORMAT_VERSION", "CacheKey", "FitCache", "class_settings", "code_fingerprint", "default_cache_dir"]
+__all__ = ["CACHE_ENV", "FORMAT_VERSION", "CacheKey", "FitCache", "class_settings", "code_fingerprint", "dashboard_kind",
+           "default_cache_dir"]
 
 CACHE_ENV = "TASTEMAP_CACHE_DIR"
 FORMAT_VERSION = 1
@@ -48,6 +49,12 @@ _MAX_HEADER = 1 << 20
 _CATALOG_REF = "tastemap:catalog"
 
 T = TypeVar("T")
+
+
+def dashboard_kind(method: str) -> str:
+    """The cache kind of ``method``'s fit as the app stores it (and ``tastemap fit``, ``serve``
+    and ``tastemap recommend`` find it)."""
+    return f"dashboard-{method}"
 
 
 def default_cache_dir() -> Path:
@@ -235,8 +242,10 @@ class FitCache:
             _log.warning("cache: cannot write to %s (%s); continuing without a cache", self.folder, exc)
         return value
 
-    def fitted(self, estimator: T, catalog: Any, *, kind: str | None = None) -> T:
-        """``estimator`` fitted on ``catalog``, from the cache when an identical fit is stored.
+    def fitted(self, estimator: T, catalog: Any, *, kind: str | None = None,
+               on_step: Callable[[int, int, str], None] | None = None) -> T:
+        """``estimator`` fitted on ``catalog``, from the cache when an identical fit is stored
+        (``on_step``, when given, goes to the estimator's ``fit``: its progress).
 
         The key is the estimator's class, its ``get_params()``, its class-level settings
         (:func:`class_settings`), the library's code (:func:`code_fingerprint`) and the
@@ -244,7 +253,8 @@ class FitCache:
         ``catalog`` back.
         """
         key = self.fit_key(estimator, catalog, kind=kind)
-        return self.get_or_build(key, lambda: estimator.fit(catalog), catalog=catalog)
+        fit = (lambda: estimator.fit(catalog)) if on_step is None else (lambda: estimator.fit(catalog, on_step=on_step))
+        return self.get_or_build(key, fit, catalog=catalog)
 
     def fit_key(self, estimator: Any, catalog: Any, *, kind: str | None = None) -> CacheKey:
         """The key :meth:`fitted` stores ``estimator``'s fit on ``catalog`` under."""

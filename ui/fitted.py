@@ -9,6 +9,7 @@ from typing import Any
 
 import streamlit as st
 
+from recommender.cache import dashboard_kind
 from recommender.catalog import Catalog
 
 from .data import catalog_key, default_catalog, disk_cache
@@ -26,8 +27,7 @@ def _fit_with_disk_cache(estimator: Any, catalog: Catalog, kind: str,
     cache = disk_cache() if catalog is default_catalog() else None
     if cache is not None:
         try:
-            key = cache.fit_key(estimator, catalog, kind=kind)
-            return cache.get_or_build(key, lambda: estimator.fit(catalog, on_step=on_step), catalog=catalog)
+            return cache.fitted(estimator, catalog, kind=kind, on_step=on_step)
         except Exception as exc:
             _log.warning("fit cache failed for %s (%s); fitting in memory", kind, exc)
     return estimator.fit(catalog, on_step=on_step)
@@ -48,13 +48,9 @@ def recommender_for(method: str, catalog: Catalog) -> Any:
     def show(done: int, total: int, what: str) -> None:
         bar.progress(done / total, text=f"{intro}: {what.lower()} (step {done + 1} of {total}) …")
 
-    def on_step(done: int, total: int, what: str) -> None:
-        shared.step = (done, total, what)
-        show(done, total, what)
-
     try:
         return filled(shared, lambda: _fit_with_disk_cache(make_recommender(method), catalog,
-                                                           kind=f"dashboard-{method}", on_step=on_step),
+                                                           kind=dashboard_kind(method), on_step=shared.recording(show)),
                       while_waiting=lambda: show(*shared.step))
     finally:
         bar.empty()

@@ -22,6 +22,15 @@ class Slot:
         self.value: Any = None
         self.step: tuple[int, int, str] = (0, 1, "starting")
 
+    def recording(self, on_step: Callable[[int, int, str], None] | None) -> Callable[[int, int, str], None]:
+        """A progress callback that keeps each step here (for the sessions waiting), then
+        passes it to ``on_step``."""
+        def step(done: int, total: int, what: str) -> None:
+            self.step = (done, total, what)
+            if on_step is not None:
+                on_step(done, total, what)
+        return step
+
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def slot(kind: str, key: str, catalog_hash: str) -> Slot:

@@ -32,13 +32,8 @@ def _shared_load(kind: str, name: str, data: bytes, load: Callable[[OnStep], Cat
     if shared.value is not None:
         return shared.value
 
-    def step(done: int, total: int, what: str) -> None:
-        shared.step = (done, total, what)
-        if on_step is not None:
-            on_step(done, total, what)
-
     def build() -> Catalog:
-        catalog = load(step)
+        catalog = load(shared.recording(on_step))
         remember_upload_key(catalog, f"{kind}-{digest[:20]}")
         return catalog
 

@@ -7,7 +7,7 @@ import argparse
 import time
 from collections.abc import Callable, Iterable
 
-from ..cache import FitCache
+from ..cache import FitCache, dashboard_kind
 from ..catalog import Catalog
 from ..errors import TastemapError
 from ..recommenders import METHODS, RECOMMENDERS, make_recommender
@@ -15,11 +15,6 @@ from ._common import add_catalog_option, catalog_from_args
 
 # What `fit` fits when no method is named: every method the pages offer, and the learned one.
 DEFAULT_FIT_METHODS: tuple[str, ...] = (*METHODS, "learned")
-
-
-def dashboard_kind(method: str) -> str:
-    """The cache kind the app's pages (``ui/data.py``) store ``method``'s fit under."""
-    return f"dashboard-{method}"
 
 
 def register(sub: argparse._SubParsersAction) -> None:

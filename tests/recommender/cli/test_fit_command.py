@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from recommender.cache import CACHE_ENV, FitCache
+from recommender.cache import CACHE_ENV, FitCache, dashboard_kind
 from recommender.catalog import load_catalog
-from recommender.cli.fit import cached_fit, dashboard_kind
+from recommender.cli.fit import cached_fit
 from recommender.recommenders import make_recommender
 from recommender.recommenders.learned import LearnedRecommender
 from tests.support.planted import track_id
