@@ -378,6 +378,34 @@ def test_parquet_text_loaded_as_categories_equals_plain_text(monkeypatch, varian
         assert fast.report.dropped == from_csv.report.dropped
 
 
+@pytest.mark.parametrize("chosen", ["", "system"])
+def test_parquet_reader_swaps_mimalloc_for_jemalloc_unless_the_user_chose(chosen):
+    # Run in a new process: the allocator is per process and Arrow picks it on first use.
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    if chosen:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = chosen
+    script = (
+        "import pyarrow as pa\n"
+        "from recommender.catalog import load_catalog\n"
+        "before = pa.default_memory_pool().backend_name\n"
+        f"catalog = load_catalog({str(SAMPLES / 'tidytuesday_spotify_songs.parquet')!r})\n"
+        "print(before, pa.default_memory_pool().backend_name, len(catalog.tracks))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    before, after, tracks = out.stdout.split()
+    assert int(tracks) > 0
+    if chosen:
+        assert before == after == chosen
+    elif before == "mimalloc":
+        assert after in ("jemalloc", "system")
+    else:  # a pyarrow whose default is not mimalloc: left alone
+        assert after == before
+
+
 def test_read_table_still_returns_text_not_categories():
     raw, _, _ = catalog_read.read_table(SAMPLES / "tidytuesday_spotify_songs.parquet")
     assert not any(isinstance(dtype, pd.CategoricalDtype) for dtype in raw.dtypes)
