@@ -22,8 +22,9 @@ POOLS = ("mimalloc", "jemalloc", "system", "")
 
 
 def read_seconds(path: str) -> dict:
-    from recommender.catalog.read import _read_table
     import pyarrow as pa
+
+    from recommender.catalog.read import _read_table
 
     started = time.perf_counter()
     frame, _, _ = _read_table(path, text_categories=True)
