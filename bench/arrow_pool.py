@@ -4,8 +4,8 @@
 
 Times the catalog reader's own read (``recommender.catalog.read._read_table``, as
 ``load_catalog`` calls it) with ``ARROW_DEFAULT_MEMORY_POOL`` set to mimalloc (Arrow's
-default), jemalloc and the system allocator, and once unset (the reader's own choice, see
-``read._prefer_jemalloc``). Rounds interleave the allocators so a slower spell of the machine
+default), jemalloc and the system allocator, and once unset (the loader's own choice, see
+``read.loading_pool``). Rounds interleave the allocators so a slower spell of the machine
 does not fall on one of them.
 """
 from __future__ import annotations

@@ -12,7 +12,7 @@ from ..errors import CatalogError, TastemapError
 from .build import build_catalog
 from .model import Catalog, LoadReport
 from .parse import canonical_rows
-from .read import MAX_DECOMPRESSED_BYTES, Source, _missing_message, _read_table, _release_arrow_memory
+from .read import MAX_DECOMPRESSED_BYTES, Source, _missing_message, _read_table, _release_arrow_memory, loading_pool
 from .schema import DEFAULT_CATALOG_PATH, identify_layout, map_columns
 from .sound import FILE_PATH_COLUMN, SoundData
 
@@ -35,11 +35,12 @@ def load_catalog(source: Source, *, name: str | None = None, max_bytes: int = MA
     source_name = _source_name(source)
     step = _stepper(on_step)
     try:
-        step(0)
-        # A list the callee empties: the raw table can be freed as soon as it is parsed.
-        loaded = list(_read_table(source, max_bytes=max_bytes, text_categories=True))
-        source_name = loaded[1]
-        return _catalog_from_raw(loaded, name, step)
+        with loading_pool():
+            step(0)
+            # A list the callee empties: the raw table can be freed as soon as it is parsed.
+            loaded = list(_read_table(source, max_bytes=max_bytes, text_categories=True))
+            source_name = loaded[1]
+            return _catalog_from_raw(loaded, name, step)
     except TastemapError:
         raise
     except (MemoryError, RecursionError):

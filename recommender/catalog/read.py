@@ -13,7 +13,8 @@ import os
 import re
 import warnings as _warnings
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -212,7 +213,6 @@ def _read_parquet(source: Path | IO[bytes], name: str, text_categories: bool = F
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    _prefer_jemalloc()
     try:
         schema = pq.read_schema(source)
         names = [str(c) for c in schema.names]
@@ -283,20 +283,31 @@ def _dictionaries_stay_categorical(table):
     return table.replace_schema_metadata({**table.schema.metadata, b"pandas": json.dumps(meta).encode()})
 
 
-def _prefer_jemalloc() -> None:
-    """Make jemalloc Arrow's allocator for this process unless ``ARROW_DEFAULT_MEMORY_POOL``
-    chooses one. Arrow's default, mimalloc, reads the 10M-track file in 20-24 s on this
-    machine's virtual machine, jemalloc and the system allocator in 7-9 s
-    (``python -m bench.arrow_pool``): the memory mimalloc takes fresh from the system is
-    faulted in slowly there. Any pool gives the same tables."""
+@contextmanager
+def loading_pool() -> Iterator[None]:
+    """Arrow allocates from jemalloc while a catalog is read and built, instead of its default
+    mimalloc (unless ``ARROW_DEFAULT_MEMORY_POOL`` chooses one). On this machine's virtual
+    machine the memory mimalloc takes fresh from the system is faulted in slowly: reading the
+    10M-track file took 20-24 s with it, 7-9 s with jemalloc (``python -m bench.arrow_pool``).
+    Queries keep mimalloc, faster at a recommendation's small allocations (1M tracks: similar
+    p50 2.5 ms with it, 3.9 ms with jemalloc). Every pool gives the same tables; a second load
+    that starts while one runs simply shares its pool."""
     import pyarrow as pa
 
-    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL") or pa.default_memory_pool().backend_name != "mimalloc":
+    previous = pa.default_memory_pool()
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL") or previous.backend_name != "mimalloc":
+        yield
         return
     try:
-        pa.set_memory_pool(pa.jemalloc_memory_pool())
+        pool = pa.jemalloc_memory_pool()
     except (NotImplementedError, AttributeError):  # a pyarrow built without jemalloc
-        pa.set_memory_pool(pa.system_memory_pool())
+        pool = pa.system_memory_pool()
+    pa.set_memory_pool(pool)
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
+        pool.release_unused()
 
 
 def _release_arrow_memory() -> None:

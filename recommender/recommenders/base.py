@@ -269,7 +269,7 @@ class BaseRecommender(FilterMasksMixin, RankingMixin, ExplainMixin):
         data["match"] = self._match(np.asarray(rec_scores, dtype=np.float64))
         data["why"] = self._explain(seed_pos, rec_pos, filters) if len(rec_pos) else pd.Series([], dtype="string")
         data.update((c, columns[c].take(rec_pos)) for c in names[4:])
-        return pd.DataFrame(data)
+        return pd.DataFrame(data, copy=False)  # every column is a new array already
 
     def _frame_from_tracks(self, rec_pos: np.ndarray, rec_scores: np.ndarray, seed_pos: np.ndarray,
                            filters: Filters | None = None) -> pd.DataFrame:

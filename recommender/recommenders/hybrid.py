@@ -2,7 +2,7 @@
 sum of signals (see :class:`HybridRecommender`)."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from ..catalog import Catalog
 from ..neighbors import ExactIndex, IVFIndex, sorted_unique
 from .base import BaseRecommender
-from .hybrid_signals import SIGNALS, DenseQuery, RowQuery, Signal, signal_table, style_at_rows
+from .hybrid_signals import SIGNALS, DenseQuery, RowQuery, Signal, signal_table
 from .similar import unit_rows
 from .sparse import csr, row_dot, row_entries
 
@@ -39,10 +39,20 @@ MIN_CANDIDATES = 1_000
 # fit at 300k tracks, ~2 s at 1M.
 HYBRID_APPROXIMATE_ABOVE = HYBRID_CANDIDATES_ABOVE
 # Cells of the IVF index the hybrid's candidate search scans (the index's default for
-# `similar` is 32). Half the cells: the search costs ~0.5 ms less at 1M tracks, and since
-# every candidate is rescored with all signals, the hybrid's top 20 stayed the one found by
-# scoring every track (recall@20 in python -m bench at 1M and 10M tracks).
-HYBRID_N_PROBE = 16
+# `similar` is 32). A quarter of them: at 1M tracks 16 cells cost ~0.5 ms less than 32 and
+# 8 another ~0.3 ms, and since every candidate is rescored with all signals (and the sparse
+# signals bring their own), the hybrid's top 20 stayed the one found by scoring every track
+# (100 queries at 1M with 16, 12, 8 and 6 cells; recall@20 in python -m bench at 1M and 10M).
+HYBRID_N_PROBE = 8
+# Signals the candidate pool computes last, only for the rows that can still enter it: each
+# lies in the range given (so a bound holds whatever its value) and costs scattered reads per
+# row (the seeds' playlists, genre profiles). At 1M tracks
+# about a fifth of the rows survive the bound (see _pool); with the artist-level signals late
+# too (bound width 1.35 instead of 0.35) nearly every row did, and the pool was slower.
+LATE_SIGNALS: dict[str, tuple[float, float]] = {
+    "cooccurrence": (0.0, 1.0),  # max-scaled
+    "style": (0.0, 1.0),  # a cosine of non-negative profiles
+}
 
 
 @dataclass(frozen=True)
@@ -197,14 +207,15 @@ class HybridRecommender(BaseRecommender):
         )
 
     def _row_components(
-        self, seed_pos: np.ndarray, rows: np.ndarray, reach: Reach | None = None, with_style: bool = True
+        self, seed_pos: np.ndarray, rows: np.ndarray, reach: Reach | None = None,
+        signals: Collection[str] | None = None,
     ) -> dict[str, np.ndarray]:
-        """The signals of :meth:`_components` at ``rows`` only (candidate mode).
-        ``with_style=False`` leaves out ``style`` (see :meth:`_pool`)."""
+        """The signals of :meth:`_components` at ``rows`` only (candidate mode); ``signals``:
+        only those names (see :meth:`_pool`)."""
         query = RowQuery(self, seed_pos, rows, reach if reach is not None else self._reach(seed_pos))
         return self._collect(
             (signal.name, lambda signal=signal: signal.at_rows(query))
-            for signal in SIGNALS if with_style or signal.name != "style"
+            for signal in SIGNALS if signals is None or signal.name in signals
         )
 
     def _collect(self, computed: Iterable[tuple[str, Callable[[], np.ndarray | None]]]) -> dict[str, np.ndarray]:
@@ -216,10 +227,6 @@ class HybridRecommender(BaseRecommender):
                 if values is not None:
                     out[name] = np.asarray(values, dtype=np.float32).ravel()
         return out
-
-    def _row_style(self, seed_pos: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
-        """The ``style`` signal at ``rows`` (None when it is off or the seeds have no style)."""
-        return style_at_rows(self, seed_pos, rows) if self.weights_["style"] else None
 
     def _score(self, seed_pos: np.ndarray) -> np.ndarray:
         return self._weighted_sum(self._components(seed_pos), self.index_.n)
@@ -251,20 +258,22 @@ class HybridRecommender(BaseRecommender):
             parts.append(reach.artist_tracks)
         rows = sorted_unique(np.concatenate(parts).astype(np.int64))
         rows = rows[candidates[rows]]
-        scores = self._weighted_sum(self._row_components(seed_pos, rows, reach, with_style=False), len(rows))
+        early = [signal.name for signal in SIGNALS if signal.name not in LATE_SIGNALS]
+        scores = self._weighted_sum(self._row_components(seed_pos, rows, reach, early), len(rows))
         scores = np.where(np.isfinite(scores), scores, np.float32(-1e30))
-        style_weight = np.float32(self.weights_["style"])
-        if len(rows) > size and style_weight > 0:
-            # Bound and prune: style adds at most its weight (a cosine in 0..1; the slack
-            # covers float32 rounding), so a row that stays below the size-th best score
-            # even with it cannot enter the pool. Style costs several scattered reads per
-            # row; at 1M tracks ~10% of the rows survive.
+        late = [name for name in LATE_SIGNALS if self.weights_[name]]
+        if len(rows) > size and late:
+            # Bound and prune: the late signals add between `low` and `high` to every row's
+            # score, so the size-th best final score is at least the size-th best score so far
+            # plus `low`, and a row below it even with `high` cannot enter the pool (the slack
+            # covers float32 rounding).
+            low = sum(self.weights_[name] * LATE_SIGNALS[name][0] for name in late)
+            high = sum(self.weights_[name] * LATE_SIGNALS[name][1] for name in late)
             kth = -np.partition(-scores, size - 1)[size - 1]
-            live = scores + style_weight * np.float32(1.001) >= kth
+            live = scores + np.float32((high - low) * 1.001) >= kth
             rows, scores = rows[live], scores[live]
-        style = self._row_style(seed_pos, rows)
-        if style is not None:
-            scores = scores + style_weight * style
+        if late:
+            scores = scores + self._weighted_sum(self._row_components(seed_pos, rows, reach, late), len(rows))
         if len(rows) > size:  # sort only the best `size` and every track tied with the last of them
             kth = np.partition(-scores, size - 1)[size - 1]
             best = -scores <= kth

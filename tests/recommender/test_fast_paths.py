@@ -164,17 +164,20 @@ def test_hybrid_candidate_scores_equal_the_full_vectors(default_catalog, monkeyp
 
 
 @pytest.mark.parametrize("style_weight", [0.25, 3.0])
-def test_hybrid_pool_pruned_by_the_style_bound_equals_scoring_every_candidate(default_catalog, monkeypatch, style_weight):
-    """The pool leaves style out of rows that cannot reach it even with the largest style
-    score; its result equals ranking every candidate row on all signals."""
+def test_hybrid_pool_pruned_by_the_late_signals_bound_equals_scoring_every_candidate(default_catalog, monkeypatch, style_weight):
+    """The pool leaves the late signals (style, co-occurrence) out of rows that cannot reach
+    it even with their largest scores; its result equals ranking every candidate row on all
+    signals."""
     monkeypatch.setattr(hybrid, "HYBRID_CANDIDATES_ABOVE", 1000)
     model = make_recommender("hybrid", weights={"style": style_weight}).fit(default_catalog)
+    late_width = style_weight + model.weights_["cooccurrence"]
     scored_rows = []
     row_components = model._row_components
 
-    def remember_rows(seed_pos, rows, reach=None, with_style=True):
-        scored_rows.append(rows)
-        return row_components(seed_pos, rows, reach, with_style)
+    def remember_rows(seed_pos, rows, reach=None, signals=None):
+        if "audio" in (signals or ["audio"]):  # the first pass: every candidate row
+            scored_rows.append(rows)
+        return row_components(seed_pos, rows, reach, signals)
 
     monkeypatch.setattr(model, "_row_components", remember_rows)
     candidates = np.ones(len(default_catalog), dtype=bool)
@@ -190,7 +193,7 @@ def test_hybrid_pool_pruned_by_the_style_bound_equals_scoring_every_candidate(de
         np.testing.assert_array_equal(np.sort(positions), np.sort(rows[order]))
         np.testing.assert_allclose(scores, every[np.searchsorted(rows, positions)], rtol=1e-6, atol=1e-6)
         kth = np.sort(every)[::-1][size - 1]
-        pruned_some |= bool(np.count_nonzero(every + style_weight < kth))
+        pruned_some |= bool(np.count_nonzero(every + late_width < kth))
     assert pruned_some  # the bound did leave rows out
 
 
@@ -379,7 +382,7 @@ def test_parquet_text_loaded_as_categories_equals_plain_text(monkeypatch, varian
 
 
 @pytest.mark.parametrize("chosen", ["", "system"])
-def test_parquet_reader_swaps_mimalloc_for_jemalloc_unless_the_user_chose(chosen):
+def test_catalog_loads_with_jemalloc_and_queries_keep_mimalloc_unless_the_user_chose(chosen):
     # Run in a new process: the allocator is per process and Arrow picks it on first use.
     import os
     import subprocess
@@ -392,18 +395,20 @@ def test_parquet_reader_swaps_mimalloc_for_jemalloc_unless_the_user_chose(chosen
         "import pyarrow as pa\n"
         "from recommender.catalog import load_catalog\n"
         "before = pa.default_memory_pool().backend_name\n"
-        f"catalog = load_catalog({str(SAMPLES / 'tidytuesday_spotify_songs.parquet')!r})\n"
-        "print(before, pa.default_memory_pool().backend_name, len(catalog.tracks))\n"
+        "during = []\n"
+        f"catalog = load_catalog({str(SAMPLES / 'tidytuesday_spotify_songs.parquet')!r}, "
+        "on_step=lambda *step: during.append(pa.default_memory_pool().backend_name))\n"
+        "print(before, ','.join(sorted(set(during))), pa.default_memory_pool().backend_name, len(catalog.tracks))\n"
     )
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
-    before, after, tracks = out.stdout.split()
+    before, during, after, tracks = out.stdout.split()
     assert int(tracks) > 0
     if chosen:
-        assert before == after == chosen
+        assert before == during == after == chosen
     elif before == "mimalloc":
-        assert after in ("jemalloc", "system")
+        assert during in ("jemalloc", "system") and after == "mimalloc"
     else:  # a pyarrow whose default is not mimalloc: left alone
-        assert after == before
+        assert during == after == before
 
 
 def test_read_table_still_returns_text_not_categories():
