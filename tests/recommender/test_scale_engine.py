@@ -54,6 +54,35 @@ def test_hybrid_candidate_mode_matches_scoring_every_track(default_catalog, monk
     assert np.mean(overlaps) >= 0.95
 
 
+def test_hybrid_pool_takes_the_best_co_playlisted_artists_tracks_with_exact_scores(default_catalog, monkeypatch):
+    monkeypatch.setattr(hybrid, "HYBRID_CANDIDATES_ABOVE", 1000)
+    monkeypatch.setattr(hybrid, "POOL_ARTISTS", 5)
+    model = make_recommender("hybrid").fit(default_catalog)
+    capped = 0
+    for seeds in _queries(default_catalog):
+        seed_pos = default_catalog.positions(seeds)
+        reach = model._reach(seed_pos)
+        per_artist = reach.per_artist
+        reached = np.flatnonzero(per_artist > 0)
+        if len(reached) <= 5:
+            continue
+        capped += 1
+        # the five best-scored artists' tracks (ties at the fifth score may go either way)
+        fifth = np.sort(per_artist[reached])[-5]
+        taken_artists = np.unique(model.index_.artists[np.unique(reach.best_artist_tracks)].indices)
+        assert set(taken_artists) >= set(np.flatnonzero(per_artist > fifth))
+        assert len(np.unique(reach.best_artist_tracks)) < len(np.unique(reach.artist_tracks))
+        # the pool's scores stay exact: the artist-playlist scale still sees every reached track
+        fast = model.recommend(seeds, k=20).recommendations
+        monkeypatch.setattr(hybrid, "HYBRID_CANDIDATES_ABOVE", 10**9)
+        dense = model.recommend(seeds, k=20).recommendations
+        monkeypatch.setattr(hybrid, "HYBRID_CANDIDATES_ABOVE", 1000)
+        both = fast.merge(dense, on="track_id")
+        assert len(both) >= 10
+        np.testing.assert_allclose(both["score_x"], both["score_y"], atol=1e-4)
+    assert capped
+
+
 def test_kmeans_switches_to_minibatch_above_the_threshold(default_catalog, monkeypatch):
     small = clustering.ClusterModel(6, random_state=0).fit(default_catalog)
     assert isinstance(small.kmeans_, KMeans)
