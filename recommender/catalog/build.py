@@ -29,6 +29,7 @@ def build_catalog(rows: pd.DataFrame, report: LoadReport, name: str = "catalog")
     features = [f for f in AUDIO_FEATURES + OPTIONAL_FEATURES if f in rows]
     codes = _track_codes(rows["track_id"])
     repeated = np.bincount(codes)[codes] > 1
+    row_repeats = repeated  # per kept row: does its track have other rows?
     if repeated.any():
         at = np.flatnonzero(repeated)
         dups = rows[features].iloc[at]
@@ -43,7 +44,7 @@ def build_catalog(rows: pd.DataFrame, report: LoadReport, name: str = "catalog")
             )
             keep = np.ones(len(rows), dtype=bool)
             keep[conflicting] = False
-            rows, codes = rows[keep], codes[keep]
+            rows, codes, row_repeats = rows[keep], codes[keep], repeated[keep]
     membership = rows[list(MEMBERSHIP_COLUMNS)]
     has_group = membership[["playlist_id", "playlist_name", "genre", "subgenre"]].notna().any(axis=1).to_numpy()
     membership = membership[has_group].copy()
@@ -54,13 +55,22 @@ def build_catalog(rows: pd.DataFrame, report: LoadReport, name: str = "catalog")
         membership = membership.explode("genre")
         member_pos = None  # rows were repeated: look the tracks up again below
     # Exact duplicate memberships, found on integer codes (hashing strings is the slow part).
-    member_codes = {
-        c: _codes(membership[c]) for c in MEMBERSHIP_COLUMNS if not (c == "track_id" and member_pos is not None)
-    }
-    unique = _distinct_rows([
-        member_pos if (c == "track_id" and member_pos is not None) else member_codes[c][0]
-        for c in MEMBERSHIP_COLUMNS
-    ])
+    if member_pos is not None:
+        # Only rows of a track with several rows can repeat a membership: the others are
+        # distinct already (at 10M tracks ~1.6M of 11.6M rows need the check). The playlist
+        # name is needed for that check alone, so only those rows are factorized.
+        member_codes = {c: _codes(membership[c]) for c in ("playlist_id", "genre", "subgenre")}
+        several = np.flatnonzero(row_repeats[has_group])
+        unique = np.ones(len(membership), dtype=bool)
+        if len(several):
+            names = _codes(membership["playlist_name"].iloc[several])[0]
+            unique[several] = _distinct_rows([
+                member_pos[several], member_codes["playlist_id"][0][several], names,
+                member_codes["genre"][0][several], member_codes["subgenre"][0][several],
+            ])
+    else:
+        member_codes = {c: _codes(membership[c]) for c in MEMBERSHIP_COLUMNS}
+        unique = _distinct_rows([member_codes[c][0] for c in MEMBERSHIP_COLUMNS])
     membership = membership[unique].reset_index(drop=True)
     summary_codes = None
     if member_pos is not None:

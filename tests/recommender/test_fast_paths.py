@@ -310,6 +310,21 @@ def test_valid_ids_from_the_byte_buffers_equal_the_regex():
     pd.testing.assert_series_equal(_valid_ids(series), regex(series))
 
 
+def test_memberships_checked_only_on_repeated_tracks_equal_pandas_drop_duplicates():
+    # Exact repeats of a membership (on tracks with several rows) are dropped; every other row
+    # stays, in file order: what drop_duplicates over the five columns keeps.
+    from recommender.catalog.schema import DEFAULT_CATALOG_PATH
+
+    raw = pd.read_csv(DEFAULT_CATALOG_PATH, dtype=str, keep_default_na=False)
+    raw = pd.concat([raw, raw.iloc[[5, 5, 17, 300]]], ignore_index=True)  # exact repeats
+    catalog = load_catalog(raw.to_csv(index=False).encode())
+    columns = ["track_id", "playlist_id", "playlist_name", "playlist_genre", "playlist_subgenre"]
+    expected = raw[columns].replace("", np.nan).drop_duplicates().reset_index(drop=True)
+    got = catalog.memberships[["track_id", "playlist_id", "playlist_name", "genre", "subgenre"]]
+    assert (raw["track_id"].value_counts() > 1).sum() > 1000  # many tracks with several rows
+    np.testing.assert_array_equal(got.astype(object).to_numpy(), expected.astype(object).to_numpy())
+
+
 def test_distinct_rows_and_first_occurrences_equal_pandas():
     rng = np.random.default_rng(6)
     for n in (0, 1, 500):
