@@ -52,9 +52,9 @@ HYBRID_N_PROBE = 8
 POOL_ARTISTS = 300
 # Signals the candidate pool computes last, only for the rows that can still enter it: each
 # lies in the range given (so a bound holds whatever its value) and costs scattered reads per
-# row (the seeds' playlists, genre profiles). At 1M tracks
-# about a fifth of the rows survive the bound (see _pool); with the artist-level signals late
-# too (bound width 1.35 instead of 0.35) nearly every row did, and the pool was slower.
+# row (the seeds' playlists, genre profiles). At 1M tracks about a fifth of the rows survive
+# the bound (see _pool); with the artist-level signals late too (bound width 1.35 instead of
+# 0.35) nearly every row did, and the pool was slower.
 LATE_SIGNALS: dict[str, tuple[float, float]] = {
     "cooccurrence": (0.0, 1.0),  # max-scaled
     "style": (0.0, 1.0),  # a cosine of non-negative profiles
@@ -70,7 +70,7 @@ class Reach:
     playlist_tracks: np.ndarray  # sorted tracks of the seeds' playlists
     per_artist: np.ndarray | None  # co-playlist score per artist (None: signal off)
     artist_tracks: np.ndarray | None  # the tracks of the artists scored above zero (may repeat)
-    best_artist_tracks: np.ndarray | None = None  # those of the best-scored artists only (the pool's)
+    best_artist_tracks: np.ndarray | None  # those of the POOL_ARTISTS best-scored artists (the pool's)
 
 
 class HybridRecommender(BaseRecommender):
@@ -204,11 +204,12 @@ class HybridRecommender(BaseRecommender):
         per_artist = artist_tracks = best_artist_tracks = None
         if scored is not None:
             per_artist, reached = scored
-            artist_tracks = row_entries(self.artist_tracks_, reached)[0]
+            artist_tracks, owner = row_entries(self.artist_tracks_, reached)
             best_artist_tracks = artist_tracks
             if len(reached) > POOL_ARTISTS:
-                best = reached[np.argpartition(-per_artist[reached], POOL_ARTISTS - 1)[:POOL_ARTISTS]]
-                best_artist_tracks = row_entries(self.artist_tracks_, np.sort(best))[0]
+                best = np.zeros(len(reached), dtype=bool)
+                best[np.argpartition(-per_artist[reached], POOL_ARTISTS - 1)[:POOL_ARTISTS]] = True
+                best_artist_tracks = artist_tracks[best[owner]]  # their entries, not a second lookup
         return Reach(
             seed_artists=seed_artists,
             playlist_query=query,
