@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
@@ -19,6 +20,28 @@ _log = logging.getLogger(__name__)
 def label_store_path() -> Path:
     """The default SQLite file of the label store: ``<data dir>/labels.sqlite3``."""
     return data_dir() / "labels.sqlite3"
+
+
+def use_wal(conn: sqlite3.Connection, *, timeout: float) -> None:
+    """Put the file in write-ahead-log mode, waiting up to ``timeout`` seconds for other openers.
+
+    Switching a new file to WAL needs its write lock while holding a read lock, and SQLite then
+    answers "database is locked" at once instead of calling the busy handler (it could deadlock).
+    So several processes opening a new file together retry here until the first one's switch is
+    done; after that the mode is already ``wal`` (it is kept in the file) and nothing is taken."""
+    deadline = time.monotonic() + timeout
+    pause = 0.005
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
 
 
 def migrate_sqlite(conn: sqlite3.Connection, migrations: Sequence[Migration] = SQLITE_MIGRATIONS,
@@ -75,7 +98,7 @@ class LabelStore(BaseLabelStore):
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with closing(self._connect()) as conn:
-                conn.execute("PRAGMA journal_mode=WAL")
+                use_wal(conn, timeout=self.timeout)
                 migrate_sqlite(conn, where=self.location)
         except sqlite3.DatabaseError as exc:
             # The message reaches pages: name the file, never the server's folders (logged instead).
