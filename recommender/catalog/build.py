@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .cells import _as_text, _contains
+from .cells import _as_text, _as_text_columns, _contains
 from .codes import _attach_membership_summary, _codes, _distinct_rows, _first_rows
 from .model import Catalog, LoadReport, split_list
 from .read import _release_arrow_memory
@@ -47,7 +47,8 @@ def build_catalog(rows: pd.DataFrame, report: LoadReport, name: str = "catalog")
             rows, codes, row_repeats = rows[keep], codes[keep], repeated[keep]
     membership = rows[list(MEMBERSHIP_COLUMNS)]
     has_group = membership[["playlist_id", "playlist_name", "genre", "subgenre"]].notna().any(axis=1).to_numpy()
-    membership = membership[has_group].copy()
+    if not has_group.all():
+        membership = membership[has_group].copy()
     member_pos: np.ndarray | None = codes[has_group]
     if _contains(membership["genre"], ";"):
         # Several genres in one cell (Exportify): one membership row per genre.
@@ -77,8 +78,7 @@ def build_catalog(rows: pd.DataFrame, report: LoadReport, name: str = "catalog")
         member_pos = member_pos[unique]
         # Dropping later repeats keeps every value's first row: the codes stay first-seen codes.
         summary_codes = {c: (member_codes[c][0][unique], member_codes[c][1]) for c in ("genre", "subgenre", "playlist_id")}
-    for col in MEMBERSHIP_COLUMNS:
-        membership[col] = _as_text(membership[col])
+    _as_text_columns(membership, MEMBERSHIP_COLUMNS)
 
     first_at = _first_rows(codes, int(codes.max()) + 1)
     tracks = rows[[c for c in TRACK_COLUMNS if c in rows] + features].iloc[first_at].reset_index(drop=True)
@@ -89,8 +89,7 @@ def build_catalog(rows: pd.DataFrame, report: LoadReport, name: str = "catalog")
         tracks["popularity"] = pop
     tracks["popularity"] = tracks["popularity"].astype("float32")
     tracks["release_year"] = tracks["release_year"].astype("float32")
-    for col in ("track_id", "track_name", "artists", "album_name", "album_id", "release_date"):
-        tracks[col] = _as_text(tracks[col])
+    _as_text_columns(tracks, ("track_id", "track_name", "artists", "album_name", "album_id", "release_date"))
     tracks = _attach_membership_summary(tracks, membership, member_pos, summary_codes)
     _release_arrow_memory()
     report.tracks = len(tracks)

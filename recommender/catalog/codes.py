@@ -21,6 +21,38 @@ def _first_rows(codes: np.ndarray, n_codes: int) -> np.ndarray:
     return first
 
 
+def _first_seen_codes(keys: np.ndarray) -> np.ndarray:
+    """``pd.factorize(keys)[0]`` (int64) for uint64 ``keys`` that are mostly distinct, such as
+    mixed track IDs. A hash table over ten million keys is slow here (3.6 s: every insert
+    misses the cache); instead one SIMD sort of the keys, each carrying its row number in its
+    low bits, finds the rows whose high bits meet another row's (repeats and rare near-misses),
+    and only those are hashed (1.3 s on 11.6M keys, 1.6M of them repeats)."""
+    n = len(keys)
+    bits = max(1, (n - 1).bit_length())
+    if n == 0 or bits > 40:  # too few high bits left to tell keys apart
+        return pd.factorize(keys)[0].astype(np.int64)
+    low = np.uint64((1 << bits) - 1)
+    packed = (keys & ~low) | np.arange(n, dtype=np.uint64)
+    packed.sort()
+    high = packed >> np.uint64(bits)
+    same = high[1:] == high[:-1]
+    near = np.zeros(n, dtype=bool)
+    near[1:] = same
+    near[:-1] |= same
+    rows = np.sort((packed[near] & low).astype(np.int64))  # every row of a repeated key among them
+    del packed, high, same, near
+    is_first = np.ones(n, dtype=bool)
+    if len(rows):
+        sub = pd.factorize(keys[rows])[0]
+        first = _first_rows(sub, int(sub.max()) + 1)
+        is_first[rows] = False
+        is_first[rows[first]] = True
+    codes = np.cumsum(is_first, dtype=np.int64) - 1
+    if len(rows):
+        codes[rows] = codes[rows[first[sub]]]
+    return codes
+
+
 def _first_occurrences(keys: np.ndarray) -> np.ndarray:
     """Positions of the first occurrence of each distinct key, in increasing order."""
     if len(keys) == 0:
@@ -33,6 +65,18 @@ def _first_occurrences(keys: np.ndarray) -> np.ndarray:
     sorted_keys = keys[order]
     starts = np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]])
     return np.sort(order[starts])
+
+
+def _first_pairs(track_pos: np.ndarray, values: np.ndarray, width: int) -> np.ndarray:
+    """Positions of the first row of each distinct (track, value) pair, in increasing order
+    (codes >= 0, ``values < width``). Only the rows of tracks with several rows can repeat a
+    pair, so only those are looked at (10M tracks: 2.6M of 11.6M rows; 0.3 s instead of 1.2 s)."""
+    several = np.flatnonzero(np.bincount(track_pos)[track_pos] > 1)
+    first = np.ones(len(track_pos), dtype=bool)
+    if len(several):
+        first[several] = False
+        first[several[_first_occurrences(track_pos[several] * width + values[several])]] = True
+    return np.flatnonzero(first)
 
 
 def _distinct_rows(columns: list[np.ndarray]) -> np.ndarray:
@@ -69,7 +113,7 @@ def _joined_per_track(
     codes, uniques = codes if codes is not None else _codes(values)
     ok = (codes >= 0) & (track_pos >= 0)
     t, v = track_pos[ok], codes[ok]
-    first = _first_occurrences(t * (len(uniques) + 1) + v)  # each (track, value) once, file order
+    first = _first_pairs(t, v, len(uniques) + 1)  # each (track, value) once, file order
     t, v = t[first], v[first]
     if len(t) > 1 and not (t[1:] >= t[:-1]).all():  # already grouped by track (file order): keep
         order = np.argsort(t, kind="stable")  # grouped by track, file order within a track
@@ -102,9 +146,8 @@ def _attach_membership_summary(
         tracks["subgenres"] = _joined_per_track(track_pos, memberships["subgenre"], n, codes.get("subgenre"))
         pl_codes, pl_names = codes["playlist_id"] if "playlist_id" in codes else _codes(memberships["playlist_id"])
         ok = (pl_codes >= 0) & (track_pos >= 0)
-        pairs = track_pos[ok] * (len(pl_names) + 1) + pl_codes[ok]
-        pairs = pairs[_first_occurrences(pairs)]
-        tracks["playlist_count"] = np.bincount(pairs // (len(pl_names) + 1), minlength=n)
+        t = track_pos[ok]
+        tracks["playlist_count"] = np.bincount(t[_first_pairs(t, pl_codes[ok], len(pl_names) + 1)], minlength=n)
     else:
         tracks = tracks.assign(genres=np.nan, subgenres=np.nan, playlist_count=0)
     tracks["genres"] = tracks["genres"].astype("string")

@@ -301,4 +301,6 @@ def canonical_rows(raw: pd.DataFrame, mapping: dict[str, str], report: LoadRepor
             "that are in the loaded catalog."
         )
     _log.debug("canonical rows: %d of %d kept", int(keep.sum()), n)
+    if keep.all():  # no copy of every column (most large files drop nothing)
+        return out
     return out[pd.Series(keep, index=raw.index)]

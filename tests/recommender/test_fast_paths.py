@@ -20,7 +20,7 @@ import recommender.recommenders.filters as filters_module
 import recommender.recommenders.hybrid as hybrid
 import recommender.recommenders.index as index_module
 from recommender.catalog import Catalog, load_catalog, split_list
-from recommender.catalog.codes import _distinct_rows, _first_occurrences
+from recommender.catalog.codes import _distinct_rows, _first_occurrences, _first_pairs, _first_seen_codes
 from recommender.catalog.track_ids import _valid_ids
 from recommender.features import SKEWED_FEATURES, FeatureSpace
 from recommender.neighbors import sorted_unique
@@ -333,6 +333,9 @@ def test_distinct_rows_and_first_occurrences_equal_pandas():
         np.testing.assert_array_equal(_distinct_rows(columns), expected)
         keys = rng.integers(0, 50, n)
         np.testing.assert_array_equal(_first_occurrences(keys), np.flatnonzero(~pd.Series(keys).duplicated().to_numpy()))
+        tracks, values = rng.integers(0, max(n // 3, 1), n), rng.integers(0, 4, n)  # (track, value) pairs
+        expected_pairs = np.flatnonzero(~pd.DataFrame({"t": tracks, "v": values}).duplicated().to_numpy())
+        np.testing.assert_array_equal(_first_pairs(tracks, values, 4), expected_pairs)
     # codes too wide for one int64 key: the key so far is renumbered, the answer stays the same
     wide = [rng.integers(0, 2**40, 300), rng.integers(0, 2**40, 300), np.repeat(rng.integers(0, 2**40, 100), 3)]
     wide[0][::2] = wide[0][1::2]
@@ -394,6 +397,30 @@ def test_parquet_text_loaded_as_categories_equals_plain_text(monkeypatch, varian
         from_csv = load_catalog(frame.to_csv(index=False).encode())
         pd.testing.assert_frame_equal(fast.tracks, from_csv.tracks, check_exact=True)
         assert fast.report.dropped == from_csv.report.dropped
+
+
+def test_row_groups_sharing_values_are_read_as_one_category_set_and_load_the_same(monkeypatch, tmp_path):
+    # Many small row groups: each has its own dictionary, and a playlist's ID is in many of
+    # them. Summed over groups the playlist IDs look mostly distinct; unified they are few.
+    import pyarrow.parquet as pq
+
+    frame = pd.read_csv(SAMPLES / "tidytuesday_spotify_songs.csv", dtype=str, keep_default_na=False)
+    frame = pd.concat([frame] * 6, ignore_index=True).sample(frac=1.0, random_state=1)
+    frame["track_name"] = [f"title {i}" for i in range(len(frame))]  # distinct in every group
+    path = tmp_path / "groups.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=40)
+    groups = pq.read_table(path, columns=["playlist_id"], read_dictionary=["playlist_id"]).column(0)
+    assert sum(len(c.dictionary) for c in groups.chunks) > catalog_read._MAX_CATEGORY_SHARE * len(frame)
+    raw = catalog_read._read_table(str(path), text_categories=True)[0]
+    assert isinstance(raw["playlist_id"].dtype, pd.CategoricalDtype)
+    assert len(raw["playlist_id"].cat.categories) == frame["playlist_id"].nunique()
+    assert not isinstance(raw["track_name"].dtype, pd.CategoricalDtype)  # no shared values: text
+    grouped = load_catalog(path)
+    monkeypatch.setattr(catalog_read, "_MAX_CATEGORY_SHARE", -1.0)  # every text column as text
+    plain = load_catalog(path)
+    pd.testing.assert_frame_equal(grouped.tracks, plain.tracks, check_exact=True)
+    pd.testing.assert_frame_equal(grouped.memberships, plain.memberships, check_exact=True)
+    assert grouped.report.to_dict() == plain.report.to_dict()
 
 
 @pytest.mark.parametrize("chosen", ["", "system"])
@@ -469,6 +496,19 @@ def test_track_codes_equal_factorized_strings(monkeypatch):
                   pd.Series(["a" * 22, None, "a" * 22], dtype="string")):
         assert catalog_ids._id_words(other) is None
         np.testing.assert_array_equal(catalog_ids._track_codes(other), pd.factorize(other)[0])
+
+
+def test_first_seen_codes_of_mostly_distinct_keys_equal_pandas_factorize():
+    rng = np.random.default_rng(9)
+    for n in (0, 1, 2, 3, 1000, 70_000):
+        keys = rng.integers(0, 2**64, n, dtype=np.uint64)
+        if n > 2:
+            keys[rng.integers(0, n, n // 7)] = keys[rng.integers(0, n, n // 7)]  # repeats
+            near = rng.integers(0, n, n // 50)  # same high bits, other low bits: distinct keys
+            keys[near] = keys[rng.integers(0, n, len(near))] ^ np.uint64(1)
+        np.testing.assert_array_equal(_first_seen_codes(keys), pd.factorize(keys)[0])
+    same = np.full(5, 7, dtype=np.uint64)  # one key only
+    np.testing.assert_array_equal(_first_seen_codes(same), np.zeros(5))
 
 
 def test_remembered_filter_masks_give_the_answers_of_a_fresh_model(default_catalog):
