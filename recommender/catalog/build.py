@@ -45,7 +45,8 @@ def build_catalog(rows: pd.DataFrame, report: LoadReport, name: str = "catalog")
             keep = np.ones(len(rows), dtype=bool)
             keep[conflicting] = False
             rows, codes, row_repeats = rows[keep], codes[keep], repeated[keep]
-    membership = rows[list(MEMBERSHIP_COLUMNS)]
+    # A frame of its own (no data copied): its columns are replaced below, never written into.
+    membership = rows[list(MEMBERSHIP_COLUMNS)].copy(deep=False)
     has_group = membership[["playlist_id", "playlist_name", "genre", "subgenre"]].notna().any(axis=1).to_numpy()
     if not has_group.all():
         membership = membership[has_group].copy()
