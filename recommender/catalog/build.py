@@ -84,9 +84,12 @@ def build_catalog(rows: pd.DataFrame, report: LoadReport, name: str = "catalog")
     first_at = _first_rows(codes, int(codes.max()) + 1)
     tracks = rows[[c for c in TRACK_COLUMNS if c in rows] + features].iloc[first_at].reset_index(drop=True)
     if repeated.any():
-        # Popularity can differ between snapshots of the same track: keep the highest known.
-        pop = np.full(len(first_at), np.nan)
-        np.fmax.at(pop, codes, rows["popularity"].to_numpy(dtype=np.float64, na_value=np.nan))
+        # Popularity can differ between snapshots of the same track: keep the highest known
+        # (only rows of tracks with several rows can raise it).
+        popularity = rows["popularity"].to_numpy(dtype=np.float64, na_value=np.nan)
+        pop = popularity[first_at]
+        again = np.flatnonzero(row_repeats)
+        np.fmax.at(pop, codes[again], popularity[again])
         tracks["popularity"] = pop
     tracks["popularity"] = tracks["popularity"].astype("float32")
     tracks["release_year"] = tracks["release_year"].astype("float32")

@@ -584,3 +584,17 @@ def test_a_pickled_catalog_round_trips_also_under_the_module_path_of_before_the_
         assert back.report.to_dict() == catalog.report.to_dict()
         assert "content_hash" not in back.__getstate__() and back.content_hash == digest
     assert b"recommender.catalog.model\n" in pickle.dumps(catalog, protocol=2)  # the rewrite above happened
+
+
+def test_a_track_on_several_rows_keeps_its_highest_known_popularity(tidy_frame) -> None:
+    frame = tidy_frame.copy()
+    single = np.flatnonzero(~frame["track_id"].duplicated(keep=False).to_numpy())[:2]  # tracks on one row
+    (first, second), (tid, other) = single, frame["track_id"].iloc[single]
+    again = pd.concat([frame.iloc[[first]]] * 2, ignore_index=True)
+    again["playlist_id"] = ["p2", "p3"]
+    again["track_popularity"] = ["70", "40"]
+    frame.loc[first, "track_popularity"] = ""  # unknown on the track's first row, highest on the next
+    catalog = load_catalog(_csv_bytes(pd.concat([frame, again], ignore_index=True)))
+    tracks = catalog.tracks.set_index("track_id")
+    assert tracks.loc[tid, "popularity"] == 70
+    assert tracks.loc[other, "popularity"] == float(frame.loc[second, "track_popularity"])  # one row: its own
