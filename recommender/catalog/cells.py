@@ -6,12 +6,11 @@ by the integer codes; the helpers here give the same answer for either kind of c
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 
-from ..cores import available_cores
+from ..cores import map_on_cores
 
 
 def _clean_text(series: pd.Series) -> pd.Series:
@@ -73,12 +72,7 @@ def _as_text_columns(frame: pd.DataFrame, columns: Sequence[str]) -> None:
     takes behind it run without Python's lock (10M tracks: the memberships' four columns
     took 3.8 s one after another)."""
     columns = [c for c in columns if c in frame]
-    workers = min(available_cores(), len(columns))
-    if workers <= 1:
-        texts = [_as_text(frame[c]) for c in columns]
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            texts = list(pool.map(lambda c: _as_text(frame[c]), columns))
+    texts = map_on_cores(lambda c: _as_text(frame[c]), columns)
     for column, text in zip(columns, texts):
         frame[column] = text
 

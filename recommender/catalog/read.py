@@ -14,7 +14,6 @@ import re
 import warnings as _warnings
 import zlib
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -22,7 +21,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from ..cores import available_cores
+from ..cores import map_on_cores
 from ..errors import CatalogError
 from .schema import ALIASES, AUDIO_FEATURES, normalize_header
 from .sound import is_sound_table, read_sound_table
@@ -292,10 +291,7 @@ def _unify_shared_dictionaries(table) -> tuple[object, set[int]]:
         and _distinct_in_groups(table.column(i)) > _MAX_CATEGORY_SHARE * max(table.num_rows, 1)
         and _dictionaries_overlap(table.column(i))
     ]
-    if not shared:
-        return table, set()
-    with ThreadPoolExecutor(max_workers=min(available_cores(), len(shared))) as pool:  # Arrow runs without Python's lock
-        unified = list(pool.map(lambda i: table.column(i).unify_dictionaries(), shared))
+    unified = map_on_cores(lambda i: table.column(i).unify_dictionaries(), shared)  # Arrow runs without Python's lock
     for i, column in zip(shared, unified):
         table = table.set_column(i, table.schema.field(i).name, column)
     return table, set(shared)
