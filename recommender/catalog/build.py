@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from .cells import _as_text, _as_text_columns, _contains
-from .codes import _attach_membership_summary, _codes, _distinct_rows, _first_rows
+from .codes import _attach_membership_summary, _codes, _codes_for_repeats, _distinct_rows, _first_rows
 from .model import Catalog, LoadReport, split_list
 from .read import _release_arrow_memory
 from .schema import AUDIO_FEATURES, OPTIONAL_FEATURES
@@ -61,8 +61,10 @@ def build_catalog(rows: pd.DataFrame, report: LoadReport, name: str = "catalog")
         # Only rows of a track with several rows can repeat a membership: the others are
         # distinct already (at 10M tracks ~1.6M of 11.6M rows need the check). The playlist
         # name is needed for that check alone, so only those rows are factorized.
-        member_codes = {c: _codes(membership[c]) for c in ("playlist_id", "genre", "subgenre")}
         several = np.flatnonzero(row_repeats[has_group])
+        # Genres are summarised per track (every row's code); playlists only counted.
+        member_codes = {c: _codes(membership[c]) for c in ("genre", "subgenre")}
+        member_codes["playlist_id"] = _codes_for_repeats(membership["playlist_id"], several)
         unique = np.ones(len(membership), dtype=bool)
         if len(several):
             names = _codes(membership["playlist_name"].iloc[several])[0]
@@ -73,7 +75,9 @@ def build_catalog(rows: pd.DataFrame, report: LoadReport, name: str = "catalog")
     else:
         member_codes = {c: _codes(membership[c]) for c in MEMBERSHIP_COLUMNS}
         unique = _distinct_rows([member_codes[c][0] for c in MEMBERSHIP_COLUMNS])
-    membership = membership[unique].reset_index(drop=True)
+    if not unique.all():
+        membership = membership[unique]
+    membership = membership.reset_index(drop=True)
     summary_codes = None
     if member_pos is not None:
         member_pos = member_pos[unique]

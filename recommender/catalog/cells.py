@@ -12,12 +12,67 @@ import pandas as pd
 
 from ..cores import map_on_cores
 
+# UTF-8 bytes that can begin (resp. end) a whitespace character: ASCII controls and space, and
+# the lead (resp. last) bytes of Unicode's White_Space characters (U+0085, U+00A0, U+1680,
+# U+2000-200A, U+2028-2029, U+202F, U+205F, U+3000), which str.strip also removes.
+_MAY_START_SPACE = np.zeros(256, dtype=bool)
+_MAY_START_SPACE[:0x21] = True
+_MAY_START_SPACE[[0xC2, 0xE1, 0xE2, 0xE3]] = True
+_MAY_END_SPACE = np.zeros(256, dtype=bool)
+_MAY_END_SPACE[:0x21] = True
+_MAY_END_SPACE[[*range(0x80, 0x8B), 0x8E, 0x9F, 0xA0, 0xA8, 0xA9, 0xAF]] = True
+
 
 def _clean_text(series: pd.Series) -> pd.Series:
     if _is_categorical(series):  # once per distinct value
         return _spread(series, _clean_text(_categories(series)))
-    s = series.astype("string").str.strip()
-    return s.mask(s == "")
+    s = series.astype("string")
+    odd = _may_need_strip(s)
+    if odd is None:
+        s = s.str.strip()
+        return s.mask(s == "")
+    at = np.flatnonzero(odd)
+    cells = s.iloc[at]
+    stripped = cells.str.strip()
+    changed = ((stripped != cells) | (stripped == "")).to_numpy(dtype=bool, na_value=False)
+    if not changed.any():  # the common case (a name that starts with '’' or '♥'): no copy
+        return s
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    mask = np.zeros(len(s), dtype=bool)
+    mask[at[changed]] = True
+    new = stripped[changed]
+    fixed = pc.replace_with_mask(
+        pa.chunked_array(pa.array(s.array)).combine_chunks(), pa.array(mask), pa.array(new.mask(new == "").array)
+    )
+    return pd.Series(pd.array(fixed, dtype="string"), index=s.index, name=s.name)
+
+
+def _may_need_strip(s: pd.Series) -> np.ndarray | None:
+    """Per cell of an Arrow-backed text column: is it empty or may it begin or end with
+    whitespace? Read off the first and last bytes in Arrow's buffers (10M cells: 0.1 s; a
+    strip of every cell took 0.5 s and copied all the text). None for other storage."""
+    import pyarrow as pa
+
+    if getattr(s.dtype, "storage", None) != "pyarrow":
+        return None
+    parts = []
+    for chunk in pa.chunked_array(pa.array(s.array)).chunks:
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            return None
+        _, offsets, data = chunk.buffers()
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        at = np.frombuffer(offsets, dtype=width)[chunk.offset: chunk.offset + len(chunk) + 1]
+        start, end = at[:-1], at[1:]
+        valid = chunk.is_valid().to_numpy(zero_copy_only=False)
+        odd = valid & (end == start)
+        text = valid & (end > start)
+        if text.any():
+            data = np.frombuffer(data, dtype=np.uint8)
+            odd[text] = _MAY_START_SPACE[data[start[text]]] | _MAY_END_SPACE[data[end[text] - 1]]
+        parts.append(odd)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
 
 def _is_categorical(series: pd.Series) -> bool:

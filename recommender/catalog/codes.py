@@ -14,6 +14,19 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes.astype(np.int64), pd.Index(uniques)
 
 
+def _codes_for_repeats(values: pd.Series, repeats: np.ndarray) -> tuple[np.ndarray, pd.Index]:
+    """:func:`_codes` for telling apart the values of a track's several rows: true codes at
+    the rows ``repeats`` (those of tracks with several rows), 0 at every other row that has a
+    value (-1 where none). A track with one row cannot repeat a (track, value) pair, so its
+    value needs no code: at 10M tracks only 1.6M of 11.6M playlist IDs are factorized. A
+    categorical column has every code already."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return _codes(values)
+    codes = np.where(values.notna().to_numpy(), 0, -1).astype(np.int64)
+    codes[repeats], uniques = _codes(values.iloc[repeats])
+    return codes, uniques
+
+
 def _first_rows(codes: np.ndarray, n_codes: int) -> np.ndarray:
     """Per code 0..n_codes-1: the first row that holds it (every code must occur)."""
     first = np.empty(n_codes, dtype=np.int64)

@@ -21,7 +21,6 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from ..cores import map_on_cores
 from ..errors import CatalogError
 from .schema import ALIASES, AUDIO_FEATURES, normalize_header
 from .sound import is_sound_table, read_sound_table
@@ -222,27 +221,28 @@ def _read_parquet(source: Path | IO[bytes], name: str, text_categories: bool = F
             raise CatalogError(_missing_message(name, ["track_id", *AUDIO_FEATURES], names))
         if hasattr(source, "seek"):
             source.seek(0)
-        # Text columns repeat values (one row per track x playlist): read them as the file
-        # stores them, dictionary-encoded. Expanded here (one take per column), the 1M-track
-        # file took 0.6 s instead of 0.7-1.1 s (less time in the kernel handing out fresh
-        # memory); kept as categoricals, the text is cleaned once per distinct value. Track
-        # IDs are nearly all distinct: read as they are.
+        # Text columns repeat values (one row per track x playlist): those that repeat within a
+        # row group are read as the file stores them, dictionary-encoded, kept as categoricals
+        # and cleaned once per distinct value. Expanded here (one take per column), the
+        # 1M-track file took 0.6 s instead of 0.7-1.1 s (less time in the kernel handing out
+        # fresh memory). Track IDs are nearly all distinct: read as they are.
         ids = set(ALIASES["track_id"])
         text = [
             f.name for f in schema
             if f.name in columns and normalize_header(f.name) not in ids
             and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
         ]
-        table = pq.read_table(source, columns=columns, read_dictionary=text or None)
-        table, unified = _unify_shared_dictionaries(table) if text_categories else (table, set())
+        dictionaries = _repeating_columns(source, text) if text_categories else []
+        if hasattr(source, "seek"):
+            source.seek(0)
+        table = pq.read_table(source, columns=columns, read_dictionary=dictionaries or None)
         for i, field in enumerate(table.schema):
             if not pa.types.is_dictionary(field.type):
                 continue
             column = table.column(i)
             # pandas builds categories slowly (0.7 s for 286k artist names): only columns
             # with few distinct values per row stay categorical.
-            distinct = len(column.chunk(0).dictionary) if i in unified else _distinct_in_groups(column)
-            if not text_categories or distinct > _MAX_CATEGORY_SHARE * max(len(column), 1):
+            if not text_categories or _distinct_in_groups(column) > _MAX_CATEGORY_SHARE * max(len(column), 1):
                 table = table.set_column(i, field.name, column.cast(field.type.value_type))
         table = _dictionaries_stay_categorical(table)
         # self_destruct: Arrow buffers are freed column by column as pandas takes them over,
@@ -275,38 +275,26 @@ def _distinct_in_groups(column) -> int:
     return sum(len(chunk.dictionary) for chunk in column.chunks)
 
 
-def _unify_shared_dictionaries(table) -> tuple[object, set[int]]:
-    """The table, its dictionary columns that look mostly distinct only because each row group
-    has its own dictionary given one shared dictionary (one column per core), and the
-    positions of those columns.
+def _repeating_columns(source: Path | IO[bytes], text: list[str], probe: int = 2) -> list[str]:
+    """The ``text`` columns whose values repeat within a row group (their dictionaries in the
+    first ``probe`` row groups hold at most :data:`_MAX_CATEGORY_SHARE` of the rows): read
+    dictionary-encoded. The others are read as plain text: decoding a dictionary per row group
+    only to expand it again cost more than the text itself (10M tracks: a playlist ID column
+    took 1.6 s that way, 0.4 s as text, and unifying its 89 groups' dictionaries 1.5 s more;
+    per group 65% of its rows were distinct values). A file of a few row groups is read
+    dictionary-encoded whole and each column decided after (the probe would be the file)."""
+    import pyarrow.parquet as pq
 
-    A playlist's ID sits in many row groups (10M tracks: the groups' dictionaries add up to
-    65% of the rows, 1.4% are distinct). Unified, the true count decides (to_pandas would
-    unify them anyway), and the column stays categorical."""
-    import pyarrow as pa
-
-    shared = [
-        i for i, field in enumerate(table.schema)
-        if pa.types.is_dictionary(field.type)
-        and _distinct_in_groups(table.column(i)) > _MAX_CATEGORY_SHARE * max(table.num_rows, 1)
-        and _dictionaries_overlap(table.column(i))
+    if not text:
+        return []
+    file = pq.ParquetFile(source, read_dictionary=text)
+    if file.metadata.num_row_groups <= 2 * probe:
+        return text
+    first = file.read_row_groups(range(probe), columns=text)
+    return [
+        name for name in text
+        if _distinct_in_groups(first.column(name)) <= _MAX_CATEGORY_SHARE * max(first.num_rows, 1)
     ]
-    unified = map_on_cores(lambda i: table.column(i).unify_dictionaries(), shared)  # Arrow runs without Python's lock
-    for i, column in zip(shared, unified):
-        table = table.set_column(i, table.schema.field(i).name, column)
-    return table, set(shared)
-
-
-def _dictionaries_overlap(column, probe: int = 4) -> bool:
-    """Do the first ``probe`` row groups' dictionaries share many values? (a cheap look before
-    unifying them all: a column of mostly distinct text, such as titles, shares few)"""
-    import pyarrow as pa
-
-    chunks = [c for c in column.chunks[:probe] if len(c.dictionary)]
-    if len(chunks) < 2:
-        return False
-    union = pa.chunked_array(chunks).unify_dictionaries().chunk(0).dictionary
-    return len(union) < 0.75 * sum(len(c.dictionary) for c in chunks)
 
 
 def _dictionaries_stay_categorical(table):

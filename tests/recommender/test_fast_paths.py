@@ -20,7 +20,15 @@ import recommender.recommenders.filters as filters_module
 import recommender.recommenders.hybrid as hybrid
 import recommender.recommenders.index as index_module
 from recommender.catalog import Catalog, load_catalog, split_list
-from recommender.catalog.codes import _distinct_rows, _first_occurrences, _first_pairs, _first_seen_codes
+from recommender.catalog.cells import _clean_text
+from recommender.catalog.codes import (
+    _codes,
+    _codes_for_repeats,
+    _distinct_rows,
+    _first_occurrences,
+    _first_pairs,
+    _first_seen_codes,
+)
 from recommender.catalog.track_ids import _valid_ids
 from recommender.features import SKEWED_FEATURES, FeatureSpace
 from recommender.neighbors import sorted_unique
@@ -399,28 +407,37 @@ def test_parquet_text_loaded_as_categories_equals_plain_text(monkeypatch, varian
         assert fast.report.dropped == from_csv.report.dropped
 
 
-def test_row_groups_sharing_values_are_read_as_one_category_set_and_load_the_same(monkeypatch, tmp_path):
-    # Many small row groups: each has its own dictionary, and a playlist's ID is in many of
-    # them. Summed over groups the playlist IDs look mostly distinct; unified they are few.
+def test_text_mostly_distinct_within_row_groups_is_read_as_text_and_loads_the_same(monkeypatch, tmp_path):
+    # Many small row groups, each with its own dictionaries: a playlist's ID is in many of
+    # them but few repeat inside one, so decoding a dictionary per group would only cost.
+    # Genres repeat inside every group: read as dictionaries, kept categorical.
     import pyarrow.parquet as pq
 
     frame = pd.read_csv(SAMPLES / "tidytuesday_spotify_songs.csv", dtype=str, keep_default_na=False)
     frame = pd.concat([frame] * 6, ignore_index=True).sample(frac=1.0, random_state=1)
-    frame["track_name"] = [f"title {i}" for i in range(len(frame))]  # distinct in every group
+    frame.iloc[:3, frame.columns.get_loc("playlist_name")] = [" padded ", "", "\u3000wide space"]
+    frame.iloc[3:60, frame.columns.get_loc("track_id")] = [f"{i:022d}" for i in range(57)]  # one row each
     path = tmp_path / "groups.parquet"
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=40)
     groups = pq.read_table(path, columns=["playlist_id"], read_dictionary=["playlist_id"]).column(0)
     assert sum(len(c.dictionary) for c in groups.chunks) > catalog_read._MAX_CATEGORY_SHARE * len(frame)
     raw = catalog_read._read_table(str(path), text_categories=True)[0]
-    assert isinstance(raw["playlist_id"].dtype, pd.CategoricalDtype)
-    assert len(raw["playlist_id"].cat.categories) == frame["playlist_id"].nunique()
-    assert not isinstance(raw["track_name"].dtype, pd.CategoricalDtype)  # no shared values: text
+    assert not isinstance(raw["playlist_id"].dtype, pd.CategoricalDtype)
+    assert not isinstance(raw["playlist_name"].dtype, pd.CategoricalDtype)
+    assert isinstance(raw["playlist_genre"].dtype, pd.CategoricalDtype)
     grouped = load_catalog(path)
     monkeypatch.setattr(catalog_read, "_MAX_CATEGORY_SHARE", -1.0)  # every text column as text
     plain = load_catalog(path)
-    pd.testing.assert_frame_equal(grouped.tracks, plain.tracks, check_exact=True)
-    pd.testing.assert_frame_equal(grouped.memberships, plain.memberships, check_exact=True)
-    assert grouped.report.to_dict() == plain.report.to_dict()
+    monkeypatch.setattr(catalog_read, "_MAX_CATEGORY_SHARE", 2.0)  # every one as categories
+    categories = load_catalog(path)
+    assert isinstance(catalog_read._read_table(str(path), text_categories=True)[0]["playlist_id"].dtype, pd.CategoricalDtype)
+    for other in (plain, categories):
+        pd.testing.assert_frame_equal(grouped.tracks, other.tracks, check_exact=True)
+        pd.testing.assert_frame_equal(grouped.memberships, other.memberships, check_exact=True)
+        assert grouped.report.to_dict() == other.report.to_dict()
+    assert grouped.memberships["playlist_name"].isin(["padded", "wide space"]).sum() > 0
+    pairs = grouped.memberships.dropna(subset=["playlist_id"]).drop_duplicates(["track_id", "playlist_id"])
+    assert grouped.tracks["playlist_count"].sum() == len(pairs)
 
 
 @pytest.mark.parametrize("chosen", ["", "system"])
@@ -496,6 +513,33 @@ def test_track_codes_equal_factorized_strings(monkeypatch):
                   pd.Series(["a" * 22, None, "a" * 22], dtype="string")):
         assert catalog_ids._id_words(other) is None
         np.testing.assert_array_equal(catalog_ids._track_codes(other), pd.factorize(other)[0])
+
+
+def test_codes_for_repeats_tell_apart_the_values_of_the_repeated_rows_only():
+    values = pd.Series(["a", None, "b", "a", "c", None, "b"], dtype="string")
+    repeats = np.array([2, 3, 5, 6])
+    codes, uniques = _codes_for_repeats(values, repeats)
+    np.testing.assert_array_equal(codes[[0, 1, 4]], [0, -1, 0])  # elsewhere: has a value or not
+    np.testing.assert_array_equal(uniques[codes[repeats[[0, 1, 3]]]], ["b", "a", "b"])
+    assert codes[5] == -1 and codes[2] == codes[6] != codes[3]
+    categorical = values.astype("category")
+    np.testing.assert_array_equal(_codes_for_repeats(categorical, repeats)[0], _codes(categorical)[0])
+
+
+def test_clean_text_reads_arrow_buffers_and_equals_a_strip_of_every_cell():
+    # Every Unicode whitespace character at either end, empty cells, missing ones, sliced
+    # arrays (an offset into Arrow's buffers) and text that needs nothing.
+    import sys
+
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+    cells = ["plain", "", None, "Tiësto", "é", "🌍 end", "a b"] + [w + "x" for w in spaces] + ["x" + w for w in spaces] + spaces
+    for text in (pd.Series(cells, dtype="string"), pd.Series(cells, dtype="string").iloc[5:],
+                 pd.Series(["plain", "Tiësto", None] * 3, dtype="string")):
+        expected = text.str.strip()
+        expected = expected.mask(expected == "")
+        pd.testing.assert_series_equal(_clean_text(text), expected)
+    for other in ("str", object):
+        pd.testing.assert_series_equal(_clean_text(pd.Series(cells, dtype=other)), _clean_text(pd.Series(cells, dtype="string")))
 
 
 def test_first_seen_codes_of_mostly_distinct_keys_equal_pandas_factorize():
