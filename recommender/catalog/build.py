@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .cells import _as_text, _as_text_columns, _contains
+from .cells import _as_text, _as_text_columns, _contains, _take
 from .codes import _attach_membership_summary, _codes, _codes_for_repeats, _distinct_rows, _first_rows
 from .model import Catalog, LoadReport, split_list
 from .read import _release_arrow_memory
@@ -67,7 +67,7 @@ def build_catalog(rows: pd.DataFrame, report: LoadReport, name: str = "catalog")
         member_codes["playlist_id"] = _codes_for_repeats(membership["playlist_id"], several)
         unique = np.ones(len(membership), dtype=bool)
         if len(several):
-            names = _codes(membership["playlist_name"].iloc[several])[0]
+            names = _codes(_take(membership["playlist_name"], several))[0]
             unique[several] = _distinct_rows([
                 member_pos[several], member_codes["playlist_id"][0][several], names,
                 member_codes["genre"][0][several], member_codes["subgenre"][0][several],
@@ -86,7 +86,11 @@ def build_catalog(rows: pd.DataFrame, report: LoadReport, name: str = "catalog")
     _as_text_columns(membership, MEMBERSHIP_COLUMNS)
 
     first_at = _first_rows(codes, int(codes.max()) + 1)
-    tracks = rows[[c for c in TRACK_COLUMNS if c in rows] + features].iloc[first_at].reset_index(drop=True)
+    columns = [c for c in TRACK_COLUMNS if c in rows] + features
+    arrow_text = [c for c in columns if getattr(rows[c].dtype, "storage", None) == "pyarrow"]
+    tracks = rows[[c for c in columns if c not in arrow_text]].iloc[first_at].reset_index(drop=True)
+    for column in arrow_text:  # chunk by chunk (see _take)
+        tracks.insert(columns.index(column), column, _take(rows[column], first_at))
     if repeated.any():
         # Popularity can differ between snapshots of the same track: keep the highest known
         # (only rows of tracks with several rows can raise it).

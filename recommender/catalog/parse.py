@@ -280,9 +280,12 @@ def canonical_rows(raw: pd.DataFrame, mapping: dict[str, str], report: LoadRepor
                     lo, hi = FEATURE_RANGES[f]
                     v = np.where(np.isfinite(v) & (v >= lo) & (v <= hi), v, np.nan)
                 # Values beyond float32 (1e300) belong to rows already dropped: unknown, and
-                # no overflow warning.
+                # no overflow warning. (Looked for before anything is written: 10M rows x 13
+                # features took 0.9 s when every column was written.)
                 column = v.astype(np.float32)
-                column[~(np.abs(v) < 1e38)] = np.nan
+                huge = np.abs(v) >= 1e38
+                if huge.any():
+                    column[huge] = np.nan
                 out[f] = column
         else:
             out[f] = np.float32(np.nan)

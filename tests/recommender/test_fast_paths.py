@@ -20,7 +20,7 @@ import recommender.recommenders.filters as filters_module
 import recommender.recommenders.hybrid as hybrid
 import recommender.recommenders.index as index_module
 from recommender.catalog import Catalog, load_catalog, split_list
-from recommender.catalog.cells import _clean_text
+from recommender.catalog.cells import _clean_text, _take
 from recommender.catalog.codes import (
     _codes,
     _codes_for_repeats,
@@ -28,6 +28,8 @@ from recommender.catalog.codes import (
     _first_occurrences,
     _first_pairs,
     _first_seen_codes,
+    _joined_per_track,
+    _stable_order,
 )
 from recommender.catalog.track_ids import _valid_ids
 from recommender.features import SKEWED_FEATURES, FeatureSpace
@@ -339,8 +341,10 @@ def test_distinct_rows_and_first_occurrences_equal_pandas():
         columns = [rng.integers(-1, 4, n), rng.integers(-1, 3, n), rng.integers(0, 2, n)]
         expected = ~pd.DataFrame(dict(enumerate(columns))).duplicated().to_numpy()
         np.testing.assert_array_equal(_distinct_rows(columns), expected)
-        keys = rng.integers(0, 50, n)
-        np.testing.assert_array_equal(_first_occurrences(keys), np.flatnonzero(~pd.Series(keys).duplicated().to_numpy()))
+        # few keys, sorted ones, keys too wide to carry positions beside them, negative ones
+        for keys in (rng.integers(0, 50, n), np.sort(rng.integers(0, 50, n)), rng.integers(0, 4, n) << 60,
+                     rng.integers(-3, 3, n)):
+            np.testing.assert_array_equal(_first_occurrences(keys), np.flatnonzero(~pd.Series(keys).duplicated().to_numpy()))
         tracks, values = rng.integers(0, max(n // 3, 1), n), rng.integers(0, 4, n)  # (track, value) pairs
         expected_pairs = np.flatnonzero(~pd.DataFrame({"t": tracks, "v": values}).duplicated().to_numpy())
         np.testing.assert_array_equal(_first_pairs(tracks, values, 4), expected_pairs)
@@ -513,6 +517,37 @@ def test_track_codes_equal_factorized_strings(monkeypatch):
                   pd.Series(["a" * 22, None, "a" * 22], dtype="string")):
         assert catalog_ids._id_words(other) is None
         np.testing.assert_array_equal(catalog_ids._track_codes(other), pd.factorize(other)[0])
+
+
+def test_joined_per_track_equals_a_groupby_of_each_tracks_distinct_values():
+    rng = np.random.default_rng(12)
+    for n_rows, n_tracks in ((0, 3), (1, 1), (40, 30), (3000, 900)):
+        track_pos = rng.integers(-1, n_tracks, n_rows)  # -1: a membership of no track row
+        values = pd.Series(rng.choice(["pop", "rock", "r&b", "latin", None], n_rows), dtype="string")
+        expected = [None] * n_tracks
+        rows = pd.DataFrame({"t": track_pos, "v": values}).dropna()
+        for t, group in rows[rows["t"] >= 0].groupby("t", sort=False):
+            expected[t] = "; ".join(dict.fromkeys(group["v"]))  # distinct, first-seen order
+        got = _joined_per_track(track_pos, values, n_tracks)
+        assert got.astype(object).where(got.notna(), None).tolist() == expected
+
+
+def test_take_of_arrow_text_in_many_chunks_equals_iloc():
+    rng = np.random.default_rng(14)
+    chunks = [pa.array([f"t{i}-{j}" if (i + j) % 7 else None for j in range(n)], pa.string()) for i, n in enumerate((5, 0, 1, 9, 4))]
+    text = pd.Series(pd.array(pa.chunked_array(chunks), dtype="string"), name="x")
+    for series in (text, text.iloc[3:], text.astype(object), text.astype("category")):
+        for rows in (np.arange(len(series)), np.sort(rng.choice(len(series), 6, replace=False)), np.zeros(0, dtype=np.int64),
+                     np.array([0, len(series) - 1])):
+            expected = series.iloc[rows].reset_index(drop=True)
+            pd.testing.assert_series_equal(_take(series, rows), expected)
+
+
+def test_stable_order_equals_numpys_stable_argsort():
+    rng = np.random.default_rng(13)
+    for keys in (np.zeros(0, dtype=np.int64), rng.integers(0, 5, 1000), rng.integers(0, 2**40, 1000),
+                 rng.integers(0, 3, 1000) << 61, rng.integers(-2, 2, 1000)):
+        np.testing.assert_array_equal(_stable_order(keys), np.argsort(keys, kind="stable"))
 
 
 def test_codes_for_repeats_tell_apart_the_values_of_the_repeated_rows_only():
