@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from .cells import _as_text, _as_text_columns, _contains, _take
-from .codes import _attach_membership_summary, _codes, _codes_for_repeats, _distinct_rows, _first_rows
+from .codes import _attach_membership_summary, _codes, _codes_for_repeats, _distinct_rows
 from .model import Catalog, LoadReport, split_list
 from .read import _release_arrow_memory
 from .schema import AUDIO_FEATURES, OPTIONAL_FEATURES
@@ -27,7 +27,7 @@ def build_catalog(rows: pd.DataFrame, report: LoadReport, name: str = "catalog")
     every grouping below works on those codes, not on strings.
     """
     features = [f for f in AUDIO_FEATURES + OPTIONAL_FEATURES if f in rows]
-    codes = _track_codes(rows["track_id"])
+    codes, first_at = _track_codes(rows["track_id"])  # first_at: each track's first row
     repeated = np.bincount(codes)[codes] > 1
     row_repeats = repeated  # per kept row: does its track have other rows?
     if repeated.any():
@@ -45,6 +45,7 @@ def build_catalog(rows: pd.DataFrame, report: LoadReport, name: str = "catalog")
             keep = np.ones(len(rows), dtype=bool)
             keep[conflicting] = False
             rows, codes, row_repeats = rows[keep], codes[keep], repeated[keep]
+            first_at = (np.cumsum(keep) - 1)[first_at]  # a track's first row is never dropped
     # A frame of its own (no data copied): its columns are replaced below, never written into.
     membership = rows[list(MEMBERSHIP_COLUMNS)].copy(deep=False)
     has_group = membership[["playlist_id", "playlist_name", "genre", "subgenre"]].notna().any(axis=1).to_numpy()
@@ -75,17 +76,19 @@ def build_catalog(rows: pd.DataFrame, report: LoadReport, name: str = "catalog")
     else:
         member_codes = {c: _codes(membership[c]) for c in MEMBERSHIP_COLUMNS}
         unique = _distinct_rows([member_codes[c][0] for c in MEMBERSHIP_COLUMNS])
-    if not unique.all():
+    repeats = not unique.all()
+    if repeats:
         membership = membership[unique]
     membership = membership.reset_index(drop=True)
     summary_codes = None
     if member_pos is not None:
-        member_pos = member_pos[unique]
         # Dropping later repeats keeps every value's first row: the codes stay first-seen codes.
-        summary_codes = {c: (member_codes[c][0][unique], member_codes[c][1]) for c in ("genre", "subgenre", "playlist_id")}
+        summary_codes = {c: member_codes[c] for c in ("genre", "subgenre", "playlist_id")}
+        if repeats:
+            member_pos = member_pos[unique]
+            summary_codes = {c: (codes[unique], values) for c, (codes, values) in summary_codes.items()}
     _as_text_columns(membership, MEMBERSHIP_COLUMNS)
 
-    first_at = _first_rows(codes, int(codes.max()) + 1)
     columns = [c for c in TRACK_COLUMNS if c in rows] + features
     arrow_text = [c for c in columns if getattr(rows[c].dtype, "storage", None) == "pyarrow"]
     tracks = rows[[c for c in columns if c not in arrow_text]].iloc[first_at].reset_index(drop=True)

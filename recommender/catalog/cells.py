@@ -37,16 +37,27 @@ def _clean_text(series: pd.Series) -> pd.Series:
     changed = ((stripped != cells) | (stripped == "")).to_numpy(dtype=bool, na_value=False)
     if not changed.any():  # the common case (a name that starts with '’' or '♥'): no copy
         return s
+    new = stripped[changed]
+    return _replace_at(s, at[changed], new.mask(new == ""))
+
+
+def _replace_at(text: pd.Series, rows: np.ndarray, values: pd.Series) -> pd.Series:
+    """A copy of text column ``text`` with ``values`` at positions ``rows`` (increasing). An
+    Arrow-backed column by one Arrow pass: pandas' assignment into one took 0.8-1.2 s at 11.6M
+    rows, however few were assigned."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    mask = np.zeros(len(s), dtype=bool)
-    mask[at[changed]] = True
-    new = stripped[changed]
-    fixed = pc.replace_with_mask(
-        pa.chunked_array(pa.array(s.array)).combine_chunks(), pa.array(mask), pa.array(new.mask(new == "").array)
-    )
-    return pd.Series(pd.array(fixed, dtype="string"), index=s.index, name=s.name)
+    if getattr(text.dtype, "storage", None) != "pyarrow" or getattr(values.dtype, "storage", None) != "pyarrow":
+        out = text.copy()
+        out.iloc[rows] = values.to_numpy()
+        return out
+    mask = np.zeros(len(text), dtype=bool)
+    mask[rows] = True
+    whole = pa.chunked_array(pa.array(text.array)).combine_chunks()
+    new = pa.chunked_array(pa.array(values.array)).combine_chunks().cast(whole.type)
+    replaced = pc.replace_with_mask(whole, pa.array(mask), new)
+    return pd.Series(pd.array(replaced, dtype=text.dtype), index=text.index, name=text.name)
 
 
 def _may_need_strip(s: pd.Series) -> np.ndarray | None:

@@ -22,6 +22,7 @@ from .cells import (
     _contains,
     _is_categorical,
     _recategorize,
+    _replace_at,
 )
 from .schema import (
     _ENDPOINT_FEATURES,
@@ -62,17 +63,17 @@ def _parse_artists(series: pd.Series, source_norm: str) -> pd.Series:
     looks_listy = s.str.startswith("[").fillna(False).astype(bool)
     if sep is None and not looks_listy.any():
         return s  # one name per cell, already cleaned (no empty cells left)
-    out = s.copy()
+    out = s
     if looks_listy.any():
         listy = s[looks_listy]
         simple = listy.str.fullmatch(_SIMPLE_LIST).fillna(False).astype(bool)
         parsed = listy.str.slice(2, -2).str.replace("', '", LIST_SEP, regex=False)
         if not simple.all():
             parsed[~simple] = listy[~simple].map(_literal_list).astype("string")
-        out[looks_listy] = _tidy_list(parsed, ";")
+        out = _replace_at(out, np.flatnonzero(looks_listy.to_numpy()), _tidy_list(parsed, ";"))
     rest = ~looks_listy & s.notna()
     if sep is not None and rest.any():
-        out[rest] = _tidy_list(s[rest], sep)
+        out = _replace_at(out, np.flatnonzero(rest.to_numpy()), _tidy_list(s[rest], sep))
     return out.mask(out == "")
 
 

@@ -114,25 +114,28 @@ def _valid_id_bytes(ids: pd.Series) -> np.ndarray | None:
 _ID_KEY_MULTIPLIERS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
 
 
-def _track_codes(ids: pd.Series) -> np.ndarray:
-    """``_codes(ids)[0]`` for the track ID column. When every ID is 22 bytes of Arrow text
-    (canonical IDs always are), each ID's bytes are mixed into one uint64 and those integers
-    are coded (:func:`~.codes._first_seen_codes`): hashing the integers took 60 ms instead of
-    225-390 ms for hashing 1.16M strings. A mix shared by two different IDs is caught (every
-    row that repeats a key is compared with its code's first row) and the strings are
-    factorized instead."""
+def _track_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``_codes(ids)[0]`` for the track ID column, and each code's first row. When every ID is
+    22 bytes of Arrow text (canonical IDs always are), each ID's bytes are mixed into one
+    uint64 and those integers are coded (:func:`~.codes._first_seen_codes`): hashing the
+    integers took 60 ms instead of 225-390 ms for hashing 1.16M strings. A mix shared by two
+    different IDs is caught (every row that repeats a key is compared with its code's first
+    row) and the strings are factorized instead."""
     words = _id_words(ids)
-    if words is None:
-        return _codes(ids)[0]
-    m1, m2, m3 = _ID_KEY_MULTIPLIERS
-    with np.errstate(over="ignore"):
-        key = (words[:, 0] * m1) ^ (words[:, 1] * m2) ^ (words[:, 2] * m3)
-    codes = _first_seen_codes(key)
-    first = _first_rows(codes, int(codes.max()) + 1)[codes]
-    again = np.flatnonzero(first != np.arange(len(codes)))  # rows that repeat an earlier key
-    if not np.array_equal(words[again], words[first[again]]):
-        return _codes(ids)[0]
-    return codes
+    codes = None
+    if words is not None:
+        m1, m2, m3 = _ID_KEY_MULTIPLIERS
+        with np.errstate(over="ignore"):
+            key = (words[:, 0] * m1) ^ (words[:, 1] * m2) ^ (words[:, 2] * m3)
+        codes = _first_seen_codes(key)
+        first_rows = _first_rows(codes, int(codes.max()) + 1)
+        first = first_rows[codes]
+        again = np.flatnonzero(first != np.arange(len(codes)))  # rows that repeat an earlier key
+        if np.array_equal(words[again], words[first[again]]):
+            return codes, first_rows
+    codes = _codes(ids)[0]
+    present = np.flatnonzero(codes >= 0)  # (no ID is missing by the time tracks are built)
+    return codes, present[_first_rows(codes[present], int(codes.max()) + 1 if len(codes) else 0)]
 
 
 def _id_words(ids: pd.Series) -> np.ndarray | None:

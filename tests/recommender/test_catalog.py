@@ -540,6 +540,20 @@ def test_merged_rows_count_the_same_track_read_again_in_another_playlist(default
     assert tidy.rows_read == tidy.tracks + tidy.merged_rows + sum(tidy.dropped.values())
 
 
+def test_a_conflicting_row_early_in_the_file_leaves_every_later_track_its_own_row(tidy_frame: pd.DataFrame) -> None:
+    frame = tidy_frame.drop_duplicates("track_id").reset_index(drop=True)
+    clash = frame.iloc[[0]].copy()
+    clash["energy"] = "0.01"
+    frame = pd.concat([frame.iloc[:2], clash, frame.iloc[2:]], ignore_index=True)  # the clash at row 2
+    catalog = load_catalog(_csv_bytes(frame))
+    assert catalog.report.dropped == {"duplicate track ID with conflicting audio features": 1}
+    expected = frame.drop(index=2).reset_index(drop=True)
+    assert catalog.tracks["track_id"].tolist() == expected["track_id"].tolist()
+    for column in ("energy", "danceability", "tempo"):
+        np.testing.assert_allclose(catalog.tracks[column].to_numpy(), expected[column].astype(float).to_numpy(), rtol=1e-6)
+    assert catalog.tracks["track_name"].tolist() == expected["track_name"].tolist()
+
+
 def test_conflicting_duplicates_are_dropped_not_merged(tidy_frame: pd.DataFrame) -> None:
     frame = tidy_frame.copy()
     rows = frame.index[frame["track_id"] == THREE_PLAYLISTS]

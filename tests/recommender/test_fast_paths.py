@@ -20,7 +20,7 @@ import recommender.recommenders.filters as filters_module
 import recommender.recommenders.hybrid as hybrid
 import recommender.recommenders.index as index_module
 from recommender.catalog import Catalog, load_catalog, split_list
-from recommender.catalog.cells import _clean_text, _take
+from recommender.catalog.cells import _clean_text, _replace_at, _take
 from recommender.catalog.codes import (
     _codes,
     _codes_for_repeats,
@@ -502,21 +502,24 @@ def test_track_codes_equal_factorized_strings(monkeypatch):
     ids = pd.Series(rng.choice(distinct, 2000), dtype=pd.StringDtype("pyarrow"))
     expected = pd.factorize(ids)[0]
     assert catalog_ids._id_words(ids) is not None  # the byte path is the one tested
-    np.testing.assert_array_equal(catalog_ids._track_codes(ids), expected)
+    np.testing.assert_array_equal(catalog_ids._track_codes(ids)[0], expected)
+    np.testing.assert_array_equal(catalog_ids._track_codes(ids)[1], np.flatnonzero(~ids.duplicated().to_numpy()))
     # text held as Python objects is copied to Arrow first: the same codes
-    np.testing.assert_array_equal(catalog_ids._track_codes(ids.astype(pd.StringDtype("python"))), expected)
+    np.testing.assert_array_equal(catalog_ids._track_codes(ids.astype(pd.StringDtype("python")))[0], expected)
     # an Arrow column in several chunks reads each chunk's own buffers
     chunked = pd.concat([ids[:700], ids[700:]], ignore_index=True)
     assert len(catalog_ids._text_chunks(chunked)) == 2
-    np.testing.assert_array_equal(catalog_ids._track_codes(chunked), expected)
+    np.testing.assert_array_equal(catalog_ids._track_codes(chunked)[0], expected)
     # a key shared by different IDs is caught: every ID mixes to 0 here
     monkeypatch.setattr(catalog_ids, "_ID_KEY_MULTIPLIERS", (np.uint64(0),) * 3)
-    np.testing.assert_array_equal(catalog_ids._track_codes(ids), expected)
+    np.testing.assert_array_equal(catalog_ids._track_codes(ids)[0], expected)
     # not all 22 bytes, or missing values: the strings are factorized
     for other in (pd.Series(["a" * 22, "b" * 21, "a" * 22], dtype="string"),
                   pd.Series(["a" * 22, None, "a" * 22], dtype="string")):
         assert catalog_ids._id_words(other) is None
-        np.testing.assert_array_equal(catalog_ids._track_codes(other), pd.factorize(other)[0])
+        np.testing.assert_array_equal(catalog_ids._track_codes(other)[0], pd.factorize(other)[0])
+        first_rows = np.flatnonzero((~other.duplicated() & other.notna()).to_numpy())
+        np.testing.assert_array_equal(catalog_ids._track_codes(other)[1], first_rows)
 
 
 def test_joined_per_track_equals_a_groupby_of_each_tracks_distinct_values():
@@ -541,6 +544,18 @@ def test_take_of_arrow_text_in_many_chunks_equals_iloc():
                      np.array([0, len(series) - 1])):
             expected = series.iloc[rows].reset_index(drop=True)
             pd.testing.assert_series_equal(_take(series, rows), expected)
+
+
+def test_replace_at_equals_assignment_by_position():
+    chunks = [pa.array(["a", None, "c"], pa.string()), pa.array(["d", "e"], pa.string())]
+    text = pd.Series(pd.array(pa.chunked_array(chunks), dtype="string"), index=[5, 6, 7, 8, 9], name="x")
+    values = pd.Series(["C", None], dtype="string")
+    for series in (text, text.astype(object).astype(pd.StringDtype("python"))):
+        expected = series.copy()
+        expected.iloc[[2, 3]] = ["C", None]
+        got = _replace_at(series, np.array([2, 3]), values)
+        pd.testing.assert_series_equal(got.astype(object), expected.astype(object))
+        assert series.iloc[2] == "c"  # the input is left as it was
 
 
 def test_stable_order_equals_numpys_stable_argsort():
