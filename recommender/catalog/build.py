@@ -104,7 +104,7 @@ def build_catalog(rows: pd.DataFrame, report: LoadReport, name: str = "catalog")
         tracks["popularity"] = pop
     tracks["popularity"] = tracks["popularity"].astype("float32")
     tracks["release_year"] = tracks["release_year"].astype("float32")
-    _as_text_columns(tracks, ("track_id", "track_name", "artists", "album_name", "album_id", "release_date"))
+    _as_text_columns(tracks, ("track_id", "track_name", "artists", "album_name", "album_id", "release_date"), one_chunk=True)
     tracks = _attach_membership_summary(tracks, membership, member_pos, summary_codes)
     _release_arrow_memory()
     report.tracks = len(tracks)

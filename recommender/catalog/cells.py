@@ -127,18 +127,18 @@ def _clean_column(series: pd.Series) -> pd.Series:
 
 
 def _as_text(series: pd.Series) -> pd.Series:
-    """A text column as Arrow-backed ``string`` in one chunk (see :func:`_one_chunk`); a
-    categorical one by one Arrow take."""
+    """A text column as Arrow-backed ``string``; a categorical one by one Arrow take."""
     if _is_categorical(series):
         return _spread(series, _categories(series))
-    return _one_chunk(series.astype("string"))
+    return series.astype("string")
 
 
 def _one_chunk(series: pd.Series, max_bytes: int = 1 << 30) -> pd.Series:
     """An Arrow-backed text column in one chunk (one per Parquet row group otherwise). Each
-    query takes a few rows from the catalog's columns, and Arrow joins a column's chunks before
-    every take: at 10M tracks in 89 chunks a query took 35 ms instead of 11. Left as it is past
-    ``max_bytes`` (one chunk's offsets count to 2 GiB) or in other storage."""
+    query takes a few rows from the track columns, and Arrow joins a column's chunks before
+    every take: at 10M tracks in 89 chunks a query took 35 ms instead of 11. (The memberships
+    are read whole, never a few rows at a time: they keep their chunks, not copied.) Left as
+    it is past ``max_bytes`` (one chunk's offsets count to 2 GiB) or in other storage."""
     import pyarrow as pa
 
     if getattr(series.dtype, "storage", None) != "pyarrow":
@@ -149,12 +149,12 @@ def _one_chunk(series: pd.Series, max_bytes: int = 1 << 30) -> pd.Series:
     return pd.Series(pd.array(values.combine_chunks(), dtype=series.dtype), index=series.index, name=series.name)
 
 
-def _as_text_columns(frame: pd.DataFrame, columns: Sequence[str]) -> None:
+def _as_text_columns(frame: pd.DataFrame, columns: Sequence[str], one_chunk: bool = False) -> None:
     """:func:`_as_text` on ``columns`` of ``frame``, in place, one column per core: the Arrow
     takes behind it run without Python's lock (10M tracks: the memberships' four columns
-    took 3.8 s one after another)."""
+    took 3.8 s one after another). ``one_chunk``: each also in one chunk (:func:`_one_chunk`)."""
     columns = [c for c in columns if c in frame]
-    texts = map_on_cores(lambda c: _as_text(frame[c]), columns)
+    texts = map_on_cores(lambda c: _one_chunk(_as_text(frame[c])) if one_chunk else _as_text(frame[c]), columns)
     for column, text in zip(columns, texts):
         frame[column] = text
 
