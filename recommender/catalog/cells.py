@@ -27,6 +27,13 @@ def _clean_text(series: pd.Series) -> pd.Series:
     if _is_categorical(series):  # once per distinct value
         return _spread(series, _clean_text(_categories(series)))
     s = series.astype("string")
+    cleaned = _cleaned(s)
+    return s if cleaned is None else cleaned
+
+
+def _cleaned(s: pd.Series) -> pd.Series | None:
+    """``s`` (``string`` dtype) stripped, empty cells missing; None when no cell would change
+    (Arrow-backed text, looked up in its buffers: see :func:`_may_need_strip`)."""
     odd = _may_need_strip(s)
     if odd is None:
         s = s.str.strip()
@@ -36,7 +43,7 @@ def _clean_text(series: pd.Series) -> pd.Series:
     stripped = cells.str.strip()
     changed = ((stripped != cells) | (stripped == "")).to_numpy(dtype=bool, na_value=False)
     if not changed.any():  # the common case (a name that starts with '’' or '♥'): no copy
-        return s
+        return None
     new = stripped[changed]
     return _replace_at(s, at[changed], new.mask(new == ""))
 
@@ -120,9 +127,12 @@ def _recategorize(series: pd.Series, per_category: pd.Series) -> pd.Series:
 
 
 def _clean_column(series: pd.Series) -> pd.Series:
-    """:func:`_clean_text` that keeps a categorical column categorical (see :func:`_recategorize`)."""
+    """:func:`_clean_text` that keeps a categorical column categorical (see :func:`_recategorize`;
+    returned as it is when no category changes: 10M tracks, four columns of 0.4-2M distinct
+    titles, albums and dates, each took 0.2-0.5 s to recategorize for nothing)."""
     if _is_categorical(series):
-        return _recategorize(series, _clean_text(_categories(series)))
+        cleaned = _cleaned(_categories(series))
+        return series if cleaned is None else _recategorize(series, cleaned)
     return _clean_text(series)
 
 
