@@ -135,9 +135,8 @@ def _joined_per_track(
 ) -> pd.Series:
     """Per track row: the distinct ``values`` of its memberships in first-seen order,
     ``'; '``-joined (NA when none). Integer codes and Arrow kernels, no Python call per
-    track: a track with one value takes its text as it is; the lists of tracks with several
-    (10M tracks: about a tenth) are joined by one Arrow ``binary_join``; one take spreads
-    both to the tracks. ``codes``: ``_codes(values)``, when the caller has it already."""
+    track: a track with one value takes its text as it is; only the lists of tracks with
+    several are joined (one Arrow ``binary_join``); one take spreads both to the tracks. ``codes``: ``_codes(values)``, when the caller has it already."""
     import pyarrow as pa
     import pyarrow.compute as pc
 

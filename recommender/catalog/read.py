@@ -280,7 +280,7 @@ def _repeating_columns(source: Path | IO[bytes], text: list[str], probe: int = 2
     first ``probe`` row groups hold at most :data:`_MAX_CATEGORY_SHARE` of the rows): read
     dictionary-encoded. The others are read as plain text: decoding a dictionary per row group
     only to expand it again cost more than the text itself (10M tracks: a playlist ID column
-    took 1.6 s that way, 0.4 s as text, and unifying its 89 groups' dictionaries 1.5 s more;
+    took 1.6 s that way, 0.4 s as text, and unifying its 89 groups' dictionaries 1.3-2.6 s more;
     per group 65% of its rows were distinct values). A file of a few row groups is read
     dictionary-encoded whole and each column decided after (the probe would be the file)."""
     import pyarrow.parquet as pq
