@@ -24,7 +24,7 @@ from ..neighbors import sorted_unique
 from ..seeds import SeedSet, resolve_seeds
 from .explain import ExplainMixin, plain_filter
 from .filters import FilterMasksMixin, Filters, coerce_filters
-from .index import CatalogIndex
+from .index import catalog_index
 from .ranking import RankingMixin
 from .result import RecommendationResult, as_match
 
@@ -83,7 +83,7 @@ class BaseRecommender(FilterMasksMixin, RankingMixin, ExplainMixin):
         try:
             self._fit_step(steps[0])
             self.catalog_ = catalog
-            self.index_ = CatalogIndex(catalog)
+            self.index_ = catalog_index(catalog)  # shared with other methods fitted on it
             self._fit_step(steps[1])
             self.space_ = FeatureSpace().fit(catalog) if catalog.has_features else None
             self._fit(catalog)
