@@ -197,8 +197,10 @@ class ExactIndex(_Base):
         return self._scan(self._prepare(queries, aggregate), k, _check_mask(mask, self.n_rows))
 
     def candidates(self, queries: np.ndarray, k: int, *, mask: np.ndarray | None = None,
-                   aggregate: Aggregate = "mean") -> np.ndarray:
-        """The rows of :meth:`search`, as sorted positions (see :meth:`IVFIndex.candidates`)."""
+                   aggregate: Aggregate = "mean", n_probe: int | None = None,
+                   fetch_factor: int | None = None) -> np.ndarray:
+        """The rows of :meth:`search`, as sorted positions (see :meth:`IVFIndex.candidates`;
+        ``n_probe`` and ``fetch_factor`` are the IVF index's and mean nothing here)."""
         return np.sort(self.search(queries, k, mask=mask, aggregate=aggregate).positions)
 
     def _scan(self, q: np.ndarray, k: int, mask: np.ndarray | None) -> Neighbors:
@@ -340,20 +342,23 @@ class IVFIndex(_Base):
         return _top_k(cand, scores, k)
 
     def candidates(self, queries: np.ndarray, k: int, *, mask: np.ndarray | None = None,
-                   aggregate: Aggregate = "mean") -> np.ndarray:
+                   aggregate: Aggregate = "mean", n_probe: int | None = None,
+                   fetch_factor: int | None = None) -> np.ndarray:
         """The rows :meth:`search` would rescore, as sorted positions, without rescoring them
         (for a caller that scores its candidates itself: the hybrid's audio candidates). They
         hold every row :meth:`search` returns; with ``fetch_factor=1`` and ``k >= min_fetch``
-        they are exactly those rows."""
+        they are exactly those rows. ``n_probe`` and ``fetch_factor`` override the index's own
+        for this call (one index serves callers that search it differently)."""
         k = max(0, min(int(k), self.n_rows))
         q = self._prepare(queries, aggregate)
         mask = _check_mask(mask, self.n_rows)
         if k == 0:
             return np.empty(0, np.int64)
-        cand = self._allowed_hits(q, k, mask)
+        cand = self._allowed_hits(q, k, mask, n_probe, fetch_factor)
         return np.sort(self._exact._scan(q, k, mask).positions) if cand is None else cand
 
-    def _allowed_hits(self, q: np.ndarray, k: int, mask: np.ndarray | None) -> np.ndarray | None:
+    def _allowed_hits(self, q: np.ndarray, k: int, mask: np.ndarray | None, n_probe: int | None = None,
+                      fetch_factor: int | None = None) -> np.ndarray | None:
         """The index's hits for ``q`` among the rows ``mask`` allows (sorted, over-fetched), or
         None when the exact scan must answer: the mask keeps under ``exact_below`` of the rows
         (scanning those few is exact and cheap), or fewer than ``k`` hits came back."""
@@ -361,9 +366,9 @@ class IVFIndex(_Base):
 
         if mask is not None and np.count_nonzero(mask) < max(k, self.exact_below * self.n_rows):
             return None
-        fetch = max(self.min_fetch, self.fetch_factor * k)
+        fetch = max(self.min_fetch, (self.fetch_factor if fetch_factor is None else fetch_factor) * k)
         params = faiss.SearchParametersIVF()
-        params.nprobe = self.n_probe
+        params.nprobe = self.n_probe if n_probe is None else int(n_probe)
         bitmap = None
         if mask is not None:
             bitmap = np.packbits(mask, bitorder="little")

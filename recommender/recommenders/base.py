@@ -27,6 +27,7 @@ from .filters import FilterMasksMixin, Filters, coerce_filters
 from .index import catalog_index
 from .ranking import RankingMixin
 from .result import RecommendationResult, as_match
+from .shared import shared
 
 __all__ = ["BaseRecommender", "UNCHANGED_FILTER_CHECK_UP_TO"]
 
@@ -85,7 +86,8 @@ class BaseRecommender(FilterMasksMixin, RankingMixin, ExplainMixin):
             self.catalog_ = catalog
             self.index_ = catalog_index(catalog)  # shared with other methods fitted on it
             self._fit_step(steps[1])
-            self.space_ = FeatureSpace().fit(catalog) if catalog.has_features else None
+            # Shared by the methods fitted on this catalog (see .shared), as is the index.
+            self.space_ = shared(catalog, "feature space", lambda: FeatureSpace().fit(catalog)) if catalog.has_features else None
             self._fit(catalog)
             # The seed lookup's ID index (~1M Python strings on a million tracks) is built now,
             # once the fit's temporary arrays are freed, not by the first query.

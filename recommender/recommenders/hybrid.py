@@ -13,7 +13,7 @@ from ..catalog import Catalog
 from ..neighbors import ExactIndex, IVFIndex, sorted_unique
 from .base import BaseRecommender
 from .hybrid_signals import SIGNALS, DenseQuery, RowQuery, Signal, signal_table
-from .similar import unit_rows
+from .similar import default_unit_sound, shared_sound_index
 from .sparse import csr, row_dot, row_entries
 
 __all__ = ["HybridRecommender", "HYBRID_CANDIDATES_ABOVE"]
@@ -103,7 +103,7 @@ class HybridRecommender(BaseRecommender):
         self.weights_ = w
         idx = self.index_
         self._fit_step("Linking the artists, albums and playlists")
-        self.unit_ = unit_rows(self.space_.transform_catalog()) if self.space_ is not None else None
+        self.unit_ = default_unit_sound(catalog, self.space_) if self.space_ is not None else None
         self.date_ = _fractional_year(catalog.tracks)
         pop = idx.popularity  # the prior's stand-in for unknown popularity, once per fit
         self.popularity_fill_ = np.nanmedian(pop) if (~np.isnan(pop)).any() else 0.0
@@ -140,10 +140,9 @@ class HybridRecommender(BaseRecommender):
         """The audio index of candidate mode: exact, or IVF from HYBRID_APPROXIMATE_ABOVE."""
         if self.index_.n < HYBRID_APPROXIMATE_ABOVE:
             return ExactIndex(self.unit_, normalized=True)
-        # fetch_factor=1: faiss's inner products are exact, and every candidate is rescored.
-        return IVFIndex(
-            self.unit_, normalized=True, fetch_factor=1, n_probe=HYBRID_N_PROBE, random_state=self.random_state or 0
-        )
+        # Shared with similar fitted on the same catalog; searched with the hybrid's own
+        # settings (see _pool).
+        return shared_sound_index(self.catalog_, self.unit_, self.random_state or 0)
 
     def _artist_playlist_scores(self, seed_pos: np.ndarray) -> np.ndarray | None:
         """Per artist: how much it is co-playlisted with the seeds' artists (or None)."""
@@ -261,7 +260,9 @@ class HybridRecommender(BaseRecommender):
         n_audio = max(MIN_CANDIDATES, CANDIDATES_PER_RESULT * size)
         reach = self._reach(seed_pos)
         # The audio neighbours unscored: every candidate is scored exactly below.
-        parts = [index.candidates(self.unit_[seed_pos], n_audio, mask=candidates), reach.playlist_tracks]
+        # fetch_factor=1: faiss's inner products are exact, and every candidate is rescored.
+        audio = index.candidates(self.unit_[seed_pos], n_audio, mask=candidates, n_probe=HYBRID_N_PROBE, fetch_factor=1)
+        parts = [audio, reach.playlist_tracks]
         if len(reach.seed_artists):
             parts.append(row_entries(self.artist_tracks_, reach.seed_artists)[0])
         albums = idx.album[seed_pos]

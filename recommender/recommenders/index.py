@@ -3,10 +3,6 @@
 (:func:`catalog_index`)."""
 from __future__ import annotations
 
-import threading
-import weakref
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -14,6 +10,7 @@ import scipy.sparse as sp
 from ..catalog import Catalog
 from ..neighbors import sorted_unique
 from ..songs import catalog_song_codes
+from .shared import shared
 from .sparse import csr, row_entries, split_artists
 
 __all__ = ["CatalogIndex", "catalog_index"]
@@ -140,39 +137,8 @@ class CatalogIndex:
 
 
 
-@dataclass
-class _Shared:
-    catalog: weakref.ref
-    index: weakref.ref | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-_shared: dict[int, _Shared] = {}
-_shared_lock = threading.Lock()
-
-
-def _forget(key: int) -> None:
-    with _shared_lock:
-        entry = _shared.get(key)
-        if entry is not None and entry.catalog() is None:  # not a newer catalog at the same id
-            del _shared[key]
-
 
 def catalog_index(catalog: Catalog) -> CatalogIndex:
-    """``CatalogIndex(catalog)``, built once per catalog object while a fitted method holds it.
-
-    The dashboard fits hybrid and similar on the same catalog, and ``evaluate`` every method on
-    the same hidden catalog: at ten million tracks each index took about a minute and a GiB. The
-    index is held weakly (freed with the last fit using it); a second fit of the same catalog
-    waits for the first one's build instead of building another."""
-    key = id(catalog)
-    with _shared_lock:
-        entry = _shared.get(key)
-        if entry is None or entry.catalog() is not catalog:
-            entry = _shared[key] = _Shared(weakref.ref(catalog, lambda _, key=key: _forget(key)))
-    with entry.lock:
-        index = entry.index() if entry.index is not None else None
-        if index is None:
-            index = CatalogIndex(catalog)
-            entry.index = weakref.ref(index)
-        return index
+    """``CatalogIndex(catalog)``, built once per catalog while a fitted method holds it (see
+    :mod:`.shared`: at ten million tracks it takes about a minute and a GiB)."""
+    return shared(catalog, "catalog index", lambda: CatalogIndex(catalog))

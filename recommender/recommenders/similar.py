@@ -8,16 +8,31 @@ import pandas as pd
 
 from ..catalog import Catalog
 from ..features import FeatureSpace
-from ..neighbors import build_index
+from ..neighbors import ANN_THRESHOLD, IVFIndex, build_index
 from .base import BaseRecommender
 from .result import as_match
+from .shared import shared
 
-__all__ = ["SimilarRecommender", "unit_rows"]
+__all__ = ["SimilarRecommender", "default_unit_sound", "shared_sound_index", "unit_rows"]
 
 
 def unit_rows(X: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     return (X / np.maximum(norms, 1e-9)).astype(np.float32, copy=False)  # one n x d copy, not two
+
+
+def default_unit_sound(catalog: Catalog, space: FeatureSpace) -> np.ndarray:
+    """``unit_rows(space.transform_catalog())`` for the catalog's default space (the ``space_``
+    of ``BaseRecommender.fit``), computed once per catalog while a method holds it."""
+    return shared(catalog, ("unit sound", id(space)), lambda: unit_rows(space.transform_catalog()))
+
+
+def shared_sound_index(catalog: Catalog, unit: np.ndarray, random_state: int = 0) -> IVFIndex:
+    """The IVF index over :func:`default_unit_sound`'s vectors ``unit``, built once per catalog
+    while a method holds it (about a minute at ten million tracks). Its search settings are
+    the index's defaults; a caller that searches differently passes its own per call."""
+    return shared(catalog, ("sound ivf", id(unit), random_state),
+                  lambda: IVFIndex(unit, normalized=True, random_state=random_state))
 
 
 class SimilarRecommender(BaseRecommender):
@@ -41,14 +56,18 @@ class SimilarRecommender(BaseRecommender):
     def _fit(self, catalog: Catalog) -> None:
         if self.aggregate not in ("mean", "max"):
             raise ValueError(f"aggregate must be 'mean' or 'max', not {self.aggregate!r}")
-        if self.weights is None and self.use_year and self.space_ is not None:
-            space = self.space_  # the default space, already fitted by fit(): not twice
+        default = self.weights is None and self.use_year and self.space_ is not None
+        if default:  # the default space, already fitted by fit(): not twice
+            self.unit_ = default_unit_sound(catalog, self.space_)
         else:
-            space = FeatureSpace(self.weights, use_year=self.use_year).fit(catalog)
-        self.unit_ = unit_rows(space.transform_catalog())
+            self.unit_ = unit_rows(FeatureSpace(self.weights, use_year=self.use_year).fit(catalog).transform_catalog())
         self._fit_step("Building the sound index")
-        # Exact blocked scan, or an IVF index above neighbors.ANN_THRESHOLD tracks.
-        self.neighbors_ = build_index(self.unit_, normalized=True)
+        # Exact blocked scan, or an IVF index above neighbors.ANN_THRESHOLD tracks (the one
+        # the hybrid fitted on the same catalog uses, when the sound is the default one).
+        if default and len(self.unit_) >= ANN_THRESHOLD:
+            self.neighbors_ = shared_sound_index(catalog, self.unit_)
+        else:
+            self.neighbors_ = build_index(self.unit_, normalized=True)
 
     def _score(self, seed_pos: np.ndarray) -> np.ndarray:
         sims = self.unit_ @ self.unit_[seed_pos].T  # (n, n_seeds) via BLAS

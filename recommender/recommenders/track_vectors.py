@@ -24,7 +24,7 @@ import scipy.sparse as sp
 from ..catalog import Catalog
 from ..errors import ModelError, SeedError
 from .base import BaseRecommender
-from .similar import unit_rows
+from .similar import default_unit_sound, unit_rows
 
 __all__ = ["TrackVectorRecommender", "no_playlists_error"]
 
@@ -90,7 +90,7 @@ class TrackVectorRecommender(BaseRecommender):
         vectors[~self.has_vector_] = 0.0
         self.vectors_ = vectors
         # The `similar` method's space (the default audio weights, with the release year).
-        self.sound_ = unit_rows(self.space_.transform_catalog()) if self.space_ is not None else None
+        self.sound_ = default_unit_sound(catalog, self.space_) if self.space_ is not None else None
 
     # ------------------------------------------------------------------ answering
     def _stand_ins(self, cold: np.ndarray) -> np.ndarray:

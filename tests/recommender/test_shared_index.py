@@ -9,8 +9,12 @@ import pickle
 import threading
 import weakref
 
+import numpy as np
 import pandas as pd
 
+import recommender.recommenders.hybrid as hybrid_module
+import recommender.recommenders.similar as similar_module
+from recommender.neighbors import IVFIndex
 from recommender.recommenders import make_recommender
 from recommender.recommenders.index import CatalogIndex
 from tests.support.planted import planted_catalog
@@ -71,8 +75,8 @@ def test_the_index_goes_with_its_catalog_and_a_new_catalog_at_the_same_address_g
         ids.add(id(catalog))
         del catalog, model
         gc.collect()
-    from recommender.recommenders import index as index_module
-    assert not set(index_module._shared) & ids  # every entry went with its catalog
+    from recommender.recommenders import shared as shared_module
+    assert not set(shared_module._entries) & ids  # every entry went with its catalog
 
 
 def test_fits_started_together_build_one_index():
@@ -100,3 +104,35 @@ def test_an_unpickled_fit_keeps_an_index_of_its_own():
     answer = again.recommend(_seeds(catalog), k=10).recommendations
     assert len(answer) == 10
     pd.testing.assert_frame_equal(answer, model.recommend(_seeds(catalog), k=10).recommendations)
+
+
+def test_hybrid_and_similar_share_the_audio_space_and_sound_vectors_but_not_custom_ones():
+    catalog = planted_catalog()
+    similar = make_recommender("similar").fit(catalog)
+    hybrid = make_recommender("hybrid").fit(catalog)
+    assert hybrid.space_ is similar.space_
+    assert hybrid.unit_ is similar.unit_
+    custom = make_recommender("similar", weights={"tempo": 2.0}).fit(catalog)
+    assert custom.unit_ is not similar.unit_
+    assert not np.allclose(custom.unit_, similar.unit_)
+
+
+def test_hybrid_and_similar_share_one_ivf_index_and_search_it_each_their_own_way(default_catalog, monkeypatch):
+    monkeypatch.setattr(hybrid_module, "HYBRID_CANDIDATES_ABOVE", 1000)  # candidate mode and IVF on 28k tracks
+    monkeypatch.setattr(hybrid_module, "HYBRID_APPROXIMATE_ABOVE", 1000)
+    monkeypatch.setattr(similar_module, "ANN_THRESHOLD", 1000)
+    catalog = copy.deepcopy(default_catalog)
+    hybrid = make_recommender("hybrid").fit(catalog)
+    similar = make_recommender("similar").fit(catalog)
+    assert isinstance(similar.neighbors_, IVFIndex)
+    assert similar.neighbors_ is hybrid.neighbors_
+    assert (similar.neighbors_.n_probe, similar.neighbors_.fetch_factor) == (32, 4)  # similar's settings, as before
+    # The hybrid's per-call settings find what an index of its own settings found before.
+    own = IVFIndex(hybrid.unit_, normalized=True, n_probe=hybrid_module.HYBRID_N_PROBE, fetch_factor=1)
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        seed_pos = rng.choice(len(catalog), 3, replace=False)
+        queries = hybrid.unit_[seed_pos]
+        shared_rows = hybrid.neighbors_.candidates(queries, 300, n_probe=hybrid_module.HYBRID_N_PROBE, fetch_factor=1)
+        np.testing.assert_array_equal(shared_rows, own.candidates(queries, 300))
+        assert len(hybrid.neighbors_.candidates(queries, 300)) > len(shared_rows)  # 4x over-fetch by default
