@@ -196,11 +196,10 @@ class ExactIndex(_Base):
         rows are never returned."""
         return self._scan(self._prepare(queries, aggregate), k, _check_mask(mask, self.n_rows))
 
-    def candidates(self, queries: np.ndarray, k: int, *, mask: np.ndarray | None = None,
-                   aggregate: Aggregate = "mean", n_probe: int | None = None,
-                   fetch_factor: int | None = None) -> np.ndarray:
-        """The rows of :meth:`search`, as sorted positions (see :meth:`IVFIndex.candidates`;
-        ``n_probe`` and ``fetch_factor`` are the IVF index's and mean nothing here)."""
+    def candidates(self, queries: np.ndarray, k: int, *, mask: np.ndarray | None = None, aggregate: Aggregate = "mean",
+                   n_probe: int | None = None, fetch_factor: int | None = None) -> np.ndarray:
+        """The rows of :meth:`search`, as sorted positions (see :meth:`IVFIndex.candidates`; no
+        settings to override)."""
         return np.sort(self.search(queries, k, mask=mask, aggregate=aggregate).positions)
 
     def _scan(self, q: np.ndarray, k: int, mask: np.ndarray | None) -> Neighbors:
@@ -341,14 +340,12 @@ class IVFIndex(_Base):
         scores = self._score_block(self.vectors[cand], q).astype(np.float32)
         return _top_k(cand, scores, k)
 
-    def candidates(self, queries: np.ndarray, k: int, *, mask: np.ndarray | None = None,
-                   aggregate: Aggregate = "mean", n_probe: int | None = None,
-                   fetch_factor: int | None = None) -> np.ndarray:
+    def candidates(self, queries: np.ndarray, k: int, *, mask: np.ndarray | None = None, aggregate: Aggregate = "mean",
+                   n_probe: int | None = None, fetch_factor: int | None = None) -> np.ndarray:
         """The rows :meth:`search` would rescore, as sorted positions, without rescoring them
         (for a caller that scores its candidates itself: the hybrid's audio candidates). They
         hold every row :meth:`search` returns; with ``fetch_factor=1`` and ``k >= min_fetch``
-        they are exactly those rows. ``n_probe`` and ``fetch_factor`` override the index's own
-        for this call (one index serves callers that search it differently)."""
+        they are exactly those rows. ``n_probe``, ``fetch_factor``: this call's, not the index's."""
         k = max(0, min(int(k), self.n_rows))
         q = self._prepare(queries, aggregate)
         mask = _check_mask(mask, self.n_rows)
