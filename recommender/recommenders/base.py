@@ -24,7 +24,7 @@ from ..neighbors import sorted_unique
 from ..seeds import SeedSet, resolve_seeds
 from .explain import ExplainMixin, plain_filter
 from .filters import FilterMasksMixin, Filters, coerce_filters
-from .index import catalog_index
+from .index import CatalogIndex
 from .ranking import RankingMixin
 from .result import RecommendationResult, as_match
 from .shared import shared
@@ -84,9 +84,9 @@ class BaseRecommender(FilterMasksMixin, RankingMixin, ExplainMixin):
         try:
             self._fit_step(steps[0])
             self.catalog_ = catalog
-            self.index_ = catalog_index(catalog)  # shared with other methods fitted on it
+            # Both shared with the other methods fitted on this catalog (see .shared).
+            self.index_ = shared(catalog, "catalog index", lambda: CatalogIndex(catalog))
             self._fit_step(steps[1])
-            # Shared by the methods fitted on this catalog (see .shared), as is the index.
             self.space_ = shared(catalog, "feature space", lambda: FeatureSpace().fit(catalog)) if catalog.has_features else None
             self._fit(catalog)
             # The seed lookup's ID index (~1M Python strings on a million tracks) is built now,

@@ -1,6 +1,6 @@
 """The fitted catalog as every method needs it: sparse incidence matrices and arrays
 (:class:`CatalogIndex`), built once per catalog and shared by the methods fitted on it
-(:func:`catalog_index`)."""
+(see :mod:`.shared`)."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,10 +10,9 @@ import scipy.sparse as sp
 from ..catalog import Catalog
 from ..neighbors import sorted_unique
 from ..songs import catalog_song_codes
-from .shared import shared
 from .sparse import csr, row_entries, split_artists
 
-__all__ = ["CatalogIndex", "catalog_index"]
+__all__ = ["CatalogIndex"]
 
 
 def _member_positions(catalog: Catalog) -> np.ndarray:
@@ -133,9 +132,3 @@ class CatalogIndex:
         if len(artist_cols) == 0:
             return np.zeros(self.n, dtype=bool)
         return np.asarray(self.artists[:, artist_cols].sum(axis=1)).ravel() > 0
-
-
-def catalog_index(catalog: Catalog) -> CatalogIndex:
-    """``CatalogIndex(catalog)``, built once per catalog while a fitted method holds it (see
-    :mod:`.shared`; at ten million tracks it took 70 s of a hybrid fit, on a busy machine)."""
-    return shared(catalog, "catalog index", lambda: CatalogIndex(catalog))

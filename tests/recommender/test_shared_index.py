@@ -1,6 +1,6 @@
-"""Methods fitted on the same catalog share one catalog index (the dashboard fits hybrid and
-similar on one 10M catalog), answer exactly as with an index of their own, and free it with
-the last fit that uses it."""
+"""Methods fitted on the same catalog share its catalog index, audio space, sound vectors and
+IVF index (the dashboard fits hybrid and similar on one 10M catalog), answer exactly as with
+their own, and free them with the last fit that uses them."""
 from __future__ import annotations
 
 import copy
